@@ -1,0 +1,62 @@
+"""One exception family for circles.
+
+Every error a user can cause is a :class:`CirclesError`. Messages say what went wrong, where (file, row,
+column, spec key and line) and what to do about it. The command line prints the message and exits with
+status 2; it never shows a traceback for these.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "CirclesError",
+    "SpecError",
+    "SourceError",
+    "GeographyError",
+    "AccountingError",
+    "DisclosureError",
+    "suggest",
+]
+
+
+class CirclesError(Exception):
+    """Base class of every error circles raises on purpose."""
+
+
+class SpecError(CirclesError):
+    """The pipeline spec (YAML) is invalid: unknown key, wrong type, missing file."""
+
+
+class SourceError(CirclesError):
+    """An input file cannot be used as a whole (unreadable, empty, missing a required column)."""
+
+
+class GeographyError(CirclesError):
+    """A reference geography (postcode directory, area layer, lookup) is missing or malformed."""
+
+
+class AccountingError(CirclesError):
+    """Rows were lost or duplicated between stages: read != accepted + quarantined."""
+
+
+class DisclosureError(CirclesError):
+    """A table about to be published has not passed disclosure control."""
+
+
+def suggest(word: str, candidates: Iterable[str], n: int = 3) -> str:
+    """Return a ``" Did you mean ...?"`` hint naming the closest candidates, or ``""``.
+
+    Examples
+    --------
+    >>> suggest("postocde", ["postcode", "service", "provider"])
+    " Did you mean 'postcode'?"
+    """
+    pool = list(candidates)
+    lowered = {c.lower(): c for c in pool}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=0.6)
+    if not close:
+        return ""
+    names = " or ".join(repr(lowered[c]) for c in close)
+    return f" Did you mean {names}?"

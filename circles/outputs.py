@@ -1,0 +1,99 @@
+"""Writing outputs atomically: a failed run never leaves a half-written file.
+
+Each writer writes to a temporary file in the destination folder and renames it over the target with
+:func:`os.replace`, which is atomic on POSIX and Windows filesystems.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+__all__ = ["atomic_path", "write_csv", "write_geopackage", "write_json", "save_figure", "neutralise_formulas"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@contextmanager
+def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success move it over ``target``, on error delete it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_path(folder / "out.txt") as tmp:
+    ...     _ = tmp.write_text("hello")
+    >>> (folder / "out.txt").read_text()
+    'hello'
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()  # let the writer create it (some drivers refuse an existing file)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) with ``'``.
+
+    Numbers are left alone: only object/string columns are touched, and a cell is changed only when it
+    starts with one of the trigger characters (OWASP CSV injection guidance).
+    """
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        text = series.astype("string")
+        risky = text.str.startswith(_FORMULA_START).fillna(False).astype(bool)
+        if risky.any():
+            out[column] = series.where(~risky, "'" + text)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path, *, na_rep: str = "") -> Path:
+    """Write a CSV (UTF-8, LF line ends, no index) atomically, with formula injection neutralised."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        neutralise_formulas(frame).to_csv(tmp, index=False, na_rep=na_rep, lineterminator="\n")
+    return path
+
+
+def write_geopackage(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> Path:
+    """Write several named layers into one GeoPackage atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        for name, frame in layers.items():
+            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+    return path
+
+
+def write_json(data: Any, path: str | Path) -> Path:
+    """Write JSON (UTF-8, indented, keys in insertion order) atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def save_figure(figure: Any, path: str | Path, **kwargs: Any) -> Path:
+    """Save a matplotlib figure atomically (format from the suffix)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format=path.suffix.lstrip("."), **kwargs)
+    return path

@@ -1,0 +1,420 @@
+"""The thin runner: binds a pipeline spec to the stage functions and writes the report folder.
+
+Stages compute in memory; nothing is written until every stage has run and the row accounting balances.
+The report folder is then built beside its final place and swapped in with a rename, so a failed run
+leaves neither a half-written file nor a mix of two runs.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import shutil
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from tqdm.auto import tqdm
+
+from circles import __version__
+from circles.accounting import QUARANTINE_COLUMNS, ROW_ID, Ledger, check_partition, quarantine_frame
+from circles.aggregate import count_by_area, count_by_area_and
+from circles.areas import assign_areas
+from circles.disclosure import SUPPRESSED, get_policy, protect_counts
+from circles.errors import AccountingError, CirclesError
+from circles.geocode import geocode
+from circles.geography import WEB_CRS, AreaLayer, embedded_layer, read_area_layer, read_postcode_directory
+from circles.maps import choropleth
+from circles.outputs import save_figure, write_csv, write_geopackage, write_json
+from circles.sources import map_columns, read_csv_source, sha256_file
+from circles.spec import PLANNED_STAGES, STAGES, PipelineSpec, load_spec
+
+__all__ = ["RunResult", "run_pipeline"]
+
+_PACKAGES = (
+    "pandas",
+    "numpy",
+    "geopandas",
+    "shapely",
+    "pyogrio",
+    "pyproj",
+    "mapclassify",
+    "matplotlib",
+    "pandera",
+    "pydantic",
+    "pyyaml",
+)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced: the report folder, its manifest, and the files written (relative paths)."""
+
+    output_dir: Path
+    manifest: dict[str, Any]
+    outputs: tuple[str, ...]
+
+
+@dataclass
+class _Run:
+    spec: PipelineSpec
+    log: Callable[[str], None]
+    quiet: bool = False
+    ledger: Ledger = field(default_factory=Ledger)
+    warnings: list[str] = field(default_factory=list)
+    quarantine: list[pd.DataFrame] = field(default_factory=list)
+    records: pd.DataFrame | None = None
+    read_ids: pd.Series | None = None
+    layers: dict[str, AreaLayer] = field(default_factory=dict)
+    area_tables: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    writers: dict[str, Callable[[Path], Any]] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def publish(self, relative: str, writer: Callable[[Path], Any]) -> None:
+        """Queue an output; it is written only when the whole run has succeeded."""
+        self.writers[relative] = writer
+
+    def quarantined(self, frame: pd.DataFrame) -> None:
+        if len(frame):
+            self.quarantine.append(frame)
+
+
+# --------------------------------------------------------------------------------------------- stages
+
+
+def _stage_read(run: _Run) -> None:
+    spec = run.spec
+    frames, inputs = [], []
+    for source_name, source in spec.sources.items():
+        columns = source.column_specs()
+        mapping = {name: col.column for name, col in columns.items()}
+        required = {name for name, col in columns.items() if col.required}
+        for path in spec.source_files(source):
+            raw = read_csv_source(path)
+            mapped = map_columns(raw, mapping, required=required, file=str(path))
+            mapped.insert(2, "source", source_name)
+            frames.append(mapped)
+            inputs.append(
+                {
+                    "source": source_name,
+                    "file": path.name,
+                    "path": os.path.relpath(path, spec.base_dir),
+                    "sha256": sha256_file(path),
+                    "bytes": path.stat().st_size,
+                    "rows": len(raw),
+                }
+            )
+    records = pd.concat(frames, ignore_index=True)
+    if records[ROW_ID].duplicated().any():
+        dupes = records.loc[records[ROW_ID].duplicated(), "source_file"].unique()
+        raise CirclesError(f"Two input files share a name ({', '.join(dupes)}); rename one so rows stay traceable.")
+    run.read_ids = records[ROW_ID]
+    run.ledger.record("read", records[ROW_ID], records[ROW_ID], pd.Series([], dtype=str), records["source_file"])
+    run.records = records
+    run.manifest["inputs"] = inputs
+    run.log(f"read {len(records):,} rows from {len(inputs)} file(s)")
+
+
+def _stage_geocode(run: _Run) -> None:
+    spec, records = run.spec, _need(run, "geocode")
+    directory_path = spec.geography.postcode_directory
+    directory = read_postcode_directory(None if directory_path == "embedded" else spec.resolve(directory_path))
+    result = geocode(records, directory, study_area=spec.geography.study_area or None)
+    run.ledger.record(
+        "geocode", records[ROW_ID], result.records[ROW_ID], result.quarantine[ROW_ID], records["source_file"]
+    )
+    run.quarantined(result.quarantine)
+    run.records = result.records
+    run.manifest["geocoding"] = {
+        "postcode_directory": "embedded ONS Postcode Directory extract"
+        if directory_path == "embedded"
+        else os.path.relpath(spec.resolve(directory_path), spec.base_dir),
+        "directory_postcodes": len(directory),
+        "outcomes": result.outcomes,
+    }
+    run.log(f"geocoded {result.outcomes['matched']:,} of {len(records):,} records")
+
+
+def _load_layers(run: _Run) -> None:
+    found, missing = {}, []
+    for name, layer in run.spec.geography.layers.items():
+        if layer.embedded:
+            found[name] = embedded_layer(layer.embedded, layer_name=name, title=layer.title)
+            continue
+        path = run.spec.resolve(layer.path)
+        if not path.exists():
+            missing.append(name)
+            run.warnings.append(f"optional layer {name!r} not found at {path}; running without it")
+            continue
+        found[name] = read_area_layer(
+            path, code=layer.code, name=layer.name, layer_name=name, title=layer.title, layer=layer.layer
+        )
+    run.layers = found
+    run.manifest["geography"] = {
+        "layers": {
+            n: {
+                "title": lay.title,
+                "source": os.path.relpath(lay.source, run.spec.base_dir)
+                if not lay.source.startswith("embedded")
+                else lay.source,
+                "areas": len(lay),
+            }
+            for n, lay in found.items()
+        },
+        "optional_layers_missing": missing,
+    }
+    optional = [n for n, s in run.spec.geography.layers.items() if s.optional]
+    if optional:
+        have = [n for n in optional if n in found]
+        run.log(
+            f"optional layers found: {', '.join(have) or 'none'}"
+            + (f"; not found: {', '.join(missing)}" if missing else "")
+        )
+
+
+def _stage_assign_areas(run: _Run) -> None:
+    records = _need(run, "assign_areas")
+    _load_layers(run)
+    placement_counts = {}
+    tolerance = run.spec.geography.nearest_tolerance_m
+    for name, layer in run.layers.items():
+        result = assign_areas(records, layer, tolerance_m=tolerance)
+        unplaced = result.unplaced
+        message = (
+            f"No {layer.title} area within {tolerance:g} m; nearest is "
+            + unplaced["distance_m"].map("{:,.0f} m away".format).astype(str)
+            + "."
+        )
+        quarantine = quarantine_frame(
+            f"assign_areas:{name}", unplaced, field="postcode", reason="outside_areas", message=message
+        )
+        run.ledger.record(
+            f"assign_areas:{name}", records[ROW_ID], result.placed[ROW_ID], quarantine[ROW_ID], records["source_file"]
+        )
+        run.quarantined(quarantine)
+        placement_counts[name] = result.counts
+        records = result.placed
+        run.log(
+            f"{layer.title}: {result.counts['within']:,} within, {result.counts['nearest']:,} nearest "
+            f"(≤{tolerance:g} m), {result.counts['unplaced']:,} unplaced"
+        )
+    run.records = records
+    run.manifest["placement"] = {"nearest_tolerance_m": tolerance, "by_layer": placement_counts}
+
+
+def _stage_aggregate(run: _Run) -> None:
+    records = _need(run, "aggregate")
+    if not run.layers:
+        raise CirclesError("The 'aggregate' stage needs 'assign_areas' before it in the spec's stages.")
+    policy = _policy(run)
+    person = run.spec.person_field
+    tables: dict[str, gpd.GeoDataFrame] = {}
+    for name, layer in run.layers.items():
+        counts = protect_counts(count_by_area(records, layer, person=person), ["records", "people"], policy)
+        tables[name] = counts
+        by_service = protect_counts(
+            count_by_area_and(records, layer, "service", person=person), ["records", "people"], policy
+        )
+        run.publish(
+            f"tables/{name}_counts.csv",
+            lambda p, t=counts: write_csv(pd.DataFrame(t.drop(columns="geometry")), p, na_rep=SUPPRESSED),
+        )
+        run.publish(f"tables/{name}_by_service.csv", lambda p, t=by_service: write_csv(t, p, na_rep=SUPPRESSED))
+    run.publish("areas.gpkg", lambda p: write_geopackage(tables, p))
+    run.publish("areas_wgs84.gpkg", lambda p: write_geopackage({n: t.to_crs(WEB_CRS) for n, t in tables.items()}, p))
+    run.manifest.setdefault("tables", {})["area_counts"] = {n: len(t) for n, t in tables.items()}
+    run.area_tables = tables
+
+
+def _stage_maps(run: _Run) -> None:
+    tables = run.area_tables
+    if not tables:
+        raise CirclesError("The 'maps' stage needs 'aggregate' before it in the spec's stages.")
+    measure, dpi = run.spec.maps.measure, run.spec.maps.dpi
+    what = {"people": "People in contact with services", "records": "Service records"}[measure]
+    policy = _policy(run)
+    for name, table in tables.items():
+        layer = run.layers[name]
+        figure = choropleth(
+            table,
+            measure,
+            title=f"{what} by {layer.title}",
+            subtitle=_wrap(f"{_first_sentence(run.spec.description)}\nDisclosure control: {policy.describe()}"),
+        )
+        run.publish(f"maps/{name}_{measure}.png", lambda p, f=figure: save_figure(f, p, dpi=dpi))
+
+
+def _first_sentence(text: str) -> str:
+    return text.split(". ")[0].rstrip(".")
+
+
+def _wrap(text: str, width: int = 95) -> str:
+    return "\n".join(textwrap.fill(line, width) for line in text.splitlines())
+
+
+def _need(run: _Run, stage: str) -> pd.DataFrame:
+    if run.records is None:
+        raise CirclesError(f"The {stage!r} stage needs 'read' before it in the spec's stages.")
+    return run.records
+
+
+def _policy(run: _Run):
+    d = run.spec.disclosure
+    return get_policy(d.policy, suppress_below=d.suppress_below, round_to=d.round_to)
+
+
+_STAGE_FUNCTIONS: dict[str, Callable[[_Run], None]] = {
+    "read": _stage_read,
+    "geocode": _stage_geocode,
+    "assign_areas": _stage_assign_areas,
+    "aggregate": _stage_aggregate,
+    "maps": _stage_maps,
+}
+assert set(_STAGE_FUNCTIONS) == set(STAGES)
+
+
+# --------------------------------------------------------------------------------------------- run
+
+
+def run_pipeline(
+    spec: PipelineSpec | str | Path,
+    *,
+    output: str | Path | None = None,
+    quiet: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run a pipeline spec end to end and write its report folder.
+
+    Parameters
+    ----------
+    spec : PipelineSpec or path-like
+        A loaded spec or the path of a YAML spec.
+    output : path-like, optional
+        Report folder, overriding the spec's ``output``.
+    quiet : bool
+        No progress bars or messages.
+    log : callable, optional
+        Receives progress messages (default: :func:`tqdm.write`).
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    CirclesError
+        For any problem with the spec or the inputs; nothing has been written when it is raised.
+    """
+    if not isinstance(spec, PipelineSpec):
+        spec = load_spec(spec, output=output)
+    elif output is not None:
+        spec = spec.model_copy(update={"output": Path(output).resolve()})
+    say = (lambda _m: None) if quiet else (log or tqdm.write)
+    run = _Run(spec=spec, log=say, quiet=quiet)
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+
+    if spec.synthetic is not None:
+        from circles.synthetic import generate_demo_data
+
+        data = generate_demo_data(spec.resolve(spec.synthetic.folder), seed=spec.synthetic.seed)
+        run.manifest["synthetic"] = {
+            "seed": data.seed,
+            "records": data.n_records,
+            "note": "SYNTHETIC demo records: not real people",
+        }
+        say(f"synthetic demo inputs (seed {data.seed}) in {data.folder}")
+
+    timings = []
+    for stage in tqdm(spec.stages, desc=spec.name, unit="stage", disable=quiet, leave=False):
+        if stage in PLANNED_STAGES:
+            say(f"stage {stage!r} skipped: not built yet ({PLANNED_STAGES[stage]})")
+            timings.append({"stage": stage, "status": "skipped", "note": "not built yet"})
+            continue
+        t = time.perf_counter()
+        _STAGE_FUNCTIONS[stage](run)
+        timings.append({"stage": stage, "status": "ran", "seconds": round(time.perf_counter() - t, 3)})
+
+    quarantine = (
+        pd.concat(run.quarantine, ignore_index=True) if run.quarantine else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    )
+    rows = _final_accounting(run, quarantine)
+    run.publish("quarantine.csv", lambda p: write_csv(quarantine, p))
+
+    manifest = {
+        "circles_version": __version__,
+        "pipeline": spec.name,
+        "description": spec.description,
+        "spec": spec.spec_path.name if spec.spec_path else None,
+        "spec_sha256": sha256_file(spec.spec_path) if spec.spec_path else None,
+        "started_utc": started.isoformat(timespec="seconds"),
+        **run.manifest,
+        "rows": rows,
+        "accounting": {"by_stage": run.ledger.totals(), "by_file": run.ledger.as_records()},
+        "quarantine_reasons": quarantine["reason"].value_counts().sort_index().to_dict(),
+        "disclosure": {"policy": _policy(run).name, "rule": _policy(run).describe()},
+        "stages": timings,
+        "warnings": run.warnings,
+        "environment": {"python": platform.python_version(), "packages": _versions()},
+    }
+    out_dir = spec.resolve(spec.output)
+    written = _write_report(run, out_dir, manifest, t0)
+    say(f"report folder: {out_dir}")
+    return RunResult(output_dir=out_dir, manifest=manifest, outputs=written)
+
+
+def _final_accounting(run: _Run, quarantine: pd.DataFrame) -> dict[str, Any]:
+    if run.read_ids is None:
+        return {"read": 0, "accepted": 0, "quarantined": 0, "balanced": True}
+    accepted = run.records[ROW_ID] if run.records is not None else pd.Series([], dtype=str)
+    check_partition("whole run", run.read_ids, accepted, quarantine[ROW_ID])
+    rows = {"read": len(run.read_ids), "accepted": len(accepted), "quarantined": len(quarantine)}
+    if rows["read"] != rows["accepted"] + rows["quarantined"]:  # pragma: no cover - check_partition guards
+        raise AccountingError(f"read {rows['read']} != accepted + quarantined")
+    return rows | {"balanced": True}
+
+
+def _write_report(run: _Run, out_dir: Path, manifest: dict[str, Any], t0: float) -> tuple[str, ...]:
+    """Write every queued output into a staging folder, then swap it into place."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    try:
+        for relative, writer in tqdm(
+            sorted(run.writers.items()), desc="writing", unit="file", leave=False, disable=run.quiet
+        ):
+            writer(staging / relative)
+        written = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
+        manifest["outputs"] = [
+            {"path": r, "sha256": sha256_file(staging / r), "bytes": (staging / r).stat().st_size} for r in written
+        ]
+        manifest["seconds"] = round(time.perf_counter() - t0, 2)
+        write_json(manifest, staging / "manifest.json")
+        old = None
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+            out_dir.rename(old)
+        staging.rename(out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return (*written, "manifest.json")
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in _PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out

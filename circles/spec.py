@@ -1,0 +1,345 @@
+"""Pipeline specs: YAML files that declare sources, geography, stages and publication rules.
+
+A spec is validated completely before any work starts. Unknown keys, wrong types and missing files are
+reported in one message that names each key and its line in the YAML file, e.g.::
+
+    pipelines/demo.yaml, line 14, geography.layers.ward2025.cod: unknown key. Did you mean 'code'?
+
+Relative paths are resolved against the folder holding the spec.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+import types
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from circles.errors import SpecError, suggest
+
+__all__ = [
+    "STAGES",
+    "PLANNED_STAGES",
+    "PipelineSpec",
+    "SourceSpec",
+    "ColumnSpec",
+    "LayerSpec",
+    "load_spec",
+]
+
+#: Stages the runner executes, in data-flow order.
+STAGES = ("read", "geocode", "assign_areas", "aggregate", "maps")
+#: Stages that may be declared now and are built by later releases; the runner skips them with a message.
+PLANNED_STAGES = {
+    "validate": "validation against the column spec (types, allowed values, dates)",
+    "pseudonymise": "HMAC-SHA256 pseudonyms for identifiers",
+    "rates": "rates per 1,000 with exact intervals",
+    "deprivation": "IMD 2019 joins and deprivation profiles",
+    "hotspots": "Getis-Ord Gi* and local Moran's I",
+    "interactive_maps": "interactive plotly maps",
+    "coding": "qualitative coding into needs, barriers and aspirations",
+    "circle": "the circle-of-need diagram",
+    "network": "the service-overlap network",
+    "costs": "prevalence and the cost of the problem",
+    "packs": "printed workshop packs and the commissioner's report",
+    "audit": "scan of the report folder for personal data",
+}
+
+_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSpec(_Strict):
+    """How one standard field is read from a source column."""
+
+    column: str
+    required: bool = True
+    type: Literal["text", "date", "category", "integer", "postcode"] = "text"
+    allowed: list[str] | None = None
+    date_formats: list[str] | None = None
+    identifier: bool = False
+
+
+class SourceSpec(_Strict):
+    """A group of agency files with the same layout."""
+
+    files: str = Field(description="file or glob pattern, relative to the spec")
+    agency: str | None = None
+    columns: dict[str, str | ColumnSpec]
+
+    @field_validator("columns")
+    @classmethod
+    def _need_postcode(cls, value: dict[str, str | ColumnSpec]) -> dict[str, str | ColumnSpec]:
+        if "postcode" not in value:
+            raise ValueError("the column mapping needs a 'postcode' field (where the record's postcode is)")
+        return value
+
+    def column_specs(self) -> dict[str, ColumnSpec]:
+        """Every field as a :class:`ColumnSpec` (a bare string means a required text column)."""
+        return {k: (ColumnSpec(column=v) if isinstance(v, str) else v) for k, v in self.columns.items()}
+
+
+class LayerSpec(_Strict):
+    """An area layer: an embedded one, or any polygon file with its code and name columns."""
+
+    embedded: Literal["lsoa11", "msoa11"] | None = None
+    path: Path | None = None
+    code: str | None = None
+    name: str | None = None
+    title: str | None = None
+    layer: str | None = None
+    optional: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LayerSpec:
+        if (self.embedded is None) == (self.path is None):
+            raise ValueError("give exactly one of 'embedded' or 'path'")
+        if self.path is not None and not self.code:
+            raise ValueError("a layer read from 'path' needs 'code' (the column holding the area code)")
+        return self
+
+
+class GeographySpec(_Strict):
+    postcode_directory: Literal["embedded"] | Path = "embedded"
+    study_area: list[str] = Field(default_factory=list, description="local authority codes (oslaua)")
+    nearest_tolerance_m: float = Field(200.0, ge=0, le=5000)
+    layers: dict[str, LayerSpec]
+
+    @field_validator("layers")
+    @classmethod
+    def _layer_names(cls, value: dict[str, LayerSpec]) -> dict[str, LayerSpec]:
+        if not value:
+            raise ValueError("declare at least one area layer")
+        for key in value:
+            if not _NAME.match(key):
+                raise ValueError(f"layer name {key!r} must be lower case letters, digits, '_' or '-'")
+        return value
+
+
+class SyntheticSpec(_Strict):
+    """Generate the synthetic demo inputs from a seed before reading (demo specs only)."""
+
+    seed: int = Field(ge=0)
+    folder: Path
+
+
+class DisclosureSpec(_Strict):
+    policy: str = "nhs"
+    suppress_below: int | None = Field(None, ge=1)
+    round_to: int | None = Field(None, ge=1)
+
+
+class MapsSpec(_Strict):
+    measure: Literal["people", "records"] = "people"
+    dpi: int = Field(150, ge=72, le=600)
+
+
+class PipelineSpec(_Strict):
+    """A whole pipeline spec (see ``pipelines/demo.yaml``)."""
+
+    name: str
+    description: str = ""
+    output: Path
+    synthetic: SyntheticSpec | None = None
+    person_field: str = "client_id"
+    geography: GeographySpec
+    sources: dict[str, SourceSpec]
+    stages: list[str]
+    disclosure: DisclosureSpec = DisclosureSpec()
+    maps: MapsSpec = MapsSpec()
+    spec_path: Path | None = Field(None, exclude=True)
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("the pipeline name must be lower case letters, digits, '_' or '-' (it names a folder)")
+        return value
+
+    @field_validator("stages")
+    @classmethod
+    def _known_stages(cls, value: list[str]) -> list[str]:
+        known = (*STAGES, *PLANNED_STAGES)
+        for stage in value:
+            if stage not in known:
+                raise ValueError(f"unknown stage {stage!r}.{suggest(stage, known)} Stages: {', '.join(known)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a stage is listed twice")
+        return value
+
+    @property
+    def base_dir(self) -> Path:
+        return self.spec_path.parent if self.spec_path else Path.cwd()
+
+    def resolve(self, path: Path | str) -> Path:
+        """A path from the spec, resolved against the spec's folder."""
+        path = Path(path).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def source_files(self, source: SourceSpec) -> list[Path]:
+        """The files a source's pattern matches, sorted by name."""
+        pattern = str(self.resolve(source.files))
+        return sorted(Path(p) for p in glob.glob(pattern)) if glob.has_magic(pattern) else [Path(pattern)]
+
+
+def _line_index(text: str) -> dict[tuple[Any, ...], int]:
+    """Map each key path in the YAML document to its 1-based line number."""
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                sub = (*path, key.value)
+                lines[sub] = key.start_mark.line + 1
+                walk(value, sub)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    root = yaml.compose(text)
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model or container inside an annotation such as ``X | None`` or ``str | ColumnSpec``."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        for arg in get_args(annotation):
+            inner = _unwrap(arg)
+            if get_origin(inner) in (dict, list) or (isinstance(inner, type) and issubclass(inner, BaseModel)):
+                return inner
+        return None
+    return annotation
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Keys allowed in the mapping that holds ``loc[-1]`` (for 'did you mean')."""
+    node: Any = PipelineSpec
+    for part in loc[:-1]:
+        node = _unwrap(node)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(part)
+            node = field.annotation if field else None
+        elif get_origin(node) is dict:
+            node = get_args(node)[1]
+        elif get_origin(node) is list:
+            node = get_args(node)[0]
+        else:
+            return []
+    node = _unwrap(node)
+    return list(node.model_fields) if isinstance(node, type) and issubclass(node, BaseModel) else []
+
+
+def load_spec(path: str | Path, *, output: str | Path | None = None) -> PipelineSpec:
+    """Read, validate and resolve a pipeline spec; check that every declared file exists.
+
+    Parameters
+    ----------
+    path : path-like
+        The YAML spec.
+    output : path-like, optional
+        Override the spec's output folder (relative to the current directory).
+
+    Raises
+    ------
+    SpecError
+        One message listing every problem with its key and line.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"Cannot read pipeline spec {path}: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+        lines = _line_index(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: a pipeline spec is a YAML mapping with keys such as name, sources, stages.")
+    try:
+        spec = PipelineSpec.model_validate({**data, "spec_path": path.resolve()})
+    except ValidationError as exc:
+        raise SpecError(_format_errors(path, exc, lines)) from None
+    if output is not None:
+        spec = spec.model_copy(update={"output": Path(output).resolve()})
+    missing = _missing_files(spec, lines)
+    if missing:
+        raise SpecError(f"{path}: " + "; ".join(missing))
+    return spec
+
+
+def _format_errors(path: Path, exc: ValidationError, lines: dict[tuple[Any, ...], int]) -> str:
+    messages = []
+    for error in exc.errors():
+        loc = _yaml_path(error["loc"], lines)
+        line = _line_for(lines, loc)
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        where = f"{path}, line {line}" if line else str(path)
+        if error["type"] == "extra_forbidden":
+            text = f"unknown key.{suggest(str(loc[-1]), _allowed_keys(loc))}"
+        elif error["type"] == "missing":
+            text = "required key is missing"
+        else:
+            text = error["msg"].removeprefix("Value error, ")
+        messages.append(f"{where}, {key}: {text}")
+    unique = list(dict.fromkeys(messages))
+    return "Invalid pipeline spec:\n  " + "\n  ".join(unique)
+
+
+_UNION_TAG = re.compile(r"^(?:str|int|float|bool|[A-Z]\w*)$|[^\w\-]")
+
+
+def _yaml_path(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> tuple[Any, ...]:
+    """Drop pydantic's union-member tags (``'str'``, ``'ColumnSpec'``, ``"literal['x']"``) from an error path."""
+    kept: tuple[Any, ...] = ()
+    for part in loc:
+        if isinstance(part, str) and (*kept, part) not in lines and _UNION_TAG.search(part):
+            continue
+        kept = (*kept, part)
+    return kept
+
+
+def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> list[str]:
+    """Declared files that do not exist (files the synthetic generator will write are exempt)."""
+    problems = []
+    generated = spec.resolve(spec.synthetic.folder) if spec.synthetic else None
+
+    def will_be_generated(p: Path) -> bool:
+        return generated is not None and generated in p.parents
+
+    for name, source in spec.sources.items():
+        pattern = spec.resolve(source.files)
+        if will_be_generated(pattern):
+            continue
+        if not spec.source_files(source) or not all(p.exists() for p in spec.source_files(source)):
+            line = _line_for(lines, ("sources", name, "files"))
+            problems.append(f"line {line}, sources.{name}.files: no file matches {pattern}")
+    for name, layer in spec.geography.layers.items():
+        if layer.path is not None and not layer.optional and not spec.resolve(layer.path).exists():
+            line = _line_for(lines, ("geography", "layers", name, "path"))
+            problems.append(
+                f"line {line}, geography.layers.{name}.path: {spec.resolve(layer.path)} does not exist "
+                "(mark the layer 'optional: true' to run without it)"
+            )
+    directory = spec.geography.postcode_directory
+    if directory != "embedded" and not spec.resolve(directory).exists():
+        line = _line_for(lines, ("geography", "postcode_directory"))
+        problems.append(f"line {line}, geography.postcode_directory: {spec.resolve(directory)} does not exist")
+    return problems

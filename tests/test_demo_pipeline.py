@@ -1,0 +1,170 @@
+"""End to end: the demo spec run in a temporary folder, and what a failed run leaves behind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from circles.cli import app
+from circles.errors import SourceError
+from circles.runner import run_pipeline
+from circles.synthetic import PLANTED_HOTSPOTS
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "pipelines" / "demo.yaml"
+
+
+def demo_spec_in(folder: Path, *, shared: bool = True) -> Path:
+    """A copy of the demo spec writing into ``folder``; ward layers point at ../shared or nowhere."""
+    spec = yaml.safe_load(DEMO.read_text())
+    spec["output"] = str(folder / "report")
+    spec["synthetic"]["folder"] = str(folder / "data")
+    spec["sources"]["take_up"]["files"] = str(folder / "data" / "take_up" / "*.csv")
+    for layer in spec["geography"]["layers"].values():
+        if "path" in layer:
+            layer["path"] = str((DEMO.parent / layer["path"]).resolve()) if shared else str(folder / "absent.geojson")
+    path = folder / "demo.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    result = run_pipeline(demo_spec_in(folder), quiet=True)
+    return folder, result
+
+
+def test_every_row_is_accounted_for(demo_run):
+    _, result = demo_run
+    manifest = json.loads((result.output_dir / "manifest.json").read_text())
+    rows = manifest["rows"]
+    assert rows["read"] > 3000
+    assert rows["read"] == rows["accepted"] + rows["quarantined"]
+    assert all(entry["balanced"] for entry in manifest["accounting"]["by_file"])
+    # per file, the read stage saw exactly the rows each input file holds
+    read_by_file = {e["file"]: e["read"] for e in manifest["accounting"]["by_file"] if e["stage"] == "read"}
+    assert read_by_file == {i["file"]: i["rows"] for i in manifest["inputs"]}
+    assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+
+
+def test_every_generated_postcode_resolves(demo_run):
+    _, result = demo_run
+    outcomes = result.manifest["geocoding"]["outcomes"]
+    assert outcomes["matched"] == result.manifest["rows"]["read"]
+    assert sum(outcomes.values()) == outcomes["matched"]
+    placement = result.manifest["placement"]["by_layer"]
+    assert all(counts["unplaced"] == 0 for counts in placement.values())
+    assert pd.read_csv(result.output_dir / "quarantine.csv").empty
+
+
+def test_planted_hotspots_have_the_highest_published_counts(demo_run):
+    _, result = demo_run
+    table = pd.read_csv(result.output_dir / "tables" / "lsoa_counts.csv", na_values="*")
+    people = table.set_index("area_code")["people"]
+    planted = people.loc[list(PLANTED_HOTSPOTS)]
+    others = people.drop(index=list(PLANTED_HOTSPOTS))
+    assert planted.min() > others.max()
+
+
+def test_geopackage_reads_back_with_every_area(demo_run):
+    _, result = demo_run
+    layers = dict(pyogrio.list_layers(result.output_dir / "areas.gpkg"))
+    assert set(layers) == {"lsoa", "msoa", "ward2025", "ward2004"}
+    expected = {"lsoa": 91, "msoa": 18, "ward2025": 17, "ward2004": 23}
+    for name, n in expected.items():
+        frame = gpd.read_file(result.output_dir / "areas.gpkg", layer=name)
+        assert len(frame) == n
+        assert frame.crs.to_epsg() == 27700
+        assert {"area_code", "area_name", "people", "people_suppressed"} <= set(frame.columns)
+    wgs = gpd.read_file(result.output_dir / "areas_wgs84.gpkg", layer="ward2004")
+    assert wgs.crs.to_epsg() == 4326
+    assert {"Shadsworth with Whitebirk", "Bastwell", "Sudell"} <= set(wgs["area_name"])
+
+
+def test_published_counts_pass_disclosure_control(demo_run):
+    _, result = demo_run
+    for path in (result.output_dir / "tables").glob("*.csv"):
+        table = pd.read_csv(path, na_values="*")
+        for column in ("records", "people"):
+            values = table[column].dropna()
+            assert ((values == 0) | (values >= 8)).all(), path.name
+            assert (values % 5 == 0).all(), path.name
+            assert (table[column].isna() == table[f"{column}_suppressed"]).all()
+
+
+def test_no_identifier_or_full_postcode_in_any_output(demo_run):
+    folder, result = demo_run
+    inputs = pd.concat(pd.read_csv(p, dtype=str) for p in (folder / "data" / "take_up").glob("*.csv"))
+    postcodes = set(inputs["postcode"].str.upper().str.replace(" ", "")) - {""}
+    clients = set(inputs["client_id"])
+    for path in result.output_dir.rglob("*"):
+        if path.suffix in (".csv", ".json"):
+            text = path.read_text()
+            compact = text.upper().replace(" ", "")
+            assert not any(pc in compact for pc in postcodes), path.name
+            assert not any(c in text for c in clients), path.name
+
+
+def test_one_map_per_layer(demo_run):
+    _, result = demo_run
+    maps = sorted(p.name for p in (result.output_dir / "maps").glob("*.png"))
+    assert maps == ["lsoa_people.png", "msoa_people.png", "ward2004_people.png", "ward2025_people.png"]
+    assert all((result.output_dir / "maps" / m).stat().st_size > 20_000 for m in maps)
+
+
+def test_outputs_listed_in_the_manifest_match_the_folder(demo_run):
+    _, result = demo_run
+    on_disk = sorted(str(p.relative_to(result.output_dir)) for p in result.output_dir.rglob("*") if p.is_file())
+    listed = sorted([o["path"] for o in result.manifest["outputs"]] + ["manifest.json"])
+    assert on_disk == listed
+
+
+def test_runs_without_the_optional_layers_and_says_so(tmp_path):
+    result = run_pipeline(demo_spec_in(tmp_path, shared=False), quiet=True)
+    assert result.manifest["geography"]["optional_layers_missing"] == ["ward2025", "ward2004"]
+    assert any("ward2025" in w for w in result.manifest["warnings"])
+    assert set(dict(pyogrio.list_layers(result.output_dir / "areas.gpkg"))) == {"lsoa", "msoa"}
+
+
+def test_a_failed_run_writes_nothing_and_keeps_the_last_report(demo_run, tmp_path):
+    folder, _ = demo_run
+    spec = yaml.safe_load((folder / "demo.yaml").read_text())
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "earlier.txt").write_text("the last good run")
+    bad = tmp_path / "take_up"
+    bad.mkdir()
+    header = pd.read_csv(next((folder / "data" / "take_up").glob("*.csv")), nrows=0).columns
+    (bad / "broken.csv").write_text(",".join(header).replace("postcode", "post_code") + "\n")
+    spec.update(output=str(report), synthetic=None)
+    spec["sources"]["take_up"]["files"] = str(bad / "*.csv")
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(SourceError, match=r"broken.csv: missing required column 'postcode' \(Did you mean 'post_code'"):
+        run_pipeline(path, quiet=True)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in report.iterdir()] == ["earlier.txt"]
+
+
+def test_cli_reports_errors_without_a_traceback(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: x\noutput: out\nstagez: []\n")
+    outcome = CliRunner().invoke(app, ["run", str(spec)])
+    assert outcome.exit_code == 2
+    assert "stagez: unknown key. Did you mean 'stages'?" in outcome.output
+    assert "Traceback" not in outcome.output
+
+
+def test_cli_run_prints_the_accounting_and_the_folder(tmp_path):
+    outcome = CliRunner().invoke(app, ["run", str(demo_spec_in(tmp_path)), "--quiet"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "= accepted" in outcome.output
+    assert str(tmp_path / "report") in outcome.output

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pandas as pd
+
+from circles.accounting import check_partition
+from circles.geocode import OUTCOMES, geocode
+
+DIRECTORY = pd.DataFrame(
+    {
+        "pcds": ["BB2 1AA", "BB1 1AA", "M1 1AA", "BB9 9ZZ"],
+        "oseast1m": [368000.0, 369000.0, 384000.0, None],
+        "osnrth1m": [428000.0, 429000.0, 398000.0, None],
+        "oslaua": ["E06000008", "E06000008", "E08000003", "E06000008"],
+    }
+)
+
+
+def _records(postcodes: list) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source_file": "a.csv",
+            "source_row": [f"a.csv:{i + 2}" for i in range(len(postcodes))],
+            "client_id": [f"C{i}" for i in range(len(postcodes))],
+            "postcode": postcodes,
+        }
+    )
+
+
+def test_each_outcome():
+    recs = _records(["bb2 1aa", "BB11AA", "", "NOT A PC", "BB2 1ZZ", "BB9 9ZZ", "M1 1AA"])
+    result = geocode(recs, DIRECTORY, study_area=["E06000008"])
+    assert result.outcomes == {
+        "matched": 2,
+        "blank": 1,
+        "invalid": 1,
+        "unknown": 1,
+        "no_grid_reference": 1,
+        "outside_study_area": 1,
+    }
+    assert set(result.outcomes) == set(OUTCOMES)
+    assert result.records["source_row"].tolist() == ["a.csv:2", "a.csv:3"]
+    assert result.records.geometry.x.tolist() == [368000.0, 369000.0]
+    reasons = dict(zip(result.quarantine["source_row"], result.quarantine["reason"], strict=True))
+    assert reasons == {
+        "a.csv:4": "blank",
+        "a.csv:5": "invalid",
+        "a.csv:6": "unknown",
+        "a.csv:7": "no_grid_reference",
+        "a.csv:8": "outside_study_area",
+    }
+    check_partition("geocode", recs["source_row"], result.records["source_row"], result.quarantine["source_row"])
+
+
+def test_full_postcode_never_leaves_geocoding():
+    recs = _records(["BB2 1AA", "BB2 1ZZ", "M1 1AA", "JOHN SMITH"])
+    result = geocode(recs, DIRECTORY, study_area=["E06000008"])
+    assert "postcode" not in result.records.columns
+    assert result.records["postcode_district"].tolist() == ["BB2"]
+    published = result.quarantine.to_csv() + result.records.drop(columns="geometry").to_csv()
+    for secret in ("BB2 1AA", "BB2 1ZZ", "M1 1AA", "JOHN", "SMITH"):
+        assert secret not in published
+    assert "BB2 ***" in published and "AAAA AAAAA" in published
+
+
+def test_without_study_area_other_authorities_match():
+    result = geocode(_records(["M1 1AA"]), DIRECTORY)
+    assert result.outcomes["matched"] == 1
