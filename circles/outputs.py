@@ -29,11 +29,11 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> with atomic_path(folder / "out.txt") as tmp:
-    ...     _ = tmp.write_text("hello")
-    >>> (folder / "out.txt").read_text()
-    'hello'
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with atomic_path(pathlib.Path(folder) / "out.txt") as tmp:
+    ...         _ = tmp.write_text("hello")
+    ...     print((pathlib.Path(folder) / "out.txt").read_text())
+    hello
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
