@@ -17,6 +17,8 @@ __all__ = [
     "GeographyError",
     "AccountingError",
     "DisclosureError",
+    "PseudonymKeyError",
+    "AuditError",
     "suggest",
 ]
 
@@ -43,6 +45,14 @@ class AccountingError(CirclesError):
 
 class DisclosureError(CirclesError):
     """A table about to be published has not passed disclosure control."""
+
+
+class PseudonymKeyError(CirclesError):
+    """The pseudonymisation key is missing, malformed or stored somewhere unsafe."""
+
+
+class AuditError(CirclesError):
+    """A report folder holds personal data or unsuppressed small counts."""
 
 
 def suggest(word: str, candidates: Iterable[str], n: int = 3) -> str:

@@ -28,17 +28,21 @@ from circles import __version__
 from circles.accounting import QUARANTINE_COLUMNS, ROW_ID, Ledger, check_partition, quarantine_frame
 from circles.aggregate import count_by_area, count_by_area_and
 from circles.areas import assign_areas
-from circles.disclosure import SUPPRESSED, get_policy, protect_counts
-from circles.errors import AccountingError, CirclesError
+from circles.audit import Secrets, audit_report, format_findings
+from circles.disclosure import SUPPRESSED, UNRESOLVED_ATTR, get_policy, protect_table
+from circles.errors import AccountingError, AuditError, CirclesError
 from circles.geocode import geocode
 from circles.geography import WEB_CRS, AreaLayer, embedded_layer, read_area_layer, read_postcode_directory
 from circles.maps import choropleth
 from circles.outputs import save_figure, write_csv, write_geopackage, write_json
-from circles.sources import map_columns, read_csv_source, sha256_file
+from circles.pseudonymise import load_key, protect_identifiers
+from circles.sources import map_columns, read_source, sha256_file
 from circles.spec import PLANNED_STAGES, STAGES, PipelineSpec, load_spec
+from circles.validate import flag_duplicates, validate_records
 
 __all__ = ["RunResult", "run_pipeline"]
 
+COUNTS = ["records", "people"]
 _PACKAGES = (
     "pandas",
     "numpy",
@@ -73,6 +77,10 @@ class _Run:
     quarantine: list[pd.DataFrame] = field(default_factory=list)
     records: pd.DataFrame | None = None
     read_ids: pd.Series | None = None
+    read_files: pd.Series | None = None
+    secrets_identifiers: set[str] = field(default_factory=set)
+    secrets_pseudonyms: set[str] = field(default_factory=set)
+    secrets_postcodes: set[str] = field(default_factory=set)
     layers: dict[str, AreaLayer] = field(default_factory=dict)
     area_tables: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     writers: dict[str, Callable[[Path], Any]] = field(default_factory=dict)
@@ -92,16 +100,20 @@ class _Run:
 
 def _stage_read(run: _Run) -> None:
     spec = run.spec
-    frames, inputs = [], []
+    frames, quarantines, inputs = [], [], []
     for source_name, source in spec.sources.items():
         columns = source.column_specs()
         mapping = {name: col.column for name, col in columns.items()}
         required = {name for name, col in columns.items() if col.required}
-        for path in spec.source_files(source):
-            raw = read_csv_source(path)
-            mapped = map_columns(raw, mapping, required=required, file=str(path))
+        files = spec.source_files(source)
+        for path in tqdm(files, desc=f"read {source_name}", unit="file", leave=False, disable=run.quiet):
+            table = read_source(path, expected=mapping.values(), sheet=source.sheet)
+            mapped = map_columns(table.frame, mapping, required=required, file=str(path))
             mapped.insert(2, "source", source_name)
             frames.append(mapped)
+            quarantines.append(table.quarantine)
+            if table.rows_read == 0:
+                run.warnings.append(f"{path.name}: a header and no rows")
             inputs.append(
                 {
                     "source": source_name,
@@ -109,29 +121,111 @@ def _stage_read(run: _Run) -> None:
                     "path": os.path.relpath(path, spec.base_dir),
                     "sha256": sha256_file(path),
                     "bytes": path.stat().st_size,
-                    "rows": len(raw),
+                    "rows": table.rows_read,
+                    "rows_unreadable": int(table.quarantine[ROW_ID].nunique()),
                 }
+                | table.info
             )
     records = pd.concat(frames, ignore_index=True)
-    if records[ROW_ID].duplicated().any():
-        dupes = records.loc[records[ROW_ID].duplicated(), "source_file"].unique()
+    quarantine = pd.concat(quarantines, ignore_index=True)
+    read_ids = pd.concat([records[ROW_ID], pd.Series(quarantine[ROW_ID].unique())], ignore_index=True)
+    if read_ids.duplicated().any():
+        dupes = sorted({i.split(":")[0].split("!")[0].split("#")[0] for i in read_ids[read_ids.duplicated()]})
         raise CirclesError(f"Two input files share a name ({', '.join(dupes)}); rename one so rows stay traceable.")
-    run.read_ids = records[ROW_ID]
-    run.ledger.record("read", records[ROW_ID], records[ROW_ID], pd.Series([], dtype=str), records["source_file"])
+    files_of = pd.concat([records["source_file"], quarantine.drop_duplicates(ROW_ID)["file"]], ignore_index=True)
+    run.ledger.record("read", read_ids, records[ROW_ID], quarantine[ROW_ID].drop_duplicates(), files_of)
+    run.quarantined(quarantine)
+    run.read_ids = read_ids
+    run.read_files = files_of
     run.records = records
     run.manifest["inputs"] = inputs
-    run.log(f"read {len(records):,} rows from {len(inputs)} file(s)")
+    run.log(f"read {len(read_ids):,} rows from {len(inputs)} file(s); {quarantine[ROW_ID].nunique():,} unreadable")
+
+
+def _stage_validate(run: _Run) -> None:
+    records = _need(run, "validate")
+    spec = run.spec
+    accepted, quarantines, failures = [], [], {}
+    for source_name, source in spec.sources.items():
+        mine = records[records["source"] == source_name]
+        result = validate_records(mine, source.column_specs(), today=spec.ingest.reference_date)
+        accepted.append(result.records)
+        quarantines.append(result.quarantine)
+        for reason, n in result.failures.items():
+            failures[reason] = failures.get(reason, 0) + n
+    valid = pd.concat(accepted, ignore_index=True)
+    kept, dup_quarantine, n_dup = flag_duplicates(
+        valid, spec.ingest.duplicate_key, drop=spec.ingest.duplicates == "drop"
+    )
+    quarantine = pd.concat([*quarantines, dup_quarantine], ignore_index=True)
+    _account(run, "validate", records, kept, quarantine)
+    run.records = kept
+    run.manifest["validation"] = {
+        "failed_checks": dict(sorted(failures.items())),
+        "rows_failing": int(pd.concat(quarantines)[ROW_ID].nunique()) if quarantines else 0,
+        "duplicates": {"found": n_dup, "policy": spec.ingest.duplicates, "key": spec.ingest.duplicate_key},
+        "reference_date": str(spec.ingest.reference_date or datetime.now(UTC).date()),
+    }
+    run.log(f"validated: {len(kept):,} accepted, {quarantine[ROW_ID].nunique():,} quarantined ({n_dup:,} duplicates)")
+
+
+def _stage_pseudonymise(run: _Run) -> None:
+    records = _need(run, "pseudonymise")
+    spec = run.spec
+    private = {
+        name: col
+        for source in spec.sources.values()
+        for name, col in source.column_specs().items()
+        if col.privacy != "keep"
+    }
+    if not private:
+        run.manifest["pseudonymisation"] = {"fields": {}}
+        return
+    key = load_key(spec.pseudonymisation, base_dir=spec.base_dir) if spec.pseudonymisation else None
+    scope = spec.pseudonymisation.scope if spec.pseudonymisation else ""
+    run.secrets_identifiers.update(
+        v for name in private if name in records for v in records[name].dropna().astype(str).unique()
+    )
+    protected, actions = (
+        protect_identifiers(records, private, key, scope=scope)
+        if key
+        else (records.drop(columns=[n for n in private if n in records]), {n: "dropped" for n in private})
+    )
+    run.secrets_pseudonyms.update(
+        v
+        for name, what in actions.items()
+        if what.startswith("pseudonymised")
+        for v in protected[name].dropna().unique()
+    )
+    _account(run, "pseudonymise", records, protected, pd.DataFrame(columns=QUARANTINE_COLUMNS))
+    run.records = protected
+    run.manifest["pseudonymisation"] = {
+        "method": "HMAC-SHA256 over scope, field and value",
+        "scope": scope,
+        "key_source": key.source if key else None,
+        "key_fingerprint": key.fingerprint if key else None,
+        "fields": actions,
+    }
+    if key is not None and key.is_demo:
+        run.warnings.append("pseudonyms use the published DEMO key: for synthetic data only, never for real records")
+    run.log(
+        f"pseudonymised {sum(a.startswith('pseudonymised') for a in actions.values())} field(s); "
+        f"dropped {sum(a == 'dropped' for a in actions.values())}"
+    )
+
+
+def _account(run: _Run, stage: str, before: pd.DataFrame, after: pd.DataFrame, quarantine: pd.DataFrame) -> None:
+    run.ledger.record(stage, before[ROW_ID], after[ROW_ID], quarantine[ROW_ID].drop_duplicates(), before["source_file"])
+    run.quarantined(quarantine)
 
 
 def _stage_geocode(run: _Run) -> None:
     spec, records = run.spec, _need(run, "geocode")
     directory_path = spec.geography.postcode_directory
     directory = read_postcode_directory(None if directory_path == "embedded" else spec.resolve(directory_path))
+    run.secrets_postcodes.update(records["postcode"].dropna().astype(str).unique())
     result = geocode(records, directory, study_area=spec.geography.study_area or None)
-    run.ledger.record(
-        "geocode", records[ROW_ID], result.records[ROW_ID], result.quarantine[ROW_ID], records["source_file"]
-    )
-    run.quarantined(result.quarantine)
+    _account(run, "geocode", records, result.records, result.quarantine)
     run.records = result.records
     run.manifest["geocoding"] = {
         "postcode_directory": "embedded ONS Postcode Directory extract"
@@ -196,10 +290,7 @@ def _stage_assign_areas(run: _Run) -> None:
         quarantine = quarantine_frame(
             f"assign_areas:{name}", unplaced, field="postcode", reason="outside_areas", message=message
         )
-        run.ledger.record(
-            f"assign_areas:{name}", records[ROW_ID], result.placed[ROW_ID], quarantine[ROW_ID], records["source_file"]
-        )
-        run.quarantined(quarantine)
+        _account(run, f"assign_areas:{name}", records, result.placed, quarantine)
         placement_counts[name] = result.counts
         records = result.placed
         run.log(
@@ -218,11 +309,21 @@ def _stage_aggregate(run: _Run) -> None:
     person = run.spec.person_field
     tables: dict[str, gpd.GeoDataFrame] = {}
     for name, layer in run.layers.items():
-        counts = protect_counts(count_by_area(records, layer, person=person), ["records", "people"], policy)
-        tables[name] = counts
-        by_service = protect_counts(
-            count_by_area_and(records, layer, "service", person=person), ["records", "people"], policy
+        # the areas add up to the borough total, and each area's services add up to the area's records
+        counts = protect_table(count_by_area(records, layer, person=person), COUNTS, policy, groups=[[]])
+        by_service = protect_table(
+            count_by_area_and(records, layer, "service", person=person),
+            COUNTS,
+            policy,
+            groups=[["area_code"], ["service"]],
         )
+        for table in (counts, by_service):
+            for item in table.attrs.get(UNRESOLVED_ATTR, []):
+                run.warnings.append(
+                    f"{name}: a suppressed {item['column']} cell in group {item['group']} {item['key']} "
+                    "has only zero cells beside it"
+                )
+        tables[name] = counts
         run.publish(
             f"tables/{name}_counts.csv",
             lambda p, t=counts: write_csv(pd.DataFrame(t.drop(columns="geometry")), p, na_rep=SUPPRESSED),
@@ -273,6 +374,8 @@ def _policy(run: _Run):
 
 _STAGE_FUNCTIONS: dict[str, Callable[[_Run], None]] = {
     "read": _stage_read,
+    "validate": _stage_validate,
+    "pseudonymise": _stage_pseudonymise,
     "geocode": _stage_geocode,
     "assign_areas": _stage_assign_areas,
     "aggregate": _stage_aggregate,
@@ -359,7 +462,10 @@ def run_pipeline(
         **run.manifest,
         "rows": rows,
         "accounting": {"by_stage": run.ledger.totals(), "by_file": run.ledger.as_records()},
-        "quarantine_reasons": quarantine["reason"].value_counts().sort_index().to_dict(),
+        "quarantine_reasons": quarantine.drop_duplicates([ROW_ID, "reason"])["reason"]
+        .value_counts()
+        .sort_index()
+        .to_dict(),
         "disclosure": {"policy": _policy(run).name, "rule": _policy(run).describe()},
         "stages": timings,
         "warnings": run.warnings,
@@ -371,12 +477,18 @@ def run_pipeline(
     return RunResult(output_dir=out_dir, manifest=manifest, outputs=written)
 
 
+def _reasons(quarantine: pd.DataFrame) -> dict[str, int]:
+    """Rows quarantined per reason (a row failing two checks counts once under each)."""
+    return quarantine.drop_duplicates([ROW_ID, "reason"])["reason"].value_counts().sort_index().to_dict()
+
+
 def _final_accounting(run: _Run, quarantine: pd.DataFrame) -> dict[str, Any]:
     if run.read_ids is None:
         return {"read": 0, "accepted": 0, "quarantined": 0, "balanced": True}
     accepted = run.records[ROW_ID] if run.records is not None else pd.Series([], dtype=str)
-    check_partition("whole run", run.read_ids, accepted, quarantine[ROW_ID])
-    rows = {"read": len(run.read_ids), "accepted": len(accepted), "quarantined": len(quarantine)}
+    quarantined = quarantine[ROW_ID].drop_duplicates()
+    check_partition("whole run", run.read_ids, accepted, quarantined)
+    rows = {"read": len(run.read_ids), "accepted": len(accepted), "quarantined": len(quarantined)}
     if rows["read"] != rows["accepted"] + rows["quarantined"]:  # pragma: no cover - check_partition guards
         raise AccountingError(f"read {rows['read']} != accepted + quarantined")
     return rows | {"balanced": True}
@@ -397,6 +509,8 @@ def _write_report(run: _Run, out_dir: Path, manifest: dict[str, Any], t0: float)
         ]
         manifest["seconds"] = round(time.perf_counter() - t0, 2)
         write_json(manifest, staging / "manifest.json")
+        manifest["audit"] = _audit(run, staging)
+        write_json(manifest, staging / "manifest.json")
         old = None
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
@@ -408,6 +522,28 @@ def _write_report(run: _Run, out_dir: Path, manifest: dict[str, Any], t0: float)
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return (*written, "manifest.json")
+
+
+def _audit(run: _Run, folder: Path) -> dict[str, Any]:
+    """Audit the staged report folder; refuse to publish it if anything personal or disclosive is found."""
+    secrets = Secrets.from_values(
+        identifiers=run.secrets_identifiers, pseudonyms=run.secrets_pseudonyms, postcodes=run.secrets_postcodes
+    )
+    findings = audit_report(folder, secrets, policy=_policy(run))
+    if findings:
+        raise AuditError(
+            "The report was not published: the audit of the files it would write found personal data or "
+            f"unsuppressed small counts.\n{format_findings(findings)}"
+        )
+    return {
+        "findings": 0,
+        "files_scanned": sum(1 for p in folder.rglob("*") if p.is_file()),
+        "searched_for": {
+            "identifiers": len(secrets.identifiers),
+            "pseudonyms": len(secrets.pseudonyms),
+            "postcodes": len(secrets.postcodes),
+        },
+    }
 
 
 def _versions() -> dict[str, str]:

@@ -10,6 +10,7 @@ Relative paths are resolved against the folder holding the spec.
 
 from __future__ import annotations
 
+import datetime as dt
 import glob
 import re
 import types
@@ -32,11 +33,9 @@ __all__ = [
 ]
 
 #: Stages the runner executes, in data-flow order.
-STAGES = ("read", "geocode", "assign_areas", "aggregate", "maps")
+STAGES = ("read", "validate", "pseudonymise", "geocode", "assign_areas", "aggregate", "maps")
 #: Stages that may be declared now and are built by later releases; the runner skips them with a message.
 PLANNED_STAGES = {
-    "validate": "validation against the column spec (types, allowed values, dates)",
-    "pseudonymise": "HMAC-SHA256 pseudonyms for identifiers",
     "rates": "rates per 1,000 with exact intervals",
     "deprivation": "IMD 2019 joins and deprivation profiles",
     "hotspots": "Getis-Ord Gi* and local Moran's I",
@@ -46,7 +45,6 @@ PLANNED_STAGES = {
     "network": "the service-overlap network",
     "costs": "prevalence and the cost of the problem",
     "packs": "printed workshop packs and the commissioner's report",
-    "audit": "scan of the report folder for personal data",
 }
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -57,14 +55,29 @@ class _Strict(BaseModel):
 
 
 class ColumnSpec(_Strict):
-    """How one standard field is read from a source column."""
+    """How one standard field is read from a source column and checked.
+
+    ``privacy`` says what ingest does with a field that identifies a person: ``pseudonymise`` (HMAC-SHA256
+    pseudonym; client ids, NHS numbers, family ids), ``drop`` (never leaves ingest: names, addresses, dates of
+    birth once the age is derived) or ``keep``.
+    """
 
     column: str
     required: bool = True
-    type: Literal["text", "date", "category", "integer", "postcode"] = "text"
+    type: Literal["text", "category", "date", "integer", "postcode", "nhs_number"] = "text"
     allowed: list[str] | None = None
     date_formats: list[str] | None = None
-    identifier: bool = False
+    minimum: int | None = None
+    max_length: int = Field(1000, ge=1)
+    privacy: Literal["keep", "pseudonymise", "drop"] = "keep"
+
+    @model_validator(mode="after")
+    def _rules_fit_type(self) -> ColumnSpec:
+        if self.date_formats and self.type != "date":
+            raise ValueError("'date_formats' applies to 'type: date' only")
+        if self.minimum is not None and self.type != "integer":
+            raise ValueError("'minimum' applies to 'type: integer' only")
+        return self
 
 
 class SourceSpec(_Strict):
@@ -72,6 +85,7 @@ class SourceSpec(_Strict):
 
     files: str = Field(description="file or glob pattern, relative to the spec")
     agency: str | None = None
+    sheet: str | None = Field(None, description="Excel sheet (default: the first)")
     columns: dict[str, str | ColumnSpec]
 
     @field_validator("columns")
@@ -130,6 +144,34 @@ class SyntheticSpec(_Strict):
     folder: Path
 
 
+class IngestSpec(_Strict):
+    """Row-level rules applied while reading."""
+
+    duplicates: Literal["keep", "drop"] = "drop"
+    duplicate_key: list[str] = Field(
+        default_factory=lambda: ["client_id", "service", "referral_date", "start_date", "end_date"]
+    )
+    reference_date: dt.date | None = Field(None, description="dates after this are 'future' (default: today)")
+
+
+class PseudonymisationSpec(_Strict):
+    """Where the pseudonymisation key comes from, and the scope that keeps projects unlinkable.
+
+    ``key: demo`` uses a fixed, published key: for synthetic data only, never for real records.
+    """
+
+    key: Literal["env", "file", "demo"] = "env"
+    key_env: str = "CIRCLES_PSEUDONYM_KEY"
+    key_file: Path | None = None
+    scope: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _file_given(self) -> PseudonymisationSpec:
+        if self.key == "file" and self.key_file is None:
+            raise ValueError("'key: file' needs 'key_file' (a path outside the repository)")
+        return self
+
+
 class DisclosureSpec(_Strict):
     policy: str = "nhs"
     suppress_below: int | None = Field(None, ge=1)
@@ -152,6 +194,8 @@ class PipelineSpec(_Strict):
     geography: GeographySpec
     sources: dict[str, SourceSpec]
     stages: list[str]
+    ingest: IngestSpec = IngestSpec()
+    pseudonymisation: PseudonymisationSpec | None = None
     disclosure: DisclosureSpec = DisclosureSpec()
     maps: MapsSpec = MapsSpec()
     spec_path: Path | None = Field(None, exclude=True)
@@ -173,6 +217,30 @@ class PipelineSpec(_Strict):
         if len(set(value)) != len(value):
             raise ValueError("a stage is listed twice")
         return value
+
+    @model_validator(mode="after")
+    def _identifiers_are_protected(self) -> PipelineSpec:
+        private = [
+            f"{source}.{name}"
+            for source, spec in self.sources.items()
+            for name, col in spec.column_specs().items()
+            if col.privacy != "keep"
+        ]
+        if private and "pseudonymise" not in self.stages:
+            raise ValueError(
+                f"fields {', '.join(private)} identify people; add the 'pseudonymise' stage after 'read' so "
+                "they never leave ingest in clear"
+            )
+        if (
+            private
+            and self.pseudonymisation is None
+            and any(col.privacy == "pseudonymise" for s in self.sources.values() for col in s.column_specs().values())
+        ):
+            raise ValueError(
+                "fields are marked 'privacy: pseudonymise' but there is no 'pseudonymisation:' section "
+                "(key and scope); make a key with `circles key new PATH`"
+            )
+        return self
 
     @property
     def base_dir(self) -> Path:
