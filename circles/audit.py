@@ -49,6 +49,7 @@ import fnmatch
 import html
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -305,7 +306,7 @@ class _Scanner:
                 written = match.group()
                 digits = written.replace(" ", "").replace("-", "")
                 if len(written) > 10 and digits in self.nhs:
-                    detail = f"an identifier from the inputs written with separators (10 digits as {len(written)})"
+                    detail = "an identifier from the inputs, written with spaces or dashes (10 digits)"
                     hits.append(_Hit(match.start(), "identifier", digits, detail))
         if self.postcodes:
             for match in _POSTCODE_TEXT.finditer(text):
@@ -381,7 +382,8 @@ def _line_locator(text: str, suffix: str = "") -> Callable[[int], str]:
 
 
 def _natural(text: str) -> tuple[Any, ...]:
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+    parts = re.split(r"([0-9]+)", text)  # text, number, text, number, ..., text
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts))
 
 
 def _column_letter(index: int) -> str:
@@ -614,13 +616,19 @@ class _Audit:
     def _pdf(self, file: str, path: Path) -> None:
         from pypdf import PdfReader
 
-        reader = PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise ValueError("the PDF is encrypted")
-        for key, value in (reader.metadata or {}).items():
-            self.text(file, str(value), f"document information, {str(key).lstrip('/')}")
-        for number, page in enumerate(reader.pages, start=1):
-            self.text(file, page.extract_text() or "", f"page {number}")
+        logger = logging.getLogger("pypdf")
+        level = logger.level
+        logger.setLevel(logging.ERROR)  # its warnings about damaged files would reach the console; errors raise
+        try:
+            reader = PdfReader(path)
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise ValueError("the PDF is encrypted")
+            for key, value in (reader.metadata or {}).items():
+                self.text(file, str(value), f"document information, {str(key).lstrip('/')}")
+            for number, page in enumerate(reader.pages, start=1):
+                self.text(file, page.extract_text() or "", f"page {number}")
+        finally:
+            logger.setLevel(level)
 
     def _json(self, file: str, path: Path) -> None:
         text = self._read_text(path)

@@ -62,6 +62,47 @@ def synth(
     typer.echo(f"wrote {data.n_records:,} synthetic records and {len(data.notes_files)} notes to {data.folder}")
 
 
+key_app = typer.Typer(help="Pseudonymisation keys.", no_args_is_help=True)
+app.add_typer(key_app, name="key")
+
+
+@key_app.command("new")
+def key_new(
+    path: Annotated[Path, typer.Argument(help="Where to write the key: a file OUTSIDE any repository")],
+) -> None:
+    """Make a new random pseudonymisation key (32 bytes, file mode 0600)."""
+    from circles.pseudonymise import write_key_file
+
+    try:
+        key = write_key_file(path)
+    except CirclesError as error:
+        _fail(error)
+        return
+    typer.echo(f"wrote a new key to {path} (fingerprint {key.fingerprint}).")
+    typer.echo("Name it in the pipeline spec: pseudonymisation: {key: file, key_file: " + str(path) + ", scope: ...}")
+    typer.echo("Keep it safe and backed up: without it, pseudonyms cannot be reproduced to link new extracts.")
+
+
+@app.command()
+def audit(
+    report_dir: Annotated[Path, typer.Argument(help="A report folder written by `circles run`")],
+    spec: Annotated[Path | None, typer.Option(help="The run's spec (default: the one its manifest names)")] = None,
+) -> None:
+    """Scan every file in a report folder for identifiers, pseudonyms, full postcodes and small counts."""
+    from circles.audit import format_findings
+    from circles.runner import audit_folder
+
+    try:
+        findings = audit_folder(report_dir, spec)
+    except CirclesError as error:
+        _fail(error)
+        return
+    if findings:
+        typer.secho(format_findings(findings), fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"audit passed: no identifiers, pseudonyms, full postcodes or small counts in {report_dir}")
+
+
 @app.command()
 def version() -> None:
     """Print the circles version."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from circles.errors import PseudonymKeyError
 from circles.spec import ColumnSpec, PseudonymisationSpec
@@ -161,16 +162,16 @@ def pseudonymise(values: pd.Series, key: PseudonymKey, *, scope: str, field: str
     (True, 64, [True, True])
     """
     text = values.astype("string").str.strip().str.upper()
-    text = text.where(text.ne(""), pd.NA)
-    uniques = text.dropna().unique()
+    codes, uniques = pd.factorize(text.where(text.ne(""), pd.NA))
     prefix = f"{scope}{_SEPARATOR}{field}{_SEPARATOR}".encode()
-    base = hmac.new(key.secret, prefix, hashlib.sha256)
-    table = {}
-    for value in uniques:
-        h = base.copy()
-        h.update(value.encode("utf-8"))
-        table[value] = h.hexdigest()
-    return text.map(table).astype("string")
+    secret = key.secret
+    hashed = pa.array(
+        [hmac.digest(secret, prefix + value.encode("utf-8"), "sha256").hex() for value in uniques.tolist()],
+        pa.string(),
+    )
+    # code -1 (blank or missing) becomes null: never hashed
+    taken = hashed.take(pa.array(codes, mask=codes < 0))
+    return pd.Series(pd.arrays.ArrowStringArray(taken), index=values.index, dtype="string")
 
 
 def protect_identifiers(

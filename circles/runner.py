@@ -8,6 +8,7 @@ leaves neither a half-written file nor a mix of two runs.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import platform
 import shutil
@@ -28,7 +29,7 @@ from circles import __version__
 from circles.accounting import QUARANTINE_COLUMNS, ROW_ID, Ledger, check_partition, quarantine_frame
 from circles.aggregate import count_by_area, count_by_area_and
 from circles.areas import assign_areas
-from circles.audit import Secrets, audit_report, format_findings
+from circles.audit import Finding, Secrets, audit_report, format_findings
 from circles.disclosure import SUPPRESSED, UNRESOLVED_ATTR, get_policy, protect_table
 from circles.errors import AccountingError, AuditError, CirclesError
 from circles.geocode import geocode
@@ -40,7 +41,7 @@ from circles.sources import map_columns, read_source, sha256_file
 from circles.spec import PLANNED_STAGES, STAGES, PipelineSpec, load_spec
 from circles.validate import flag_duplicates, validate_records
 
-__all__ = ["RunResult", "run_pipeline"]
+__all__ = ["RunResult", "run_pipeline", "audit_folder"]
 
 COUNTS = ["records", "people"]
 _PACKAGES = (
@@ -96,6 +97,21 @@ class _Run:
 
 
 # --------------------------------------------------------------------------------------------- stages
+
+
+def _prepare_inputs(run: _Run) -> None:
+    """Demo specs only: write the synthetic inputs for the spec's seed before reading them."""
+    if run.spec.synthetic is None:
+        return
+    from circles.synthetic import generate_demo_data
+
+    data = generate_demo_data(run.spec.resolve(run.spec.synthetic.folder), seed=run.spec.synthetic.seed)
+    run.manifest["synthetic"] = {
+        "seed": data.seed,
+        "records": data.n_records,
+        "note": "SYNTHETIC demo records: not real people",
+    }
+    run.log(f"synthetic demo inputs (seed {data.seed}) in {data.folder}")
 
 
 def _stage_read(run: _Run) -> None:
@@ -425,16 +441,7 @@ def run_pipeline(
     started = datetime.now(UTC)
     t0 = time.perf_counter()
 
-    if spec.synthetic is not None:
-        from circles.synthetic import generate_demo_data
-
-        data = generate_demo_data(spec.resolve(spec.synthetic.folder), seed=spec.synthetic.seed)
-        run.manifest["synthetic"] = {
-            "seed": data.seed,
-            "records": data.n_records,
-            "note": "SYNTHETIC demo records: not real people",
-        }
-        say(f"synthetic demo inputs (seed {data.seed}) in {data.folder}")
+    _prepare_inputs(run)
 
     timings = []
     for stage in tqdm(spec.stages, desc=spec.name, unit="stage", disable=quiet, leave=False):
@@ -457,6 +464,7 @@ def run_pipeline(
         "pipeline": spec.name,
         "description": spec.description,
         "spec": spec.spec_path.name if spec.spec_path else None,
+        "spec_path": str(spec.spec_path) if spec.spec_path else None,
         "spec_sha256": sha256_file(spec.spec_path) if spec.spec_path else None,
         "started_utc": started.isoformat(timespec="seconds"),
         **run.manifest,
@@ -524,11 +532,40 @@ def _write_report(run: _Run, out_dir: Path, manifest: dict[str, Any], t0: float)
     return (*written, "manifest.json")
 
 
-def _audit(run: _Run, folder: Path) -> dict[str, Any]:
-    """Audit the staged report folder; refuse to publish it if anything personal or disclosive is found."""
-    secrets = Secrets.from_values(
+def _secrets(run: _Run) -> Secrets:
+    return Secrets.from_values(
         identifiers=run.secrets_identifiers, pseudonyms=run.secrets_pseudonyms, postcodes=run.secrets_postcodes
     )
+
+
+def audit_folder(report_dir: str | Path, spec: PipelineSpec | str | Path | None = None) -> list[Finding]:
+    """Audit a report folder against the identifiers, pseudonyms and postcodes of its run's inputs.
+
+    The inputs are read again (in memory, nothing written) through the ingest stages of ``spec`` — by default
+    the spec named in the folder's ``manifest.json``.
+    """
+    report_dir = Path(report_dir)
+    if spec is None:
+        manifest_path = report_dir / "manifest.json"
+        if not manifest_path.exists():
+            raise CirclesError(f"{report_dir} has no manifest.json; name the pipeline spec with --spec.")
+        spec_path = json.loads(manifest_path.read_text(encoding="utf-8")).get("spec_path")
+        if not spec_path:
+            raise CirclesError(f"{manifest_path} does not name its spec; name it with --spec.")
+        spec = spec_path
+    if not isinstance(spec, PipelineSpec):
+        spec = load_spec(spec)
+    run = _Run(spec=spec, log=lambda _m: None, quiet=True)
+    _prepare_inputs(run)
+    for stage in ("read", "validate", "pseudonymise", "geocode"):
+        if stage in spec.stages:
+            _STAGE_FUNCTIONS[stage](run)
+    return audit_report(report_dir, _secrets(run), policy=_policy(run))
+
+
+def _audit(run: _Run, folder: Path) -> dict[str, Any]:
+    """Audit the staged report folder; refuse to publish it if anything personal or disclosive is found."""
+    secrets = _secrets(run)
     findings = audit_report(folder, secrets, policy=_policy(run))
     if findings:
         raise AuditError(

@@ -217,43 +217,13 @@ def read_csv_source(path: str | Path, *, expected: Collection[str] = ()) -> Sour
     header = _unique_names(first_rows[header_index], str(path))
     header_line = row_lines[header_index]
     skip_lines = header_line - 1 + _record_span(first_rows[header_index], delimiter)
-    offset = 0
-    for _ in range(skip_lines):
-        offset = text.find("\n", offset) + 1
-        if offset == 0:
-            offset = len(text)
-            break
-    body_text = text[offset:]
+    raw = data[3:] if encoding == "utf-8-sig" else data
+    body = _after_lines(raw, skip_lines) if encoding != "cp1252" else _after_lines(text.encode("utf-8"), skip_lines)
     first_body_line = skip_lines + 1
-
-    bad: list[tuple[int, str, int, int]] = []
-
-    def on_invalid(row: Any) -> str:
-        bad.append((row.number, row.text, row.expected_columns, row.actual_columns))
-        return "skip"
-
-    if not body_text.strip():  # a header and no rows
-        body_text = ""
     try:
-        table = (
-            pa.table({c: pa.array([], pa.string()) for c in header})
-            if not body_text
-            else pacsv.read_csv(
-                io.BytesIO(body_text.encode("utf-8")),
-                read_options=pacsv.ReadOptions(column_names=header, use_threads=False, block_size=1 << 24),
-                parse_options=pacsv.ParseOptions(
-                    delimiter=delimiter,
-                    newlines_in_values=True,
-                    ignore_empty_lines=False,
-                    invalid_row_handler=on_invalid,
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={c: pa.string() for c in header},
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
-            )
-        )
+        table, bad = _parse_body(body, header, delimiter, threads=True)
+        if bad:  # record numbers are exact only when parsing in one thread
+            table, bad = _parse_body(body, header, delimiter, threads=False)
     except pa.ArrowInvalid as exc:
         raise SourceError(f"{path}: cannot parse it as delimited text ({exc}).") from None
 
@@ -276,8 +246,10 @@ def read_csv_source(path: str | Path, *, expected: Collection[str] = ()) -> Sour
     frame = frame.astype(object) if frame.empty else frame
     empty = np.zeros(len(frame), dtype=bool)
     if len(frame):
-        empty = (frame.apply(lambda s: s.str.strip().eq(""))).all(axis=1).to_numpy()
-    ids = pd.Series([f"{name}:{n}" for n in good_lines], index=frame.index, dtype=object)
+        maybe = frame.iloc[:, 0].str.strip().eq("").to_numpy()  # only rows blank in the first column can be empty
+        if maybe.any():
+            empty[maybe] = frame.loc[maybe].apply(lambda s: s.str.strip().eq("")).all(axis=1).to_numpy()
+    ids = (name + ":" + pd.Series(good_lines, index=frame.index).astype("string")).astype(object)
     frame.insert(0, "source_file", name)
     frame.insert(1, ROW_ID, ids)
 
@@ -307,6 +279,41 @@ def read_csv_source(path: str | Path, *, expected: Collection[str] = ()) -> Sour
         "columns": header,
     }
     return SourceTable(frame, pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS), info)
+
+
+def _after_lines(data: bytes, lines: int) -> bytes:
+    """``data`` after its first ``lines`` newline-terminated lines."""
+    offset = 0
+    for _ in range(lines):
+        offset = data.find(b"\n", offset) + 1
+        if offset == 0:
+            return b""
+    return data[offset:]
+
+
+def _parse_body(
+    body: bytes, header: list[str], delimiter: str, *, threads: bool
+) -> tuple[pa.Table, list[tuple[int, str, int, int]]]:
+    """Parse the rows under the header with Arrow; rows Arrow cannot split are returned, not dropped."""
+    bad: list[tuple[int, str, int, int]] = []
+
+    def on_invalid(row: Any) -> str:
+        bad.append((row.number, row.text, row.expected_columns, row.actual_columns))
+        return "skip"
+
+    if not body.strip():  # a header and no rows
+        return pa.table({c: pa.array([], pa.string()) for c in header}), bad
+    table = pacsv.read_csv(
+        io.BytesIO(body),
+        read_options=pacsv.ReadOptions(column_names=header, use_threads=threads, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in header}, strings_can_be_null=False, quoted_strings_can_be_null=False
+        ),
+    )
+    return table, bad
 
 
 def _record_span(row: list[str], delimiter: str) -> int:

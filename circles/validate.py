@@ -80,15 +80,12 @@ class Validated:
 # ------------------------------------------------------------------------------------------ parsers
 
 
-def _blank(values: pd.Series) -> pd.Series:
-    return values.astype("string").fillna("").str.strip().eq("")
-
-
 def parse_dates(values: pd.Series, formats: Sequence[str] = DEFAULT_DATE_FORMATS) -> pd.Series:
     """Parse text dates, trying each format in turn per value (vectorised); blanks and failures are ``NaT``.
 
     ``"excel"`` accepts Excel serial day numbers (1900 date system, 1 to 2958465) as whole numbers. Values may
-    carry a time after the date (``"2010-04-01 00:00:00"``), which is ignored.
+    carry a midnight time after the date (``"2010-04-01 00:00:00"``), which is ignored. Impossible dates
+    (31/02/2010) fail rather than roll over. Each distinct text is parsed once: extracts repeat dates a lot.
 
     Examples
     --------
@@ -96,21 +93,26 @@ def parse_dates(values: pd.Series, formats: Sequence[str] = DEFAULT_DATE_FORMATS
     >>> parse_dates(pd.Series(["01/04/2010", "2010-04-02", "40271", "31/02/2010", ""])).dt.strftime("%Y-%m-%d").tolist()
     ['2010-04-01', '2010-04-02', '2010-04-03', nan, nan]
     """
-    text = values.astype("string").fillna("").str.strip()
-    text = text.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    codes, uniques = pd.factorize(values.astype("string").fillna("").str.strip())
+    text = pd.Series(uniques, dtype="string")
+    if text.str.contains(":", regex=False).any():
+        text = text.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     for fmt in formats:
-        todo = out.isna() & text.ne("")
+        todo = parsed.isna() & text.ne("")
         if not todo.any():
             break
         if fmt == "excel":
             serial = pd.to_numeric(text[todo].where(text[todo].str.fullmatch(r"\d{1,7}")), errors="coerce")
             serial = serial.where(serial.between(1, 2958465))
-            parsed = _EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")
+            found = _EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")
         else:
-            parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-        out[todo] = parsed.astype("datetime64[ns]")
-    return out.where(out >= _EARLIEST)
+            found = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        parsed[todo] = found.astype("datetime64[ns]")
+    parsed = parsed.where(parsed >= _EARLIEST)
+    out = parsed.to_numpy()[codes]
+    out[codes < 0] = np.datetime64("NaT")
+    return pd.Series(out, index=values.index, dtype="datetime64[ns]")
 
 
 def parse_integers(values: pd.Series) -> pd.Series:
@@ -147,7 +149,8 @@ def normalise_nhs_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> digits.tolist(), ok.tolist()
     (['9434765919', <NA>, <NA>, <NA>], [True, False, False, False])
     """
-    text = values.astype("string").fillna("").str.replace(r"[\s\-]", "", regex=True)
+    codes, uniques = pd.factorize(values.astype("string").fillna(""))
+    text = pd.Series(uniques, dtype="string").str.replace(r"[\s\-]", "", regex=True)
     shaped = text.str.fullmatch(r"\d{10}").fillna(False).astype(bool).to_numpy()
     valid = np.zeros(len(text), dtype=bool)
     if shaped.any():
@@ -156,8 +159,10 @@ def normalise_nhs_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         check = 11 - total % 11
         check[check == 11] = 0
         valid[shaped] = (check != 10) & (check == digits[:, 9])
-    valid_series = pd.Series(valid, index=values.index)
-    return text.where(valid_series, pd.NA).astype("string"), valid_series
+    normal = text.where(valid, pd.NA).to_numpy()
+    valid_rows = np.where(codes >= 0, valid[codes], False)
+    normal_rows = np.where(codes >= 0, normal[codes], pd.NA)
+    return (pd.Series(normal_rows, index=values.index, dtype="string"), pd.Series(valid_rows, index=values.index))
 
 
 # ------------------------------------------------------------------------------------------ schema
@@ -165,62 +170,65 @@ def normalise_nhs_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 @dataclass(frozen=True)
 class _Parsed:
+    """Each field parsed once: stripped text, blank mask, and typed values, aligned with the frame's rows."""
+
+    text: dict[str, pd.Series]
+    blank: dict[str, np.ndarray]
     dates: dict[str, pd.Series]
     integers: dict[str, pd.Series]
     nhs: dict[str, tuple[pd.Series, pd.Series]]
 
 
 def _parse(frame: pd.DataFrame, columns: Mapping[str, ColumnSpec]) -> _Parsed:
-    dates, integers, nhs = {}, {}, {}
+    text, blank, dates, integers, nhs = {}, {}, {}, {}, {}
     for name, col in columns.items():
+        text[name] = frame[name].astype("string").fillna("").str.strip()
+        blank[name] = text[name].eq("").to_numpy(dtype=bool)
         if col.type == "date":
-            dates[name] = parse_dates(frame[name], col.date_formats or DEFAULT_DATE_FORMATS)
+            dates[name] = parse_dates(text[name], col.date_formats or DEFAULT_DATE_FORMATS)
         elif col.type == "integer":
-            integers[name] = parse_integers(frame[name])
+            integers[name] = parse_integers(text[name])
         elif col.type == "nhs_number":
             nhs[name] = normalise_nhs_numbers(frame[name])
-    return _Parsed(dates, integers, nhs)
+    return _Parsed(text, blank, dates, integers, nhs)
 
 
 def build_schema(columns: Mapping[str, ColumnSpec], parsed: _Parsed, *, today: dt.date) -> pa.DataFrameSchema:
-    """The pandera schema for one source: a named check per rule, each returning a boolean Series."""
+    """The pandera schema for one source: one named check per rule, each giving a boolean per row.
+
+    The checks read the values :func:`_parse` computed once for the frame being validated.
+    """
     checks: list[pa.Check] = []
 
-    def add(reason: str, name: str, ok_fn) -> None:
-        checks.append(pa.Check(ok_fn, name=f"{reason}:{name}", ignore_na=False))
+    def add(reason: str, name: str, ok: np.ndarray) -> None:
+        checks.append(pa.Check(lambda d, ok=ok: pd.Series(ok, index=d.index), name=f"{reason}:{name}"))
 
-    limit = pd.Timestamp(today)
+    limit = np.datetime64(today, "ns")
     for name, col in columns.items():
+        blank = parsed.blank[name]
         if col.required:
-            add("missing_value", name, lambda d, n=name: ~_blank(d[n]))
-        add("too_long", name, lambda d, n=name, m=col.max_length: d[n].astype("string").fillna("").str.len() <= m)
+            add("missing_value", name, ~blank)
+        add("too_long", name, (parsed.text[name].str.len() <= col.max_length).to_numpy(dtype=bool))
         if col.type == "date":
-            p = parsed.dates[name]
-            add("invalid_date", name, lambda d, n=name, p=p: _blank(d[n]) | p.reindex(d.index).notna())
-            add("future_date", name, lambda d, p=p: ~(p.reindex(d.index) > limit))
+            values = parsed.dates[name].to_numpy()
+            known = ~np.isnat(values)
+            add("invalid_date", name, blank | known)
+            add("future_date", name, ~(known & (values > limit)))
         elif col.type == "integer":
-            p = parsed.integers[name]
-            add("invalid_integer", name, lambda d, n=name, p=p: _blank(d[n]) | p.reindex(d.index).notna())
+            values = parsed.integers[name]
+            add("invalid_integer", name, blank | values.notna().to_numpy(dtype=bool))
             if col.minimum is not None:
-                add(
-                    "negative_value" if col.minimum == 0 else "below_minimum",
-                    name,
-                    lambda d, p=p, m=col.minimum: ~(p.reindex(d.index) < m).fillna(False),
-                )
+                below = (values < col.minimum).fillna(False).to_numpy(dtype=bool)
+                add("negative_value" if col.minimum == 0 else "below_minimum", name, ~below)
         elif col.type == "nhs_number":
-            ok = parsed.nhs[name][1]
-            add("invalid_nhs_number", name, lambda d, n=name, ok=ok: _blank(d[n]) | ok.reindex(d.index))
+            add("invalid_nhs_number", name, blank | parsed.nhs[name][1].to_numpy(dtype=bool))
         if col.allowed:
-            allowed = {a.casefold() for a in col.allowed}
-            add(
-                "not_allowed",
-                name,
-                lambda d, n=name, a=allowed: _blank(d[n]) | d[n].astype("string").str.strip().str.casefold().isin(a),
-            )
+            allowed = {a.lower() for a in col.allowed}
+            add("not_allowed", name, blank | parsed.text[name].str.lower().isin(allowed).to_numpy(dtype=bool))
     present = [f for f in DATE_ORDER if f in parsed.dates]
     for earlier, later in zip(present, present[1:], strict=False):
-        a, b = parsed.dates[earlier], parsed.dates[later]
-        add("date_order", f"{later}<{earlier}", lambda d, a=a, b=b: ~(b.reindex(d.index) < a.reindex(d.index)))
+        before = (parsed.dates[later] < parsed.dates[earlier]).to_numpy(dtype=bool)  # NaT compares False
+        add("date_order", f"{later}<{earlier}", ~before)
     return pa.DataFrameSchema(checks=checks, strict=False, coerce=False, name="circles records")
 
 
@@ -302,7 +310,9 @@ def validate_records(
     quarantine = pd.DataFrame(columns=QUARANTINE_COLUMNS)
     failures: dict[str, int] = {}
     try:
-        schema.validate(frame, lazy=True)
+        # The checks read values parsed once by _parse; pandera sees only row numbers, so its failure cases
+        # name rows without copying any personal value.
+        schema.validate(pd.DataFrame({"row": np.arange(len(frame))}, index=frame.index), lazy=True)
         bad_index = pd.Index([])
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
@@ -330,20 +340,24 @@ def validate_records(
         quarantine = quarantine.sort_values([ROW_ID, "field", "reason"], kind="stable", ignore_index=True)
         bad_index = frame.index[frame[ROW_ID].isin(quarantine[ROW_ID])]
 
-    good = frame.drop(index=bad_index)
-    records = good.copy()
+    keep = ~frame.index.isin(bad_index)
+    records = frame.loc[keep].copy() if not keep.all() else frame.copy()
+
+    def kept(values: pd.Series) -> pd.Series:
+        return values if keep.all() else values.loc[keep]
+
     for name, col in columns.items():
         if col.type == "date":
-            records[name] = parsed.dates[name].reindex(good.index)
+            records[name] = kept(parsed.dates[name])
         elif col.type == "integer":
-            records[name] = parsed.integers[name].reindex(good.index)
+            records[name] = kept(parsed.integers[name])
         elif col.type == "nhs_number":
-            records[name] = parsed.nhs[name][0].reindex(good.index)
+            records[name] = kept(parsed.nhs[name][0])
         else:
-            text = good[name].astype("string").str.strip()
+            text = kept(parsed.text[name])
             if col.allowed:
-                canonical = {a.casefold(): a for a in col.allowed}
-                text = text.str.casefold().map(canonical).astype("string")
+                canonical = {a.lower(): a for a in col.allowed}
+                text = text.str.lower().map(canonical).astype("string")
             records[name] = text.where(text.ne(""), pd.NA)
     return Validated(records=records.reset_index(drop=True), quarantine=quarantine, failures=failures)
 
@@ -370,22 +384,29 @@ def flag_duplicates(
     if not present or records.empty:
         out = records.assign(duplicate=False)
         return out, pd.DataFrame(columns=QUARANTINE_COLUMNS), 0
+    # each key as integer codes: text compared ignoring case and surrounding spaces, dates as dates
     normal = pd.DataFrame(
         {
-            k: (
-                records[k].astype("string").str.strip().str.casefold()
-                if not pd.api.types.is_datetime64_any_dtype(records[k])
-                else records[k].astype("string")
-            ).fillna("")
+            k: pd.factorize(
+                records[k]
+                if pd.api.types.is_datetime64_any_dtype(records[k])
+                else records[k].astype("string").str.strip().str.lower()
+            )[0]
             for k in present
-        }
+        },
+        index=records.index,
     )
     repeat = normal.duplicated(keep="first").to_numpy()
-    first_row = records[ROW_ID].groupby([normal[k] for k in present], sort=False, dropna=False).transform("first")
     out = records.assign(duplicate=repeat)
     n = int(repeat.sum())
     if not drop or n == 0:
         return out, pd.DataFrame(columns=QUARANTINE_COLUMNS), n
+    involved = normal.duplicated(keep=False).to_numpy()  # only rows in a repeated group need their first row
+    first_row = (
+        records.loc[involved, ROW_ID]
+        .groupby([normal.loc[involved, k] for k in present], sort=False, dropna=False)
+        .transform("first")
+    )[repeat[involved]]
     dup = out[repeat]
     quarantine = pd.DataFrame(
         {
@@ -394,7 +415,7 @@ def flag_duplicates(
             ROW_ID: dup[ROW_ID].to_numpy(),
             "field": ",".join(present),
             "reason": "duplicate",
-            "message": ("Same person, service and dates as " + first_row[repeat].astype(str) + ".").to_numpy(),
+            "message": ("Same person, service and dates as " + first_row.astype(str) + ".").to_numpy(),
         },
         columns=QUARANTINE_COLUMNS,
     )

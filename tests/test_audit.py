@@ -1,0 +1,347 @@
+"""The report audit: planted personal data and small counts are found, clean reports pass, bad files fail."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+from matplotlib.backends.backend_pdf import PdfPages
+from shapely.geometry import Point
+
+from circles.audit import Finding, Secrets, audit_report, format_findings
+from circles.disclosure import POLICIES
+from circles.runner import run_pipeline
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "pipelines" / "demo.yaml"
+
+CLIENT = "C000123"
+FAMILY = "F00042"
+NHS = "9434765919"
+NAME = "Jane Doe"
+PSEUDONYM = "3f" * 32
+SECRETS = Secrets.from_values(
+    identifiers=[CLIENT, FAMILY, "943-476-5919", NAME],
+    pseudonyms=[PSEUDONYM],
+    postcodes=["BB2 1AA", "bb1 8eu"],
+)
+IDENTIFIER_DETAIL = "an identifier from the inputs (7 characters)"
+
+COUNTS_CSV = (
+    "area_code,area_name,records,records_suppressed,people,people_suppressed\n"
+    "E01012571,Blackburn with Darwen 007A,10,False,*,True\n"
+    "E01012572,Blackburn with Darwen 007B,45,False,15,False\n"
+    "E01012573,Blackburn with Darwen 007C,0,False,0,False\n"
+)
+
+
+def write_pdf(path: Path, pages: list[str]) -> Path:
+    with PdfPages(path) as pdf:
+        for text in pages:
+            figure = plt.figure(figsize=(4, 3))
+            figure.text(0.1, 0.5, text)
+            pdf.savefig(figure)
+            plt.close(figure)
+    return path
+
+
+def write_xlsx(path: Path, rows: list[list[object]], title: str = "Areas") -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def write_gpkg(path: Path, people: list[object], layer: str = "lsoa") -> Path:
+    frame = gpd.GeoDataFrame(
+        {
+            "area_code": [f"E0101257{i}" for i in range(len(people))],
+            "area_name": ["Blackburn with Darwen 007A"] * len(people),
+            "people": people,
+            "people_suppressed": [p is None for p in people],
+        },
+        geometry=[Point(370000 + i, 428000) for i in range(len(people))],
+        crs="EPSG:27700",
+    )
+    frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+    return path
+
+
+def clean_report(folder: Path) -> Path:
+    """A report folder of every readable type, holding nothing it should not."""
+    (folder / "tables").mkdir(parents=True)
+    (folder / "maps").mkdir()
+    (folder / "tables" / "lsoa_counts.csv").write_text(COUNTS_CSV)
+    (folder / "manifest.json").write_text(
+        json.dumps({"pipeline": "demo", "rows": {"read": 3, "people": 3}, "inputs": [{"file": "gp.csv"}]})
+    )
+    (folder / "quarantine.csv").write_text("stage,file,source_row,field,reason,message\n")
+    (folder / "notes.md").write_text("# Notes\n\nPostcodes are shown as districts (BB2) or masked as BB2 ***.\n")
+    write_gpkg(folder / "areas.gpkg", [15.0, None, 0.0, 10.0])
+    write_xlsx(folder / "areas.xlsx", [["area_code", "people"], ["E01012571", 15], ["E01012572", "*"], ["E1", 0]])
+    write_pdf(folder / "pack.pdf", ["Blackburn with Darwen: people per area", "District BB2 has 15 people"])
+    figure = plt.figure(figsize=(2, 2))
+    figure.text(0.1, 0.5, "people")
+    figure.savefig(folder / "maps" / "lsoa_people.png")
+    figure.savefig(folder / "maps" / "lsoa_people.svg")
+    plt.close(figure)
+    return folder
+
+
+def only(findings: list[Finding]) -> Finding:
+    assert len(findings) == 1, findings
+    return findings[0]
+
+
+# ------------------------------------------------------------------------------------------------ secrets
+
+
+def test_secrets_are_normalised_and_short_values_dropped():
+    secrets = Secrets.from_values(
+        identifiers=[" C000123 ", "943 476 5919", "Jane   Doe", "M", "", None, float("nan"), 9434765918.0],
+        pseudonyms=["abc", PSEUDONYM],
+        postcodes=["bb2 1aa", " BB1  8EU ", "BB2", "UNKNOWN", None],
+    )
+    assert secrets.identifiers == {"C000123", "9434765919", "Jane Doe", "9434765918"}
+    assert secrets.pseudonyms == {PSEUDONYM}
+    assert secrets.postcodes == {"BB21AA", "BB18EU"}
+
+
+# ------------------------------------------------------------------------------------------------ clean
+
+
+def test_a_clean_report_has_no_findings(tmp_path):
+    folder = clean_report(tmp_path / "report")
+    assert audit_report(folder, SECRETS) == []
+    assert format_findings([]).startswith("Audit passed")
+
+
+def test_masked_postcodes_districts_zero_ten_and_stars_are_fine(tmp_path):
+    (tmp_path / "t.csv").write_text("area,people,note\nA,0,BB2 ***\nB,10,BB2\nC,*,bb2\nD,,district BB2 only\n")
+    (tmp_path / "page.html").write_text("<p>BB2 ***</p><p>BB2</p><p>BB21</p>\n")
+    assert audit_report(tmp_path, SECRETS) == []
+
+
+def test_small_counts_in_exempt_files_are_not_findings(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps({"rows": {"people": 3, "count": 2}}))
+    (tmp_path / "quarantine.csv").write_text("file,people\ngp.csv,3\n")
+    assert audit_report(tmp_path, SECRETS) == []
+    # exempt from the count rule only: secrets are still searched for
+    (tmp_path / "manifest.json").write_text(json.dumps({"rows": {"people": 3}, "inputs": [{"file": CLIENT}]}))
+    finding = only(audit_report(tmp_path, SECRETS))
+    assert (finding.file, finding.location, finding.kind) == ("manifest.json", "$.inputs[0].file", "identifier")
+
+
+# ------------------------------------------------------------------------------------------------ planted
+
+
+def test_planted_identifier_in_a_csv_cell(tmp_path):
+    folder = clean_report(tmp_path / "report")
+    path = folder / "tables" / "lsoa_counts.csv"
+    path.write_text(path.read_text().replace("Blackburn with Darwen 007B", f"{CLIENT.lower()} (see notes)"))
+    finding = only(audit_report(folder, SECRETS))
+    assert finding == Finding("tables/lsoa_counts.csv", "line 3, column 'area_name'", "identifier", IDENTIFIER_DETAIL)
+    assert CLIENT.casefold() not in finding.detail.casefold()
+
+
+def test_name_with_a_space_in_html_even_across_a_line_and_tags(tmp_path):
+    (tmp_path / "pack.html").write_text(
+        "<html>\n<body>\n<p>Area summary</p>\n<td>jane   DOE</td>\n<p>Seen by <b>Jane</b>\n Doe.</p>\n</body>\n"
+    )
+    findings = audit_report(tmp_path, SECRETS)
+    assert [(f.file, f.location, f.kind) for f in findings] == [
+        ("pack.html", "line 4", "identifier"),
+        ("pack.html", "line 5", "identifier"),
+    ]
+    assert findings[0].detail == "an identifier from the inputs (8 characters, 2 words)"
+    assert all("jane" not in f.detail.casefold() for f in findings)
+
+
+def test_a_longer_name_is_not_a_match(tmp_path):
+    (tmp_path / "a.txt").write_text("Jane Doeson and Mary-Jane Doe\n")  # whole words only: "Jane Doe" is in the 2nd
+    assert [f.location for f in audit_report(tmp_path, SECRETS)] == ["line 1"]
+    (tmp_path / "a.txt").write_text("Jane Doeson\n")
+    assert audit_report(tmp_path, SECRETS) == []
+
+
+def test_nhs_number_written_with_spaces_or_dashes_in_text(tmp_path):
+    (tmp_path / "notes.txt").write_text("Referral notes\nNHS 943 476 5919 seen\nalso 943-476-5919\nand 9434765919\n")
+    findings = audit_report(tmp_path, SECRETS)
+    assert [(f.location, f.kind) for f in findings] == [
+        ("line 2", "identifier"),
+        ("line 3", "identifier"),
+        ("line 4", "identifier"),
+    ]
+    assert all("5919" not in f.detail for f in findings)
+    (tmp_path / "notes.txt").write_text("943 476 59190 and 1943 476 5919 are other numbers\n")
+    assert audit_report(tmp_path, SECRETS) == []
+
+
+def test_pseudonym_in_json_is_located_by_json_path(tmp_path):
+    (tmp_path / "extract.json").write_text(
+        json.dumps({"people": [{"pseudonym": "0" * 64}, {"pseudonym": PSEUDONYM.upper(), "n": 1}]}, indent=2)
+    )
+    finding = only(audit_report(tmp_path, SECRETS))
+    assert finding == Finding(
+        "extract.json", "$.people[1].pseudonym", "pseudonym", "a pseudonym computed by the run (64 characters)"
+    )
+
+
+def test_a_secret_json_key_is_found_without_naming_it(tmp_path):
+    (tmp_path / "by_client.json").write_text(json.dumps({"clients": {"C000999": 1, CLIENT: 2}}))
+    finding = only(audit_report(tmp_path, SECRETS))
+    assert finding.location == "$.clients[key 1] (key)"
+    assert CLIENT not in finding.location + finding.detail
+
+
+def test_lower_case_postcode_on_pdf_page_two(tmp_path):
+    write_pdf(tmp_path / "pack.pdf", ["Blackburn with Darwen", "Contact point: bb2 1aa"])
+    finding = only(audit_report(tmp_path, SECRETS))
+    assert (finding.file, finding.location, finding.kind) == ("pack.pdf", "page 2", "postcode")
+    assert "1aa" not in finding.detail.casefold()
+
+
+def test_postcode_in_a_matplotlib_svg(tmp_path):
+    figure = plt.figure(figsize=(2, 2))
+    figure.text(0.1, 0.5, "BB1 8EU")
+    figure.savefig(tmp_path / "map.svg")
+    plt.close(figure)
+    assert only(audit_report(tmp_path, SECRETS)).kind == "postcode"
+
+
+def test_small_count_in_a_csv_people_column(tmp_path):
+    (tmp_path / "t.csv").write_text(COUNTS_CSV.replace("45,False,15,False", "45,False,3,False"))
+    finding = only(audit_report(tmp_path, SECRETS))
+    assert finding == Finding(
+        "t.csv",
+        "line 3, column 'people'",
+        "small_count",
+        "count column 'people' holds 3; the 'nhs' policy suppresses counts of 1 to 7",
+    )
+
+
+def test_count_columns_by_suffix_and_by_suppressed_companion(tmp_path):
+    (tmp_path / "t.csv").write_text(
+        "area,visit_count,referrals,referrals_suppressed,ages\nA,2,7,False,5\nB,8,10,False,6\n"
+    )
+    findings = audit_report(tmp_path, SECRETS)
+    assert [f.location for f in findings] == ["line 2, column 'referrals'", "line 2, column 'visit_count'"]
+    # another policy moves the threshold: 7 is published under ndtms (1-4 suppressed), 2 is not
+    finding = only(audit_report(tmp_path, SECRETS, policy=POLICIES["ndtms"]))
+    assert finding.location == "line 2, column 'visit_count'"
+    assert finding.detail == "count column 'visit_count' holds 2; the 'ndtms' policy suppresses counts of 1 to 4"
+
+
+def test_small_count_in_a_geopackage_layer(tmp_path):
+    write_gpkg(tmp_path / "areas.gpkg", [15.0, None, 4.0], layer="msoa")
+    finding = only(audit_report(tmp_path, SECRETS))
+    assert (finding.file, finding.location, finding.kind) == (
+        "areas.gpkg",
+        "layer 'msoa', row 3, column 'people'",
+        "small_count",
+    )
+    assert "holds 4" in finding.detail
+
+
+def test_small_count_in_an_xlsx_sheet(tmp_path):
+    write_xlsx(tmp_path / "areas.xlsx", [["Area", "People"], ["E01012571", 15], ["E01012572", 2], ["E1", "*"]])
+    finding = only(audit_report(tmp_path, SECRETS))
+    assert (finding.file, finding.location, finding.kind) == ("areas.xlsx", "sheet 'Areas', cell B3", "small_count")
+
+
+def test_identifier_in_an_xlsx_formula_and_a_file_name(tmp_path):
+    write_xlsx(tmp_path / "a.xlsx", [["note"], [f'="{FAMILY}"']])
+    (tmp_path / f"{CLIENT}.txt").write_text("nothing here\n")
+    findings = audit_report(tmp_path, SECRETS)
+    assert [(f.file, f.location, f.kind) for f in findings] == [
+        ("<name withheld 1>", "file name", "identifier"),
+        ("a.xlsx", "sheet 'Areas', cell A2", "identifier"),
+    ]
+
+
+# ------------------------------------------------------------------------------------------------ unreadable
+
+
+@pytest.mark.parametrize("name", ["areas.gpkg", "areas.xlsx", "pack.pdf", "blob.bin"])
+def test_a_file_that_cannot_be_read_fails_the_audit(tmp_path, name):
+    (tmp_path / name).write_bytes(b"\x00\x01 not what the name says \xff" * 10)
+    finding = only(audit_report(tmp_path, SECRETS))
+    assert (finding.file, finding.kind) == (name, "unreadable")
+    assert str(tmp_path) not in finding.detail
+
+
+def test_a_missing_folder_fails_the_audit(tmp_path):
+    assert only(audit_report(tmp_path / "absent", SECRETS)).kind == "unreadable"
+
+
+def test_format_findings_groups_by_file_and_never_needs_the_secret(tmp_path):
+    (tmp_path / "t.csv").write_text(f"area,people\n{CLIENT},3\n")
+    text = format_findings(audit_report(tmp_path, SECRETS))
+    assert text.splitlines()[0].startswith("Audit FAILED: 2 findings in 1 file (identifier 1, small_count 1)")
+    assert "t.csv" in text and CLIENT not in text
+
+
+# ------------------------------------------------------------------------------------------------ the demo
+
+
+def demo_spec_in(folder: Path) -> Path:
+    """A copy of the demo spec writing into ``folder`` (as in test_demo_pipeline)."""
+    spec = yaml.safe_load(DEMO.read_text())
+    spec["output"] = str(folder / "report")
+    spec["synthetic"]["folder"] = str(folder / "data")
+    spec["sources"]["take_up"]["files"] = str(folder / "data" / "take_up" / "*.csv")
+    for layer in spec["geography"]["layers"].values():
+        if "path" in layer:
+            layer["path"] = str((DEMO.parent / layer["path"]).resolve())
+    path = folder / "demo.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    result = run_pipeline(demo_spec_in(folder), quiet=True)
+    inputs = pd.concat([pd.read_csv(path, dtype=str) for path in sorted((folder / "data" / "take_up").glob("*.csv"))])
+    secrets = Secrets.from_values(
+        identifiers=pd.concat([inputs["client_id"], inputs["family_id"]]), postcodes=inputs["postcode"]
+    )
+    return result.output_dir, secrets, inputs
+
+
+def test_the_demo_report_passes(demo_report):
+    report, secrets, inputs = demo_report
+    assert len(secrets.identifiers) > 1000 and len(secrets.postcodes) > 500
+    assert (report / "tables" / "lsoa_counts.csv").exists() and (report / "areas.gpkg").exists()
+    assert audit_report(report, secrets) == []
+
+
+def test_one_client_id_planted_in_the_demo_report_is_found(demo_report, tmp_path):
+    report, secrets, inputs = demo_report
+    copy = shutil.copytree(report, tmp_path / "report")
+    client = inputs["client_id"].iloc[0]
+    table = copy / "tables" / "lsoa_counts.csv"
+    lines = table.read_text().splitlines(keepends=True)
+    area_code = lines[5].split(",")[0]
+    lines[5] = lines[5].replace(area_code, client, 1)
+    table.write_text("".join(lines))
+    finding = only(audit_report(copy, secrets))
+    assert (finding.file, finding.location, finding.kind) == (
+        "tables/lsoa_counts.csv",
+        "line 6, column 'area_code'",
+        "identifier",
+    )
+    assert client not in finding.detail

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from circles.cli import app
+from tests.test_demo_pipeline import demo_spec_in
+
+runner = CliRunner()
+
+
+def test_key_new_writes_a_private_key_outside_the_repo(tmp_path):
+    path = tmp_path / "circles.key"
+    outcome = runner.invoke(app, ["key", "new", str(path)])
+    assert outcome.exit_code == 0, outcome.output
+    assert len(path.read_text().strip()) == 64
+    assert "fingerprint" in outcome.output
+    assert path.read_text().strip() not in outcome.output
+    again = runner.invoke(app, ["key", "new", str(path)])
+    assert again.exit_code == 2 and "exists" in again.output
+
+
+def test_audit_passes_the_demo_and_fails_on_a_planted_identifier(tmp_path):
+    spec = demo_spec_in(tmp_path, shared=False)
+    assert runner.invoke(app, ["run", str(spec), "--quiet"]).exit_code == 0
+    report = tmp_path / "report"
+    clean = runner.invoke(app, ["audit", str(report)])
+    assert clean.exit_code == 0, clean.output
+    assert "audit passed" in clean.output
+
+    client = pd.read_csv(next((tmp_path / "data" / "take_up").glob("*.csv")), dtype=str)["client_id"].iloc[0]
+    table = report / "tables" / "msoa_counts.csv"
+    table.write_text(table.read_text().replace("Blackburn with Darwen 001", client, 1))
+    leaky = runner.invoke(app, ["audit", str(report)])
+    assert leaky.exit_code == 1
+    assert "tables/msoa_counts.csv" in leaky.output and "identifier" in leaky.output
+    assert client not in leaky.output
+
+
+def test_audit_without_a_manifest_says_what_to_do(tmp_path):
+    outcome = runner.invoke(app, ["audit", str(tmp_path)])
+    assert outcome.exit_code == 2
+    assert "--spec" in outcome.output
