@@ -23,21 +23,27 @@ from circles.sources import map_columns, read_source
 from circles.spec import SourceSpec
 from circles.validate import flag_duplicates, validate_records
 
-COLUMNS = SourceSpec.model_validate({
-    "files": "x.csv",
-    "columns": {
-        "client_id": {"column": "client_id", "privacy": "pseudonymise"},
-        "nhs_number": {"column": "nhs_number", "type": "nhs_number", "required": False, "privacy": "pseudonymise"},
-        "family_id": {"column": "family_id", "privacy": "pseudonymise"},
-        "age_band": {"column": "age_band", "type": "category", "allowed": ["0-15", "16-17", "18-34", "35-64", "65+"]},
-        "sex": {"column": "sex", "type": "category", "allowed": ["F", "M"]},
-        "postcode": {"column": "postcode", "type": "postcode"},
-        "service": "service",
-        "referral_date": {"column": "referral_date", "type": "date"},
-        "start_date": {"column": "start_date", "type": "date"},
-        "end_date": {"column": "end_date", "type": "date", "required": False},
-    },
-}).column_specs()
+COLUMNS = SourceSpec.model_validate(
+    {
+        "files": "x.csv",
+        "columns": {
+            "client_id": {"column": "client_id", "privacy": "pseudonymise"},
+            "nhs_number": {"column": "nhs_number", "type": "nhs_number", "required": False, "privacy": "pseudonymise"},
+            "family_id": {"column": "family_id", "privacy": "pseudonymise"},
+            "age_band": {
+                "column": "age_band",
+                "type": "category",
+                "allowed": ["0-15", "16-17", "18-34", "35-64", "65+"],
+            },
+            "sex": {"column": "sex", "type": "category", "allowed": ["F", "M"]},
+            "postcode": {"column": "postcode", "type": "postcode"},
+            "service": "service",
+            "referral_date": {"column": "referral_date", "type": "date"},
+            "start_date": {"column": "start_date", "type": "date"},
+            "end_date": {"column": "end_date", "type": "date", "required": False},
+        },
+    }
+).column_specs()
 
 
 def _nhs_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -61,18 +67,22 @@ def make_csv(path: Path, rows: int, seed: int = 1) -> None:
     start = pd.Timestamp("2009-04-01") + pd.to_timedelta(rng.integers(0, 730, rows), unit="D")
     ref = start - pd.to_timedelta(rng.integers(0, 30, rows), unit="D")
     end = start + pd.to_timedelta(rng.integers(0, 200, rows), unit="D")
-    frame = pd.DataFrame({
-        "client_id": np.char.add("C", person.astype(str)),
-        "nhs_number": nhs[person],
-        "family_id": np.char.add("F", (person // 3).astype(str)),
-        "age_band": rng.choice(["0-15", "16-17", "18-34", "35-64", "65+"], rows),
-        "sex": rng.choice(["F", "M"], rows),
-        "postcode": postcodes[rng.integers(0, len(postcodes), rows)],
-        "service": rng.choice(["GP consultation", "A&E attendance", "Specialist alcohol treatment", "Housing"], rows),
-        "referral_date": ref.strftime("%d/%m/%Y"),
-        "start_date": start.strftime("%Y-%m-%d"),
-        "end_date": np.where(rng.random(rows) < 0.2, "", end.strftime("%d/%m/%Y")),
-    })
+    frame = pd.DataFrame(
+        {
+            "client_id": np.char.add("C", person.astype(str)),
+            "nhs_number": nhs[person],
+            "family_id": np.char.add("F", (person // 3).astype(str)),
+            "age_band": rng.choice(["0-15", "16-17", "18-34", "35-64", "65+"], rows),
+            "sex": rng.choice(["F", "M"], rows),
+            "postcode": postcodes[rng.integers(0, len(postcodes), rows)],
+            "service": rng.choice(
+                ["GP consultation", "A&E attendance", "Specialist alcohol treatment", "Housing"], rows
+            ),
+            "referral_date": ref.strftime("%d/%m/%Y"),
+            "start_date": start.strftime("%Y-%m-%d"),
+            "end_date": np.where(rng.random(rows) < 0.2, "", end.strftime("%d/%m/%Y")),
+        }
+    )
     frame.to_csv(path, index=False)
 
 
@@ -89,13 +99,18 @@ def main() -> None:
         timings = {}
         t0 = t = time.perf_counter()
         table = read_source(path, expected=[c.column for c in COLUMNS.values()])
-        mapped = map_columns(table.frame, {k: c.column for k, c in COLUMNS.items()},
-                             required={k for k, c in COLUMNS.items() if c.required}, file=path.name)
+        mapped = map_columns(
+            table.frame,
+            {k: c.column for k, c in COLUMNS.items()},
+            required={k for k, c in COLUMNS.items() if c.required},
+            file=path.name,
+        )
         timings["read"] = time.perf_counter() - t
         t = time.perf_counter()
         result = validate_records(mapped, COLUMNS)
-        kept, _, n_dup = flag_duplicates(result.records, ["client_id", "service", "referral_date", "start_date"],
-                                         drop=True)
+        kept, _, n_dup = flag_duplicates(
+            result.records, ["client_id", "service", "referral_date", "start_date"], drop=True
+        )
         timings["validate"] = time.perf_counter() - t
         t = time.perf_counter()
         protected, _ = protect_identifiers(kept, COLUMNS, PseudonymKey(DEMO_KEY, "demo"), scope="bench")
@@ -105,8 +120,9 @@ def main() -> None:
     for step, seconds in timings.items():
         print(f"{step:>13}: {seconds:6.2f} s  {args.rows / seconds:12,.0f} rows/s")
     print(f"{'total':>13}: {total:6.2f} s  {args.rows / total:12,.0f} rows/s   (target >= 500,000 rows/s)")
-    print(f"accepted {len(protected):,}; quarantined {result.quarantine['source_row'].nunique():,}; "
-          f"duplicates {n_dup:,}")
+    print(
+        f"accepted {len(protected):,}; quarantined {result.quarantine['source_row'].nunique():,}; duplicates {n_dup:,}"
+    )
     print(f"peak memory (max RSS): {peak:,.0f} MB (before ingest {before:,.0f} MB)   (target <= 2,048 MB)")
 
 
