@@ -16,7 +16,7 @@ import pandas as pd
 
 from circles.geography import ANALYSIS_CRS, AreaLayer
 
-__all__ = ["Placement", "assign_areas", "points_from_grid"]
+__all__ = ["Placement", "assign_areas", "assign_by_code", "layer_from_lookup", "points_from_grid"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ class Placement:
     unplaced : geopandas.GeoDataFrame
         Input rows with no area within the tolerance, with ``distance_m`` to the nearest area.
     counts : dict
-        ``{"within": n, "nearest": n, "unplaced": n}``.
+        ``{"within": n, "nearest": n, "by_code": n, "unplaced": n}``: how each record was placed (``by_code``:
+        from a code it already carried, see :func:`assign_by_code`).
     """
 
     placed: gpd.GeoDataFrame
@@ -73,7 +74,7 @@ def assign_areas(points: gpd.GeoDataFrame, layer: AreaLayer, *, tolerance_m: flo
     >>> pts = gpd.GeoDataFrame(geometry=[Point(5, 5), Point(25, 5), Point(900, 5)], crs=27700)
     >>> result = assign_areas(pts, layer, tolerance_m=10)
     >>> result.placed["zone_code"].tolist(), result.counts
-    (['A', 'B'], {'within': 1, 'nearest': 1, 'unplaced': 1})
+    (['A', 'B'], {'within': 1, 'nearest': 1, 'by_code': 0, 'unplaced': 1})
     """
     if not points.index.is_unique:
         raise ValueError("assign_areas needs a unique index on the points")
@@ -113,6 +114,7 @@ def assign_areas(points: gpd.GeoDataFrame, layer: AreaLayer, *, tolerance_m: flo
     counts = {
         "within": int((placed[method_col] == "within").sum()),
         "nearest": int((placed[method_col] == "nearest").sum()),
+        "by_code": 0,
         "unplaced": len(unplaced),
     }
     return Placement(placed=placed, unplaced=unplaced, counts=counts)
@@ -122,3 +124,56 @@ def _lowest_code_per_point(joined: pd.DataFrame) -> pd.Series:
     """Collapse a join with possible ties to one area code per point (the lowest code, deterministic)."""
     codes = joined["area_code"].astype("string")
     return codes.groupby(level=0, sort=False).min()
+
+
+def assign_by_code(records: pd.DataFrame, layer: AreaLayer, codes: pd.Series) -> Placement:
+    """Give each record an area code it already has (``codes``, aligned with ``records``): a postcode directory's
+    own ``lsoa11``, or a code mapped through a lookup. Codes that are blank or not in the layer are unplaced.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely.geometry import box
+    >>> layer = AreaLayer("lsoa", "LSOA", gpd.GeoDataFrame({"area_code": ["A"], "area_name": ["A"]},
+    ...                   geometry=[box(0, 0, 1, 1)], crs=27700), "example")
+    >>> recs = pd.DataFrame({"directory_lsoa11": ["A", "Z", None]})
+    >>> assign_by_code(recs, layer, recs["directory_lsoa11"]).counts
+    {'within': 0, 'nearest': 0, 'by_code': 1, 'unplaced': 2}
+    """
+    codes = codes.astype("string")
+    known = codes.isin(layer.areas["area_code"]).fillna(False).to_numpy(dtype=bool)
+    placed = records.loc[known].copy()
+    placed[f"{layer.name}_code"] = codes[known]
+    placed[f"{layer.name}_method"] = "by_code"
+    unplaced = records.loc[~known].copy()
+    unplaced["distance_m"] = np.nan
+    counts = {"within": 0, "nearest": 0, "by_code": int(known.sum()), "unplaced": int((~known).sum())}
+    return Placement(placed=placed, unplaced=unplaced, counts=counts)
+
+
+def layer_from_lookup(
+    via: AreaLayer,
+    lookup: pd.DataFrame,
+    *,
+    from_code: str,
+    to_code: str,
+    to_name: str | None,
+    layer_name: str,
+    title: str,
+    source: str,
+) -> AreaLayer:
+    """A coarser layer built from a best-fit lookup (e.g. LSOA -> ward): the ``via`` areas dissolved by target.
+
+    The boundaries are the union of the smaller areas each maps to, so they follow the smaller areas' edges,
+    not the official boundaries of the coarser areas: say so on any map made from them.
+    """
+    name = to_name or to_code
+    pairs = lookup[[from_code, to_code, name]].drop_duplicates(from_code)
+    merged = via.areas.merge(pairs, left_on="area_code", right_on=from_code, how="inner")
+    dissolved = merged[[to_code, name, "geometry"]].dissolve(by=to_code, as_index=False, aggfunc="first", sort=True)
+    areas = gpd.GeoDataFrame(
+        {"area_code": dissolved[to_code].astype(str).to_numpy(), "area_name": dissolved[name].astype(str).to_numpy()},
+        geometry=dissolved.geometry.to_numpy(),
+        crs=via.areas.crs,
+    )
+    return AreaLayer(name=layer_name, title=title, areas=areas, source=source)

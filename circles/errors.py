@@ -19,6 +19,7 @@ __all__ = [
     "DisclosureError",
     "PseudonymKeyError",
     "AuditError",
+    "RateError",
     "suggest",
 ]
 
@@ -53,6 +54,10 @@ class PseudonymKeyError(CirclesError):
 
 class AuditError(CirclesError):
     """A report folder holds personal data or unsuppressed small counts."""
+
+
+class RateError(CirclesError):
+    """Counts, denominators or settings given to a rate, proportion or confidence interval cannot be used."""
 
 
 def suggest(word: str, candidates: Iterable[str], n: int = 3) -> str:

@@ -4,6 +4,9 @@ Each record gets an outcome, counted for the manifest:
 
 ``matched``
     found, with a grid reference.
+``terminated``
+    found, but the postcode has been terminated (``doterm`` set): kept and flagged, since old records carry
+    old postcodes.
 ``blank``
     no postcode given.
 ``invalid``
@@ -15,9 +18,10 @@ Each record gets an outcome, counted for the manifest:
 ``outside_study_area``
     in the directory but in another local authority than the study area.
 
-Only ``matched`` records go on; the rest are returned for the quarantine with a masked value (the postcode
-district and ``***``). The full postcode is used here and dropped: later stages see area codes and the
-postcode district only.
+Matched and terminated records go on, with a ``terminated`` flag and, when the directory has them, its own
+area codes as ``directory_<column>`` (e.g. ``directory_lsoa11``). The rest are returned for the quarantine
+with a masked value (the postcode district and ``***``). The full postcode is used here and dropped: later
+stages see area codes and the postcode district only.
 """
 
 from __future__ import annotations
@@ -30,11 +34,13 @@ import pandas as pd
 
 from circles.accounting import quarantine_frame
 from circles.areas import points_from_grid
+from circles.directory import AREA_COLUMNS
 from circles.postcodes import normalise_postcodes, postcode_district
 
 __all__ = ["OUTCOMES", "Geocoded", "geocode"]
 
-OUTCOMES = ("matched", "blank", "invalid", "unknown", "no_grid_reference", "outside_study_area")
+OUTCOMES = ("matched", "terminated", "blank", "invalid", "unknown", "no_grid_reference", "outside_study_area")
+_ACCEPTED = ("matched", "terminated")
 
 _MESSAGES = {
     "blank": lambda pc, la: "No postcode given.",
@@ -113,26 +119,33 @@ def geocode(
     (1, 1, ['BB2'])
     """
     norm = normalise_postcodes(records[postcode_field])
-    lookup = directory.drop_duplicates("pcds").set_index("pcds")
+    lookup = directory.drop_duplicates("pcds").set_index("pcds").assign(_found=True)
     found = lookup.reindex(norm["pcds"].to_numpy())
     found.index = records.index
 
+    valid = norm["valid"].to_numpy()
+    in_directory = valid & found["_found"].notna().to_numpy()
+    has_grid = (found["oseast1m"].notna() & found["osnrth1m"].notna() & (found["oseast1m"] > 0)).to_numpy()
+    terminated = found["doterm"].notna().to_numpy() if "doterm" in found else False
     outcome = pd.Series("matched", index=records.index, dtype="object")
-    has_grid = found["oseast1m"].notna() & found["osnrth1m"].notna() & (found["oseast1m"] > 0)
-    in_directory = norm["valid"] & found["oslaua"].notna()
+    outcome[in_directory & terminated] = "terminated"
     outcome[in_directory & ~has_grid] = "no_grid_reference"
     if study_area is not None:
-        outside = in_directory & has_grid & ~found["oslaua"].isin(list(study_area))
-        outcome[outside] = "outside_study_area"
-    outcome[norm["valid"] & ~in_directory] = "unknown"
-    outcome[~norm["valid"]] = "invalid"
-    outcome[norm["blank"]] = "blank"
+        elsewhere = ~found["oslaua"].isin(list(study_area)).to_numpy()
+        outcome[in_directory & has_grid & elsewhere] = "outside_study_area"
+    outcome[valid & ~in_directory] = "unknown"
+    outcome[~valid] = "invalid"
+    outcome[norm["blank"].to_numpy()] = "blank"
 
-    ok = outcome.eq("matched").to_numpy()
+    ok = outcome.isin(_ACCEPTED).to_numpy()
     matched = records.loc[ok].drop(columns=[postcode_field])
     matched.insert(
         matched.columns.get_loc("source_row") + 1, "postcode_district", postcode_district(norm.loc[ok, "pcds"])
     )
+    matched["terminated"] = outcome[ok].eq("terminated").to_numpy()
+    for column in AREA_COLUMNS:
+        if column in found:
+            matched[f"directory_{column}"] = found.loc[ok, column].to_numpy()
     matched["oseast1m"] = found.loc[ok, "oseast1m"].to_numpy()
     matched["osnrth1m"] = found.loc[ok, "osnrth1m"].to_numpy()
     points = points_from_grid(matched)

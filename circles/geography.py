@@ -18,6 +18,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from circles.directory import read_postcode_directory
 from circles.errors import GeographyError, suggest
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "embedded_layer",
     "read_area_layer",
     "read_postcode_directory",
+    "read_lookup",
     "EMBEDDED_LAYERS",
 ]
 
@@ -162,26 +164,26 @@ def embedded_layer(key: str, *, layer_name: str | None = None, title: str | None
     return AreaLayer(layer.name, layer.title, layer.areas, source=f"embedded:{key} ({file})")
 
 
-def read_postcode_directory(path: str | Path | None = None) -> pd.DataFrame:
-    """Read a postcode directory into columns ``pcds``, ``oseast1m``, ``osnrth1m``, ``oslaua``.
+def read_lookup(path: str | Path, from_code: str, to_code: str, to_name: str | None = None) -> pd.DataFrame:
+    """Read a code lookup table (e.g. the ONS LSOA (2011) to Ward (2017) lookup) as text, checking its columns.
 
-    With no path, the embedded Blackburn with Darwen extract of the ONS Postcode Directory is read.
-    ``pcds`` is the single-space form (``"BB1 1AA"``); grid references are metres in EPSG:27700.
+    Each ``from_code`` must map to one ``to_code`` (a best-fit lookup); a code mapped twice is an error.
     """
-    path = Path(path) if path is not None else embedded_geo_dir() / "postcodes_bwd.csv"
-    wanted = ["pcds", "oseast1m", "osnrth1m", "oslaua"]
+    path = Path(path)
     try:
-        header = pd.read_csv(path, nrows=0).columns.tolist()
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, ValueError) as exc:
-        raise GeographyError(f"Cannot read postcode directory {path}: {exc}") from None
-    missing = [c for c in wanted if c not in header]
-    if missing:
-        hint = suggest(missing[0], header)
-        raise GeographyError(f"Postcode directory {path} lacks column(s) {', '.join(missing)}.{hint}")
-    return pd.read_csv(
-        path,
-        usecols=wanted,
-        dtype={"pcds": "string", "oslaua": "string", "oseast1m": "float64", "osnrth1m": "float64"},
-        keep_default_na=False,
-        na_values={"oseast1m": [""], "osnrth1m": [""]},
-    )
+        raise GeographyError(f"Cannot read lookup {path}: {exc}") from None
+    for column in (from_code, to_code, to_name):
+        if column and column not in table.columns:
+            raise GeographyError(
+                f"Lookup {path} has no column {column!r}.{suggest(column, table.columns)} "
+                f"Columns: {', '.join(table.columns)}."
+            )
+    repeated = table[from_code][table[from_code].duplicated()].unique()
+    if len(repeated):
+        raise GeographyError(
+            f"Lookup {path}: {len(repeated)} code(s) in {from_code!r} map to more than one area "
+            f"(first: {repeated[0]}); a best-fit lookup maps each code once."
+        )
+    return table

@@ -11,19 +11,19 @@ outward code left aligned, e.g. ``"BB1 1AA"`` / ``"M1  1AA"``), as in the ONS Po
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["POSTCODE_PATTERN", "normalise_postcodes", "to_pcd7", "postcode_district"]
 
-# Letters allowed in each position follow BS 7666 (no Q, V, X first; no I, J, Z second; ...).
-_OUTWARD = (
-    r"(?:[A-PR-UWYZ][0-9][0-9]?"
-    r"|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?"
-    r"|[A-PR-UWYZ][0-9][A-HJKPSTUW]"
-    r"|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY])"
-)
+# Letters allowed in each position follow BS 7666 (no Q, V, X first; no I, J, Z second; inward unit letters
+# never C, I, K, M, O, V). The third letter of an A9A/AA9A outward code is left open: the ONS Postcode Directory
+# holds districts such as W1M that the narrower published patterns reject.
+_OUTWARD = r"(?:[A-PR-UWYZ][0-9][0-9]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?|[A-PR-UWYZ][A-HK-Y]?[0-9][A-Z])"
 _INWARD = r"[0-9][ABD-HJLNP-UW-Z]{2}"
 #: Compact (no space) postcode pattern.
 POSTCODE_PATTERN = rf"^(?:{_OUTWARD}{_INWARD}|GIR0AA)$"
+_WHITESPACE = r"[\s\x{00a0}\x{2000}-\x{200b}\x{202f}\x{3000}\x{feff}]+"
 
 
 def normalise_postcodes(values: pd.Series) -> pd.DataFrame:
@@ -48,12 +48,20 @@ def normalise_postcodes(values: pd.Series) -> pd.DataFrame:
     >>> normalise_postcodes(pd.Series([" bb2  1aa", "BB21A", ""]))["pcds"].tolist()
     ['BB2 1AA', <NA>, <NA>]
     """
-    text = values.astype("string").fillna("")
-    compact = text.str.upper().str.replace(r"\s+", "", regex=True)
-    blank = compact.eq("")
-    valid = compact.str.fullmatch(POSTCODE_PATTERN).fillna(False).astype(bool)
-    pcds = (compact.str[:-3] + " " + compact.str[-3:]).where(valid, pd.NA).astype("string")
-    return pd.DataFrame({"pcds": pcds, "valid": valid.to_numpy(), "blank": blank.to_numpy()}, index=values.index)
+    text = pa.array(values.astype("string").fillna(""), pa.string())
+    compact = pc.replace_substring_regex(pc.utf8_upper(text), _WHITESPACE, "")
+    blank = pc.equal(pc.utf8_length(compact), 0)
+    valid = pc.fill_null(pc.match_substring_regex(compact, POSTCODE_PATTERN), False)
+    outward = pc.utf8_slice_codeunits(compact, 0, -3)
+    pcds = pc.if_else(valid, pc.binary_join_element_wise(outward, pc.utf8_slice_codeunits(compact, -3), " "), None)
+    return pd.DataFrame(
+        {
+            "pcds": pd.Series(pd.arrays.ArrowStringArray(pcds), index=values.index),
+            "valid": valid.to_numpy(zero_copy_only=False),
+            "blank": blank.to_numpy(zero_copy_only=False),
+        },
+        index=values.index,
+    )
 
 
 def to_pcd7(pcds: pd.Series) -> pd.Series:

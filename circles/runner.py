@@ -28,12 +28,19 @@ from tqdm.auto import tqdm
 from circles import __version__
 from circles.accounting import QUARANTINE_COLUMNS, ROW_ID, Ledger, check_partition, quarantine_frame
 from circles.aggregate import count_by_area, count_by_area_and
-from circles.areas import assign_areas
+from circles.areas import Placement, assign_areas, assign_by_code, layer_from_lookup
 from circles.audit import Finding, Secrets, audit_report, format_findings
 from circles.disclosure import SUPPRESSED, UNRESOLVED_ATTR, get_policy, protect_table
-from circles.errors import AccountingError, AuditError, CirclesError
+from circles.errors import AccountingError, AuditError, CirclesError, SpecError, suggest
 from circles.geocode import geocode
-from circles.geography import WEB_CRS, AreaLayer, embedded_layer, read_area_layer, read_postcode_directory
+from circles.geography import (
+    WEB_CRS,
+    AreaLayer,
+    embedded_layer,
+    read_area_layer,
+    read_lookup,
+    read_postcode_directory,
+)
 from circles.maps import choropleth
 from circles.outputs import save_figure, write_csv, write_geopackage, write_json
 from circles.pseudonymise import load_key, protect_identifiers
@@ -84,6 +91,7 @@ class _Run:
     secrets_postcodes: set[str] = field(default_factory=set)
     layers: dict[str, AreaLayer] = field(default_factory=dict)
     area_tables: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    lookups: dict[str, dict[str, str]] = field(default_factory=dict)
     writers: dict[str, Callable[[Path], Any]] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
 
@@ -124,7 +132,9 @@ def _stage_read(run: _Run) -> None:
         files = spec.source_files(source)
         for path in tqdm(files, desc=f"read {source_name}", unit="file", leave=False, disable=run.quiet):
             table = read_source(path, expected=mapping.values(), sheet=source.sheet)
-            mapped = map_columns(table.frame, mapping, required=required, file=str(path))
+            mapped = map_columns(
+                table.frame, mapping, required=required, file=str(path), repeated=table.info.get("repeated_columns", ())
+            )
             mapped.insert(2, "source", source_name)
             frames.append(mapped)
             quarantines.append(table.quarantine)
@@ -254,34 +264,58 @@ def _stage_geocode(run: _Run) -> None:
 
 
 def _load_layers(run: _Run) -> None:
-    found, missing = {}, []
-    for name, layer in run.spec.geography.layers.items():
+    """Read every declared layer; optional ones that are absent are reported, lookups built over their base."""
+    found: dict[str, AreaLayer] = {}
+    missing: list[str] = []
+    specs = run.spec.geography.layers
+    for name, layer in sorted(specs.items(), key=lambda item: item[1].lookup is not None):  # lookups last
         if layer.embedded:
             found[name] = embedded_layer(layer.embedded, layer_name=name, title=layer.title)
             continue
-        path = run.spec.resolve(layer.path)
+        path = run.spec.resolve(layer.lookup.path if layer.lookup else layer.path)
         if not path.exists():
             missing.append(name)
             run.warnings.append(f"optional layer {name!r} not found at {path}; running without it")
             continue
-        found[name] = read_area_layer(
-            path, code=layer.code, name=layer.name, layer_name=name, title=layer.title, layer=layer.layer
+        if layer.lookup is None:
+            found[name] = read_area_layer(
+                path, code=layer.code, name=layer.name, layer_name=name, title=layer.title, layer=layer.layer
+            )
+            continue
+        via = found.get(layer.lookup.via)
+        if via is None:
+            raise SpecError(
+                f"geography.layers.{name}.lookup.via: no layer {layer.lookup.via!r} to build it over."
+                f"{suggest(layer.lookup.via, found)}"
+            )
+        table = read_lookup(path, layer.lookup.from_code, layer.lookup.to_code, layer.lookup.to_name)
+        run.lookups[name] = dict(zip(table[layer.lookup.from_code], table[layer.lookup.to_code], strict=True))
+        found[name] = layer_from_lookup(
+            via,
+            table,
+            from_code=layer.lookup.from_code,
+            to_code=layer.lookup.to_code,
+            to_name=layer.lookup.to_name,
+            layer_name=name,
+            title=layer.title or name,
+            source=str(path),
         )
-    run.layers = found
+    run.layers = {name: found[name] for name in specs if name in found}  # the spec's order
     run.manifest["geography"] = {
         "layers": {
             n: {
                 "title": lay.title,
-                "source": os.path.relpath(lay.source, run.spec.base_dir)
-                if not lay.source.startswith("embedded")
-                else lay.source,
+                "source": lay.source
+                if lay.source.startswith("embedded")
+                else os.path.relpath(lay.source, run.spec.base_dir),
                 "areas": len(lay),
+                "built_from_lookup": specs[n].lookup is not None,
             }
-            for n, lay in found.items()
+            for n, lay in run.layers.items()
         },
-        "optional_layers_missing": missing,
+        "optional_layers_missing": [n for n in specs if n in missing],
     }
-    optional = [n for n, s in run.spec.geography.layers.items() if s.optional]
+    optional = [n for n, s in specs.items() if s.optional]
     if optional:
         have = [n for n in optional if n in found]
         run.log(
@@ -290,19 +324,33 @@ def _load_layers(run: _Run) -> None:
         )
 
 
+def _relative(source: str, base: Path) -> str:
+    return source if source.startswith("embedded") else os.path.relpath(source, base)
+
+
+def _place(run: _Run, records: pd.DataFrame, name: str, layer: AreaLayer) -> tuple[Placement, str]:
+    """Place records in one layer: by lookup, by the directory's own codes, or by point in polygon."""
+    spec = run.spec.geography.layers[name]
+    tolerance = run.spec.geography.nearest_tolerance_m
+    if spec.lookup is not None:
+        codes = records[f"{spec.lookup.via}_code"].map(run.lookups[name])
+        return assign_by_code(records, layer, codes), f"its {spec.lookup.via} area is not in the lookup"
+    column = f"directory_{spec.directory}" if spec.directory else None
+    if column and column in records and records[column].notna().any():
+        return assign_by_code(records, layer, records[column]), f"the directory's {spec.directory} code is not in it"
+    result = assign_areas(records, layer, tolerance_m=tolerance)
+    return result, f"no area within {tolerance:g} m"
+
+
 def _stage_assign_areas(run: _Run) -> None:
     records = _need(run, "assign_areas")
     _load_layers(run)
     placement_counts = {}
-    tolerance = run.spec.geography.nearest_tolerance_m
     for name, layer in run.layers.items():
-        result = assign_areas(records, layer, tolerance_m=tolerance)
+        result, why = _place(run, records, name, layer)
         unplaced = result.unplaced
-        message = (
-            f"No {layer.title} area within {tolerance:g} m; nearest is "
-            + unplaced["distance_m"].map("{:,.0f} m away".format).astype(str)
-            + "."
-        )
+        distance = unplaced["distance_m"].map(lambda d: "" if pd.isna(d) else f"; the nearest is {d:,.0f} m away")
+        message = f"Not placed in {layer.title}: {why}" + distance.astype(str) + "."
         quarantine = quarantine_frame(
             f"assign_areas:{name}", unplaced, field="postcode", reason="outside_areas", message=message
         )
@@ -310,11 +358,14 @@ def _stage_assign_areas(run: _Run) -> None:
         placement_counts[name] = result.counts
         records = result.placed
         run.log(
-            f"{layer.title}: {result.counts['within']:,} within, {result.counts['nearest']:,} nearest "
-            f"(≤{tolerance:g} m), {result.counts['unplaced']:,} unplaced"
+            f"{layer.title}: "
+            + ", ".join(f"{n:,} {how}" for how, n in result.counts.items() if n or how in ("within", "unplaced"))
         )
     run.records = records
-    run.manifest["placement"] = {"nearest_tolerance_m": tolerance, "by_layer": placement_counts}
+    run.manifest["placement"] = {
+        "nearest_tolerance_m": run.spec.geography.nearest_tolerance_m,
+        "by_layer": placement_counts,
+    }
 
 
 def _stage_aggregate(run: _Run) -> None:

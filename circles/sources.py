@@ -123,6 +123,10 @@ def detect_encoding(data: bytes, name: str = "file") -> tuple[str, str]:
     >>> detect_encoding("\\ufeffCafé".encode("utf-8"))
     ('utf-8-sig', 'Café')
     """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        raise SourceError(
+            f"{name}: the file is UTF-16 (or holds NUL bytes); save it again as CSV UTF-8 (Excel: 'CSV UTF-8')."
+        )
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return "utf-8-sig", data[3:].decode("utf-8")
@@ -130,15 +134,15 @@ def detect_encoding(data: bytes, name: str = "file") -> tuple[str, str]:
             raise _encoding_error(data, exc.start + 3, name) from None
     try:
         return "utf-8", data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        utf8_error = exc.start
+    except UnicodeDecodeError:
+        pass
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SourceError(f"{name}: the file is UTF-16; save it again as CSV UTF-8 (Excel: 'CSV UTF-8').")
     try:
         return "cp1252", data.decode("cp1252")
     except UnicodeDecodeError:
         bad = next(i for i, b in enumerate(data) if b in _CP1252_UNDEFINED)
-        raise _encoding_error(data, min(bad, utf8_error), name) from None
+        raise _encoding_error(data, bad, name) from None
 
 
 def _encoding_error(data: bytes, offset: int, name: str) -> SourceError:
@@ -160,27 +164,38 @@ def _sniff_delimiter(lines: list[str]) -> str:
         return best if counts[best] else ","
 
 
-def _find_header(rows: list[list[str]], expected: Collection[str]) -> int:
-    """Index of the row that holds the most expected column names (the first non-empty row if none match)."""
+def _find_header(rows: list[list[str]], expected: Collection[str], name: str) -> int:
+    """Index of the row that holds the most expected column names (the first non-empty row if none are expected).
+
+    Raises :class:`SourceError` when no row in the first lines names any expected column: the file has no
+    header, and its first row (data, perhaps personal) must not be taken for one or printed as one.
+    """
     wanted = {e.strip().casefold() for e in expected}
     if wanted:
         scores = [len(wanted & {c.strip().casefold() for c in row}) for row in rows]
         if scores and max(scores) > 0:
             return int(np.argmax(scores))
+        raise SourceError(
+            f"{name}: no header row naming the spec's columns in the first {_HEADER_SEARCH_ROWS} lines "
+            f"(expected names such as {', '.join(sorted(expected)[:5])}). Export the file with its header row, "
+            "or fix the column mapping in the pipeline spec."
+        )
     return next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), 0)
 
 
-def _unique_names(names: list[str], file: str) -> list[str]:
-    out, seen = [], {}
+def _unique_names(names: list[str]) -> tuple[list[str], list[str]]:
+    """Header names made unique (a repeat of ``x`` becomes ``x.1``), and the names that were repeated."""
+    out, seen, repeated = [], {}, []
     for raw in names:
         name = raw.strip() or "unnamed"
         if name in seen:
             seen[name] += 1
+            repeated.append(name)
             name = f"{name}.{seen[name]}"
         else:
             seen[name] = 0
         out.append(name)
-    return out
+    return out, sorted(set(repeated))
 
 
 def read_csv_source(path: str | Path, *, expected: Collection[str] = ()) -> SourceTable:
@@ -199,13 +214,15 @@ def read_csv_source(path: str | Path, *, expected: Collection[str] = ()) -> Sour
         raise SourceError(f"{path}: cannot read the file ({exc.strerror}).") from None
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise SourceError(f"{path}: the file is empty. Export it again with its header row.")
+    if b"\r" in data and b"\n" not in data:  # classic Mac line ends (Excel's "CSV (Macintosh)")
+        data = data.replace(b"\r", b"\n")
     encoding, text = detect_encoding(data, str(path))
     head_lines = text[:65536].splitlines()
     delimiter = _sniff_delimiter([ln for ln in head_lines if ln.strip()] or [""])
 
     # Header (and any title lines) parsed with the csv module over the first lines.
     first_rows, row_lines = [], []
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     line_before = 0
     for row in reader:
         first_rows.append(row)
@@ -213,8 +230,8 @@ def read_csv_source(path: str | Path, *, expected: Collection[str] = ()) -> Sour
         line_before = reader.line_num
         if len(first_rows) >= _HEADER_SEARCH_ROWS:
             break
-    header_index = _find_header(first_rows, expected)
-    header = _unique_names(first_rows[header_index], str(path))
+    header_index = _find_header(first_rows, expected, str(path))
+    header, repeated = _unique_names(first_rows[header_index])
     header_line = row_lines[header_index]
     skip_lines = header_line - 1 + _record_span(first_rows[header_index], delimiter)
     raw = data[3:] if encoding == "utf-8-sig" else data
@@ -254,19 +271,27 @@ def read_csv_source(path: str | Path, *, expected: Collection[str] = ()) -> Sour
     frame.insert(1, ROW_ID, ids)
 
     quarantine = []
-    for (number, raw, expected_n, actual_n), line in zip(bad, bad_lines, strict=True):
-        del number
-        open_quote = raw.count('"') % 2 == 1
-        message = (
-            f"Line {line}: a quote is opened and never closed, so the rest of the line"
-            + (f" and {raw.count(chr(10))} line(s) after it" if "\n" in raw else "")
-            + " could not be split into fields."
-            if open_quote
-            else f"Line {line}: {actual_n} fields where the header has {expected_n}."
-        )
-        reason = "broken_quotes" if open_quote else "wrong_field_count"
-        quarantine.append(("read", name, f"{name}:{line}", "(line)", reason, message))
-    for row_id in frame.loc[empty, ROW_ID]:
+    for (_number, raw, expected_n, actual_n), line in zip(bad, bad_lines, strict=True):
+        if not raw.strip():
+            quarantine.append(
+                ("read", name, f"{name}:{line}", "(line)", "empty_row", f"Line {line}: the row has no values.")
+            )
+        elif raw.count('"') % 2 == 1:
+            quarantine.append(
+                ("read", name, f"{name}:{line}", "(line)", "broken_quotes", _open_quote_message(line, raw))
+            )
+        else:
+            message = f"Line {line}: {actual_n} fields where the header has {expected_n}."
+            quarantine.append(("read", name, f"{name}:{line}", "(line)", "wrong_field_count", message))
+    # A quote opened in the last record and never closed runs to the end of the file, and Arrow accepts that
+    # as a complete field. An odd number of quote characters outside the rows already rejected gives it away.
+    if len(frame) and (body.count(b'"') - sum(b[1].count('"') for b in bad)) % 2 == 1:
+        last = len(frame) - 1
+        row_id, line = frame.loc[last, ROW_ID], int(good_lines[last])
+        swallowed = "\n" * int(spans[~is_bad][last] - 1)
+        quarantine.append(("read", name, row_id, "(line)", "broken_quotes", _open_quote_message(line, swallowed)))
+        empty[last] = True  # drop it from the accepted rows below
+    for row_id in frame.loc[empty & ~frame[ROW_ID].isin([q[2] for q in quarantine]).to_numpy(), ROW_ID]:
         line = row_id.rsplit(":", 1)[1]
         quarantine.append(("read", name, row_id, "(line)", "empty_row", f"Line {line}: the row has no values."))
     frame = frame.loc[~empty].reset_index(drop=True)
@@ -277,8 +302,18 @@ def read_csv_source(path: str | Path, *, expected: Collection[str] = ()) -> Sour
         "header_line": header_line,
         "title_lines_skipped": header_line - 1,
         "columns": header,
+        "repeated_columns": repeated,
     }
     return SourceTable(frame, pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS), info)
+
+
+def _open_quote_message(line: int, raw: str) -> str:
+    after = raw.count("\n")
+    return (
+        f"Line {line}: a quote is opened and never closed, so the rest of the line"
+        + (f" and {after} line(s) after it" if after else "")
+        + " could not be split into fields."
+    )
 
 
 def _after_lines(data: bytes, lines: int) -> bytes:
@@ -382,8 +417,8 @@ def read_excel_source(path: str | Path, *, expected: Collection[str] = (), sheet
                 uncached.add((r, c))
     formula_book.close()
 
-    header_index = _find_header(grid[:_HEADER_SEARCH_ROWS], expected)
-    header = _unique_names(grid[header_index], str(path))
+    header_index = _find_header(grid[:_HEADER_SEARCH_ROWS], expected, f"{path}, sheet {sheet!r}")
+    header, repeated = _unique_names(grid[header_index])
     width = len(header)
     body = grid[header_index + 1 :]
     row_numbers = np.arange(header_index + 2, header_index + 2 + len(body))
@@ -402,9 +437,12 @@ def read_excel_source(path: str | Path, *, expected: Collection[str] = (), sheet
     last_data = np.flatnonzero(~np.asarray(empty, dtype=bool))
     end = int(last_data[-1]) + 1 if len(last_data) else 0
     frame, empty = frame.iloc[:end], np.asarray(empty[:end], dtype=bool)
+    mapped = {e.strip().casefold() for e in expected}
     for r, c in sorted(uncached):
         if r <= header_index or r - header_index - 1 >= end:
             continue
+        if mapped and (c >= width or header[c].strip().casefold() not in mapped):
+            continue  # a formula in a column the spec does not read changes nothing
         cell = f"{get_column_letter(c + 1)}{r + 1}"
         row_id = f"{name}!{sheet}:{r + 1}"
         column = header[c] if c < width else cell
@@ -434,6 +472,7 @@ def read_excel_source(path: str | Path, *, expected: Collection[str] = (), sheet
         "merged_ranges": len(ws.merged_cells.ranges),
         "uncached_formulas": len(uncached),
         "columns": header,
+        "repeated_columns": repeated,
     }
     return SourceTable(frame, pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS), info)
 
@@ -470,7 +509,14 @@ def read_parquet_source(path: str | Path) -> SourceTable:
 # ----------------------------------------------------------------------------------------------- mapping
 
 
-def map_columns(frame: pd.DataFrame, columns: dict[str, str], *, required: Collection[str], file: str) -> pd.DataFrame:
+def map_columns(
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    *,
+    required: Collection[str],
+    file: str,
+    repeated: Collection[str] = (),
+) -> pd.DataFrame:
     """Rename source columns to standard fields and keep only those (plus the row ids).
 
     Column names match exactly, or else ignoring case and surrounding spaces. Optional fields whose column
@@ -486,6 +532,9 @@ def map_columns(frame: pd.DataFrame, columns: dict[str, str], *, required: Colle
         Standard fields whose source column must exist.
     file : str
         File name for messages.
+    repeated : collection of str
+        Header names that occur more than once in the file (see ``SourceTable.info["repeated_columns"]``): a
+        mapped column among them is ambiguous.
 
     Raises
     ------
@@ -506,6 +555,12 @@ def map_columns(frame: pd.DataFrame, columns: dict[str, str], *, required: Colle
         raise SourceError(
             f"{file}: missing required column{'s' if len(missing) > 1 else ''} {details}. "
             f"Columns found: {', '.join(present)}. Fix the column mapping in the pipeline spec or the file's header."
+        )
+    ambiguous = sorted({actual for actual in resolved.values() if actual in set(repeated)})
+    if ambiguous:
+        raise SourceError(
+            f"{file}: column{'s' if len(ambiguous) > 1 else ''} {', '.join(repr(a) for a in ambiguous)} "
+            "is repeated in the header and the spec maps it; rename one copy so it is clear which holds the data."
         )
     keep = {actual: f for f, actual in resolved.items() if actual is not None}
     out = frame[["source_file", ROW_ID, *keep]].rename(columns=keep)

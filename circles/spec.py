@@ -100,21 +100,37 @@ class SourceSpec(_Strict):
         return {k: (ColumnSpec(column=v) if isinstance(v, str) else v) for k, v in self.columns.items()}
 
 
+class LookupSpec(_Strict):
+    """Build a layer from a best-fit lookup table (e.g. the ONS LSOA -> ward lookup) over another layer."""
+
+    path: Path
+    via: str = Field(description="the finer layer the lookup starts from, e.g. 'lsoa'")
+    from_code: str = Field(alias="from", description="column of the finer layer's codes")
+    to_code: str = Field(alias="to", description="column of the coarser layer's codes")
+    to_name: str | None = Field(None, alias="name")
+
+
 class LayerSpec(_Strict):
-    """An area layer: an embedded one, or any polygon file with its code and name columns."""
+    """An area layer: embedded, any polygon file with its code and name columns, or a lookup over another layer.
+
+    ``directory: lsoa11`` assigns records by the postcode directory's own area code column when the directory
+    has it (a join), and by point in polygon otherwise.
+    """
 
     embedded: Literal["lsoa11", "msoa11"] | None = None
     path: Path | None = None
+    lookup: LookupSpec | None = None
     code: str | None = None
     name: str | None = None
     title: str | None = None
     layer: str | None = None
+    directory: str | None = None
     optional: bool = False
 
     @model_validator(mode="after")
     def _one_source(self) -> LayerSpec:
-        if (self.embedded is None) == (self.path is None):
-            raise ValueError("give exactly one of 'embedded' or 'path'")
+        if sum(x is not None for x in (self.embedded, self.path, self.lookup)) != 1:
+            raise ValueError("give exactly one of 'embedded', 'path' or 'lookup'")
         if self.path is not None and not self.code:
             raise ValueError("a layer read from 'path' needs 'code' (the column holding the area code)")
         return self
@@ -400,10 +416,12 @@ def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> lis
             line = _line_for(lines, ("sources", name, "files"))
             problems.append(f"line {line}, sources.{name}.files: no file matches {pattern}")
     for name, layer in spec.geography.layers.items():
-        if layer.path is not None and not layer.optional and not spec.resolve(layer.path).exists():
-            line = _line_for(lines, ("geography", "layers", name, "path"))
+        declared = layer.lookup.path if layer.lookup else layer.path
+        if declared is not None and not layer.optional and not spec.resolve(declared).exists():
+            key = ("geography", "layers", name, *(("lookup", "path") if layer.lookup else ("path",)))
+            line = _line_for(lines, key)
             problems.append(
-                f"line {line}, geography.layers.{name}.path: {spec.resolve(layer.path)} does not exist "
+                f"line {line}, {'.'.join(key)}: {spec.resolve(declared)} does not exist "
                 "(mark the layer 'optional: true' to run without it)"
             )
     directory = spec.geography.postcode_directory

@@ -8,7 +8,7 @@ quarantine entry with a reason code:
 ==================  =====================================================================================
 reason              meaning
 ==================  =====================================================================================
-missing_value       a required field is blank
+missing_value       a required field is blank (for identifiers, also a placeholder such as NULL or UNKNOWN)
 invalid_date        not a date in any accepted format (including impossible dates such as 31/02/2010)
 future_date         a date after the run's reference date
 date_order          dates out of order (birth after referral, start before referral, end before start)
@@ -38,6 +38,7 @@ from circles.spec import ColumnSpec
 
 __all__ = [
     "DEFAULT_DATE_FORMATS",
+    "PLACEHOLDERS",
     "DATE_ORDER",
     "Validated",
     "parse_dates",
@@ -53,6 +54,9 @@ DEFAULT_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "excel")
 #: Standard date fields that must not run backwards, earliest first.
 DATE_ORDER = ("date_of_birth", "referral_date", "start_date", "end_date")
 
+#: Values that mean "no identifier" in agency extracts. For a field to be pseudonymised they count as blank:
+#: hashing them would link unrelated people under one pseudonym.
+PLACEHOLDERS = frozenset({"NULL", "NONE", "N/A", "NA", "UNKNOWN", "NOT KNOWN", "NK", "-", "0", "?"})
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _EARLIEST = pd.Timestamp("1900-01-01")
 
@@ -84,8 +88,9 @@ def parse_dates(values: pd.Series, formats: Sequence[str] = DEFAULT_DATE_FORMATS
     """Parse text dates, trying each format in turn per value (vectorised); blanks and failures are ``NaT``.
 
     ``"excel"`` accepts Excel serial day numbers (1900 date system, 1 to 2958465) as whole numbers. Values may
-    carry a midnight time after the date (``"2010-04-01 00:00:00"``), which is ignored. Impossible dates
-    (31/02/2010) fail rather than roll over. Each distinct text is parsed once: extracts repeat dates a lot.
+    carry a time of day after the date (``"2010-04-01 10:30:00"``), which is dropped: circles works in days.
+    Impossible dates (31/02/2010) fail rather than roll over. Each distinct text is parsed once: extracts repeat
+    dates a lot.
 
     Examples
     --------
@@ -95,8 +100,8 @@ def parse_dates(values: pd.Series, formats: Sequence[str] = DEFAULT_DATE_FORMATS
     """
     codes, uniques = pd.factorize(values.astype("string").fillna("").str.strip())
     text = pd.Series(uniques, dtype="string")
-    if text.str.contains(":", regex=False).any():
-        text = text.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "", regex=True)
+    if text.str.contains(":", regex=False).any():  # a date with a time of day (Excel date-times): keep the date
+        text = text.str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", regex=True)
     parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     for fmt in formats:
         todo = parsed.isna() & text.ne("")
@@ -183,6 +188,8 @@ def _parse(frame: pd.DataFrame, columns: Mapping[str, ColumnSpec]) -> _Parsed:
     text, blank, dates, integers, nhs = {}, {}, {}, {}, {}
     for name, col in columns.items():
         text[name] = frame[name].astype("string").fillna("").str.strip()
+        if col.privacy == "pseudonymise":
+            text[name] = text[name].where(~text[name].str.upper().isin(PLACEHOLDERS), "")
         blank[name] = text[name].eq("").to_numpy(dtype=bool)
         if col.type == "date":
             dates[name] = parse_dates(text[name], col.date_formats or DEFAULT_DATE_FORMATS)
@@ -236,13 +243,30 @@ def build_schema(columns: Mapping[str, ColumnSpec], parsed: _Parsed, *, today: d
 
 
 def _shown(values: pd.Series, col: ColumnSpec) -> pd.Series:
-    """Values safe to show in a quarantine message: masked for identifying fields, else truncated."""
+    """Values safe to show in a quarantine message.
+
+    Identifying fields (and NHS numbers and postcodes) are shown by shape only. Other fields are shown as typed
+    when short and plain; a value that spans lines, runs long, or holds a long digit run or something
+    postcode-shaped may be a misplaced identifier (a wrong column mapping, a broken quote) and is shown by shape.
+    """
     text = values.astype("string").fillna("")
+    shape = (
+        "masked, shape '"
+        + text.str.slice(0, 16)
+        .str.replace(r"[A-Za-z]", "A", regex=True)
+        .str.replace(r"\d", "9", regex=True)
+        .str.replace(r"\s", " ", regex=True)
+        + "'"
+    )
     if col.privacy != "keep" or col.type in ("nhs_number", "postcode"):
-        shape = text.str.slice(0, 16).str.replace(r"[A-Za-z]", "A", regex=True).str.replace(r"\d", "9", regex=True)
-        return "masked, shape '" + shape + "'"
-    short = text.str.slice(0, 40)
-    return "'" + short.where(text.str.len() <= 40, short + "…") + "'"
+        return shape
+    risky = (
+        text.str.len().gt(40)
+        | text.str.contains(r"[\r\n]", regex=True)
+        | text.str.contains(r"\d{6,}", regex=True)
+        | text.str.contains(r"[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}", regex=True)
+    ).fillna(True)
+    return ("'" + text + "'").where(~risky, shape)
 
 
 def _formats(col: ColumnSpec) -> str:

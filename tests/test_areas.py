@@ -26,7 +26,7 @@ def test_within_nearest_and_unplaced_are_counted(two_squares):
     result = assign_areas(pts, two_squares, tolerance_m=60)
     assert result.placed["zone_code"].tolist() == ["A", "B", "B"]
     assert result.placed["zone_method"].tolist() == ["within", "within", "nearest"]
-    assert result.counts == {"within": 2, "nearest": 1, "unplaced": 1}
+    assert result.counts == {"within": 2, "nearest": 1, "by_code": 0, "unplaced": 1}
     assert result.unplaced["id"].tolist() == [4]
     assert result.unplaced["distance_m"].iloc[0] == pytest.approx(300.0)
 

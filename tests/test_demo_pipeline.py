@@ -28,8 +28,9 @@ def demo_spec_in(folder: Path, *, shared: bool = True) -> Path:
     spec["synthetic"]["folder"] = str(folder / "data")
     spec["sources"]["take_up"]["files"] = str(folder / "data" / "take_up" / "*.csv")
     for layer in spec["geography"]["layers"].values():
-        if "path" in layer:
-            layer["path"] = str((DEMO.parent / layer["path"]).resolve()) if shared else str(folder / "absent.geojson")
+        holder = layer.get("lookup", layer)
+        if "path" in holder:
+            holder["path"] = str((DEMO.parent / holder["path"]).resolve()) if shared else str(folder / "absent")
     path = folder / "demo.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
@@ -77,8 +78,8 @@ def test_planted_hotspots_have_the_highest_published_counts(demo_run):
 def test_geopackage_reads_back_with_every_area(demo_run):
     _, result = demo_run
     layers = dict(pyogrio.list_layers(result.output_dir / "areas.gpkg"))
-    assert set(layers) == {"lsoa", "msoa", "ward2025", "ward2004"}
-    expected = {"lsoa": 91, "msoa": 18, "ward2025": 17, "ward2004": 23}
+    assert set(layers) == {"lsoa", "msoa", "ward2025", "ward2004", "ward2017"}
+    expected = {"lsoa": 91, "msoa": 18, "ward2025": 17, "ward2004": 23, "ward2017": 23}
     for name, n in expected.items():
         frame = gpd.read_file(result.output_dir / "areas.gpkg", layer=name)
         assert len(frame) == n
@@ -116,7 +117,7 @@ def test_no_identifier_or_full_postcode_in_any_output(demo_run):
 def test_one_map_per_layer(demo_run):
     _, result = demo_run
     maps = sorted(p.name for p in (result.output_dir / "maps").glob("*.png"))
-    assert maps == ["lsoa_people.png", "msoa_people.png", "ward2004_people.png", "ward2025_people.png"]
+    assert maps == [f"{n}_people.png" for n in ("lsoa", "msoa", "ward2004", "ward2017", "ward2025")]
     assert all((result.output_dir / "maps" / m).stat().st_size > 20_000 for m in maps)
 
 
@@ -129,7 +130,7 @@ def test_outputs_listed_in_the_manifest_match_the_folder(demo_run):
 
 def test_runs_without_the_optional_layers_and_says_so(tmp_path):
     result = run_pipeline(demo_spec_in(tmp_path, shared=False), quiet=True)
-    assert result.manifest["geography"]["optional_layers_missing"] == ["ward2025", "ward2004"]
+    assert result.manifest["geography"]["optional_layers_missing"] == ["ward2025", "ward2004", "ward2017"]
     assert any("ward2025" in w for w in result.manifest["warnings"])
     assert set(dict(pyogrio.list_layers(result.output_dir / "areas.gpkg"))) == {"lsoa", "msoa"}
 

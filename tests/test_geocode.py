@@ -11,6 +11,7 @@ DIRECTORY = pd.DataFrame(
         "oseast1m": [368000.0, 369000.0, 384000.0, None],
         "osnrth1m": [428000.0, 429000.0, 398000.0, None],
         "oslaua": ["E06000008", "E06000008", "E08000003", "E06000008"],
+        "doterm": [None, None, None, None],
     }
 )
 
@@ -31,6 +32,7 @@ def test_each_outcome():
     result = geocode(recs, DIRECTORY, study_area=["E06000008"])
     assert result.outcomes == {
         "matched": 2,
+        "terminated": 0,
         "blank": 1,
         "invalid": 1,
         "unknown": 1,
@@ -65,3 +67,11 @@ def test_full_postcode_never_leaves_geocoding():
 def test_without_study_area_other_authorities_match():
     result = geocode(_records(["M1 1AA"]), DIRECTORY)
     assert result.outcomes["matched"] == 1
+
+
+def test_terminated_postcodes_are_kept_and_flagged_and_directory_codes_carried():
+    directory = DIRECTORY.assign(doterm=[None, "201001", None, None], lsoa11=["E01000001", "E01000002", None, None])
+    result = geocode(_records(["BB2 1AA", "BB1 1AA"]), directory)
+    assert result.outcomes["matched"] == 1 and result.outcomes["terminated"] == 1
+    assert result.records["terminated"].tolist() == [False, True]
+    assert result.records["directory_lsoa11"].tolist() == ["E01000001", "E01000002"]

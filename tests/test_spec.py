@@ -37,7 +37,7 @@ def test_demo_spec_loads_and_resolves_relative_to_its_folder():
     assert spec.name == "demo"
     assert spec.resolve(spec.output) == (ROOT / "reports" / "demo").resolve()
     assert spec.resolve(spec.synthetic.folder) == (ROOT / "data" / "demo").resolve()
-    assert list(spec.geography.layers) == ["lsoa", "msoa", "ward2025", "ward2004"]
+    assert list(spec.geography.layers) == ["lsoa", "msoa", "ward2025", "ward2004", "ward2017"]
 
 
 def test_minimal_spec(tmp_path):

@@ -158,3 +158,15 @@ def test_text_that_looks_special_is_kept_as_text(value):
         service=[value],
     )
     assert validate_records(frame, COLUMNS, today=TODAY).records["service"].tolist() == [value]
+
+
+def test_placeholder_identifiers_are_blank_not_one_person():
+    columns = {
+        "client_id": ColumnSpec(column="id", privacy="pseudonymise"),
+        "family_id": ColumnSpec(column="fam", privacy="pseudonymise", required=False),
+    }
+    frame = _frame(client_id=["NULL", "unknown", "C1"], family_id=["N/A", "F1", "0"])
+    result = validate_records(frame, columns, today=TODAY)
+    assert result.quarantine["reason"].tolist() == ["missing_value", "missing_value"]
+    assert result.records["client_id"].tolist() == ["C1"]
+    assert result.records["family_id"].isna().tolist() == [True]
