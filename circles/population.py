@@ -27,14 +27,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from circles.accounting import ROW_ID
 from circles.errors import GeographyError, SourceError, suggest
+from circles.geography import AreaLayer
 from circles.sources import read_source
 
-__all__ = ["AGE_BANDS", "AgeBand", "parse_age_band", "parse_age_label", "age_band_label", "read_population"]
+__all__ = [
+    "AGE_BANDS",
+    "AgeBand",
+    "parse_age_band",
+    "parse_age_label",
+    "age_band_label",
+    "read_population",
+    "derive_population",
+]
 
 #: An age band as ``(lowest age, highest age)``, both included; ``None`` as the highest age means "and over".
 AgeBand = tuple[int, int | None]
@@ -562,4 +572,38 @@ def read_population(
             "columns": [g.column for g in chosen],
         }
     )
+    return out
+
+
+def derive_population(population: pd.Series, source: AreaLayer, target: AreaLayer) -> pd.Series:
+    """Sum a finer layer's population into a coarser layer by best fit.
+
+    Each source area goes wholly to the target area containing its representative point (a point inside the
+    polygon), the same idea as the ONS best-fit lookups, which use population-weighted centroids instead; a point
+    outside every target area takes the nearest. Exact where the finer areas nest in the coarser ones (LSOAs in
+    MSOAs); an approximation where boundaries cut across (LSOAs and the 2004 wards).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely.geometry import box
+    >>> small = AreaLayer("lsoa", "LSOA", gpd.GeoDataFrame({"area_code": ["a", "b", "c"], "area_name": ["a", "b", "c"]},
+    ...                   geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)], crs=27700), "example")
+    >>> big = AreaLayer("ward", "Ward", gpd.GeoDataFrame({"area_code": ["W1", "W2"], "area_name": ["W1", "W2"]},
+    ...                 geometry=[box(0, 0, 2, 1), box(2, 0, 3, 1)], crs=27700), "example")
+    >>> derive_population(pd.Series([10, 20, 30], index=["a", "b", "c"]), small, big).to_dict()
+    {'W1': 30, 'W2': 30}
+    """
+    points = gpd.GeoDataFrame(
+        {"source_code": source.areas["area_code"].to_numpy()},
+        geometry=source.areas.geometry.representative_point().to_numpy(),
+        crs=source.areas.crs,
+    )
+    joined = gpd.sjoin_nearest(points, target.areas[["area_code", "geometry"]].to_crs(source.areas.crs), how="left")
+    best = joined.drop_duplicates("source_code").set_index("source_code")["area_code"]
+    values = population.reindex(best.index).fillna(0).astype("int64")
+    out = values.groupby(best.to_numpy()).sum().reindex(target.areas["area_code"], fill_value=0).astype("int64")
+    out.index.name = "area_code"
+    out.name = "population"
+    out.attrs = {"derived_from": source.name, "method": "best fit by representative point"}
     return out

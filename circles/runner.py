@@ -30,6 +30,7 @@ from circles.accounting import QUARANTINE_COLUMNS, ROW_ID, Ledger, check_partiti
 from circles.aggregate import count_by_area, count_by_area_and
 from circles.areas import Placement, assign_areas, assign_by_code, layer_from_lookup
 from circles.audit import Finding, Secrets, audit_report, format_findings
+from circles.deprivation import IMD_ATTRIBUTION, deprivation_profile, read_imd
 from circles.disclosure import SUPPRESSED, UNRESOLVED_ATTR, get_policy, protect_table
 from circles.errors import AccountingError, AuditError, CirclesError, SpecError, suggest
 from circles.geocode import geocode
@@ -41,9 +42,13 @@ from circles.geography import (
     read_lookup,
     read_postcode_directory,
 )
-from circles.maps import choropleth
-from circles.outputs import save_figure, write_csv, write_geopackage, write_json
+from circles.hotspots import GI_LABEL_COLOURS, LISA_COLOURS, getis_ord, local_moran, spatial_weights
+from circles.interactive import interactive_map, write_html
+from circles.maps import choropleth, save_print_map
+from circles.outputs import write_csv, write_geopackage, write_json
+from circles.population import derive_population, read_population
 from circles.pseudonymise import load_key, protect_identifiers
+from circles.rates import COMPARISON_COLOURS, area_rates, empirical_bayes
 from circles.sources import map_columns, read_source, sha256_file
 from circles.spec import PLANNED_STAGES, STAGES, PipelineSpec, load_spec
 from circles.validate import flag_duplicates, validate_records
@@ -91,6 +96,7 @@ class _Run:
     secrets_postcodes: set[str] = field(default_factory=set)
     layers: dict[str, AreaLayer] = field(default_factory=dict)
     area_tables: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    exact_totals: dict[str, dict[str, int]] = field(default_factory=dict)
     lookups: dict[str, dict[str, str]] = field(default_factory=dict)
     writers: dict[str, Callable[[Path], Any]] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
@@ -374,10 +380,11 @@ def _stage_aggregate(run: _Run) -> None:
         raise CirclesError("The 'aggregate' stage needs 'assign_areas' before it in the spec's stages.")
     policy = _policy(run)
     person = run.spec.person_field
-    tables: dict[str, gpd.GeoDataFrame] = {}
     for name, layer in run.layers.items():
+        exact = count_by_area(records, layer, person=person)
+        run.exact_totals[name] = {c: int(exact[c].sum()) for c in COUNTS}
         # the areas add up to the borough total, and each area's services add up to the area's records
-        counts = protect_table(count_by_area(records, layer, person=person), COUNTS, policy, groups=[[]])
+        counts = protect_table(exact, COUNTS, policy, groups=[[]])
         by_service = protect_table(
             count_by_area_and(records, layer, "service", person=person),
             COUNTS,
@@ -390,34 +397,298 @@ def _stage_aggregate(run: _Run) -> None:
                     f"{name}: a suppressed {item['column']} cell in group {item['group']} {item['key']} "
                     "has only zero cells beside it"
                 )
-        tables[name] = counts
-        run.publish(
-            f"tables/{name}_counts.csv",
-            lambda p, t=counts: write_csv(pd.DataFrame(t.drop(columns="geometry")), p, na_rep=SUPPRESSED),
-        )
+        run.area_tables[name] = counts
         run.publish(f"tables/{name}_by_service.csv", lambda p, t=by_service: write_csv(t, p, na_rep=SUPPRESSED))
-    run.publish("areas.gpkg", lambda p: write_geopackage(tables, p))
-    run.publish("areas_wgs84.gpkg", lambda p: write_geopackage({n: t.to_crs(WEB_CRS) for n, t in tables.items()}, p))
-    run.manifest.setdefault("tables", {})["area_counts"] = {n: len(t) for n, t in tables.items()}
-    run.area_tables = tables
+    run.manifest.setdefault("tables", {})["area_counts"] = {n: len(t) for n, t in run.area_tables.items()}
+
+
+def _stage_rates(run: _Run) -> None:
+    """Rates per ``per`` population from the published counts, with intervals, against the study area's rate."""
+    spec = run.spec.rates
+    if not run.area_tables:
+        raise CirclesError("The 'rates' stage needs 'aggregate' before it in the spec's stages.")
+    populations = _populations(run)
+    policy = _policy(run)
+    summary = {}
+    for name, population in populations.items():
+        table = run.area_tables[name]
+        total_count = run.exact_totals[name][spec.measure]
+        benchmark = spec.per * total_count / float(population.sum()) if population.sum() else None
+        rated = area_rates(
+            table,
+            count=spec.measure,
+            population=population,
+            per=spec.per,
+            confidence=spec.confidence,
+            benchmark=benchmark if benchmark is not None else "overall",
+            policy=policy,
+        )
+        run.area_tables[name] = rated
+        summary[name] = {
+            "population": int(population.sum()),
+            "study_area_rate": round(benchmark, 3) if benchmark is not None else None,
+            "higher": int((rated["comparison"] == "higher").sum()),
+            "lower": int((rated["comparison"] == "lower").sum()),
+        }
+    run.manifest["rates"] = {
+        "measure": spec.measure,
+        "age_band": spec.age_band,
+        "per": spec.per,
+        "confidence": spec.confidence,
+        "method": "exact Poisson under 10, Byar from 10 (PHE); benchmark: the study area's own rate",
+        "layers": summary,
+    }
+    run.log(f"rates per {spec.per:,} ({spec.age_band}) for {', '.join(summary) or 'no layer (no populations found)'}")
+
+
+def _populations(run: _Run) -> dict[str, pd.Series]:
+    """Each layer's population (age band of the spec), read or derived by best fit from another layer."""
+    spec = run.spec.rates
+    found: dict[str, pd.Series] = {}
+    for name, pop in sorted(spec.populations.items(), key=lambda item: item[1].derive_from is not None):
+        if name not in run.layers:
+            continue
+        if pop.path is not None:
+            path = run.spec.resolve(pop.path)
+            if not path.exists():
+                run.warnings.append(f"population for {name!r} not found at {path}; no rates for it")
+                continue
+            found[name] = read_population(
+                path,
+                code=pop.code,
+                age_band=spec.age_band,
+                layout=pop.layout,
+                group_column=pop.group_column,
+                value_column=pop.value_column,
+            )
+        elif pop.derive_from in found and pop.derive_from in run.layers:
+            found[name] = derive_population(found[pop.derive_from], run.layers[pop.derive_from], run.layers[name])
+    for name, population in found.items():
+        missing = run.layers[name].areas["area_code"][~run.layers[name].areas["area_code"].isin(population.index)]
+        if len(missing):
+            raise CirclesError(
+                f"rates.populations.{name}: {len(missing)} area(s) of layer {name!r} have no population "
+                f"(e.g. {missing.iloc[0]}); the population table must use the layer's codes and vintage."
+            )
+    return {n: found[n].reindex(run.layers[n].areas["area_code"]) for n in spec.populations if n in found}
+
+
+def _stage_deprivation(run: _Run) -> None:
+    spec = run.spec.deprivation
+    if spec is None:
+        run.log("stage 'deprivation' skipped: no 'deprivation:' section in the spec")
+        return
+    path = run.spec.resolve(spec.path)
+    if not path.exists():
+        run.warnings.append(f"IMD table not found at {path}; no deprivation profile")
+        return
+    if spec.layer not in run.area_tables:
+        raise CirclesError(f"deprivation.layer: no area table {spec.layer!r}.{suggest(spec.layer, run.area_tables)}")
+    imd = read_imd(path, code=spec.code, decile=spec.decile)
+    measure = run.spec.rates.measure
+    exact = count_by_area(run.records, run.layers[spec.layer], person=run.spec.person_field)
+    policy = _policy(run)
+    shares = {}
+    for band in ("imd_decile", "imd_quintile"):
+        profile = protect_table(deprivation_profile(exact, imd, count=measure, by=band), [measure], policy, groups=[[]])
+        published = profile[measure].astype("Float64")
+        profile["share"] = (published / published.sum()).round(4)
+        run.publish(
+            f"tables/deprivation_{band.removeprefix('imd_')}.csv",
+            lambda p, t=profile: write_csv(t, p, na_rep=SUPPRESSED),
+        )
+        if band == "imd_decile":
+            shares = {
+                "most_deprived_10pct": _share(profile, measure, profile["imd_decile"] == 1),
+                "most_deprived_20pct": _share(profile, measure, profile["imd_decile"] <= 2),
+            }
+    table = run.area_tables[spec.layer]
+    run.area_tables[spec.layer] = table.merge(imd, on="area_code", how="left")
+    run.manifest["deprivation"] = {
+        "source": IMD_ATTRIBUTION,
+        "layer": spec.layer,
+        "measure": measure,
+        "share_of_cases": shares,
+    }
+    run.log(
+        f"deprivation: {shares.get('most_deprived_10pct', 0):.0%} of {measure} live in England's most "
+        "deprived 10% of neighbourhoods"
+    )
+
+
+def _share(profile: pd.DataFrame, column: str, mask: pd.Series) -> float | None:
+    """A share from published (rounded) counts; ``None`` when any count it needs is suppressed."""
+    values = profile[column]
+    if values.isna().any():
+        return None
+    total = values.sum()
+    return round(float(values[mask].sum() / total), 4) if total else 0.0
+
+
+def _publish_area_tables(run: _Run) -> None:
+    """Queue the area tables, with every statistic the stages added, as CSV and GeoPackage."""
+    tables = run.area_tables
+    for name, table in tables.items():
+        run.publish(
+            f"tables/{name}_areas.csv",
+            lambda p, t=table: write_csv(pd.DataFrame(t.drop(columns="geometry")), p, na_rep=SUPPRESSED),
+        )
+    if tables:
+        run.publish("areas.gpkg", lambda p: write_geopackage(tables, p))
+        run.publish(
+            "areas_wgs84.gpkg", lambda p: write_geopackage({n: t.to_crs(WEB_CRS) for n, t in tables.items()}, p)
+        )
+
+
+def _stage_hotspots(run: _Run) -> None:
+    """Gi* and local Moran's I on the exact values; only the classes are published.
+
+    The statistics use exact counts (or Empirical Bayes rates from them): published counts are rounded or
+    suppressed. z-scores and p-values are not published, since with every area's z-score the exact values could
+    be solved for; the classes (Gi_Bin, LISA category) are.
+    """
+    spec = run.spec.hotspots
+    if not run.area_tables:
+        raise CirclesError("The 'hotspots' stage needs 'aggregate' before it in the spec's stages.")
+    measure = run.spec.rates.measure
+    populations = _populations(run) if spec.value == "rate" else {}
+    summary = {}
+    options = {"permutations": spec.permutations, "seed": spec.seed, "alpha": spec.alpha, "correction": spec.correction}
+    for name in spec.layers:
+        if name not in run.area_tables:
+            run.warnings.append(f"hotspots: layer {name!r} not available; skipped")
+            continue
+        layer = run.layers[name]
+        exact = count_by_area(run.records, layer, person=run.spec.person_field).set_index("area_code")[measure]
+        weights = spatial_weights(
+            layer.areas, method=spec.weights, k=spec.k, threshold=spec.threshold_m, islands=spec.islands
+        )
+        population = populations.get(name)
+        if population is not None:
+            gi = getis_ord(empirical_bayes(exact, population), weights, **options)
+            lisa = local_moran(exact, weights, base=population, **options)
+            tested = f"Empirical Bayes rate of {measure} per resident"
+        else:
+            gi = getis_ord(exact, weights, **options)
+            lisa = local_moran(exact, weights, **options)
+            tested = f"count of {measure}"
+        table = run.area_tables[name]
+        classes = gi[["gi_bin", "gi_label"]].join(lisa[["lisa_category"]])
+        run.area_tables[name] = table.merge(classes, left_on="area_code", right_index=True, how="left")
+        summary[name] = {
+            "tested": tested,
+            "weights": spec.weights,
+            "islands": list(weights.islands),
+            "correction": gi.attrs.get("correction"),
+            "permutations": spec.permutations,
+            "seed": spec.seed,
+            "hot_spots": {str(b): int((gi["gi_bin"] == b).sum()) for b in (3, 2, 1)},
+            "cold_spots": {str(b): int((gi["gi_bin"] == b).sum()) for b in (-3, -2, -1)},
+            "lisa": {k: int(v) for k, v in lisa["lisa_category"].value_counts().sort_index().items()},
+        }
+        if weights.islands:
+            run.warnings.append(f"hotspots: {name} has {len(weights.islands)} area(s) with no neighbours (islands)")
+        run.log(
+            f"hotspots ({layer.title}): {sum(summary[name]['hot_spots'].values())} hot, "
+            f"{sum(summary[name]['cold_spots'].values())} cold (Gi*, {gi.attrs.get('correction')})"
+        )
+    run.manifest["hotspots"] = {
+        "published": "classes only (Gi_Bin, LISA category); no z-scores or p-values",
+        "layers": summary,
+    }
+
+
+_TITLES = {"people": "People in contact with services", "records": "Service records"}
+
+
+def _map_plan(run: _Run, table: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """The print maps one area table supports: counts always; rates, comparisons and hotspots when present."""
+    measure = run.spec.maps.measure
+    per = run.spec.rates.per
+    plan = [{"what": measure, "column": measure, "title": _TITLES[measure]}]
+    if "rate" in table:
+        plan.append({"what": "rate", "column": "rate", "title": f"{_TITLES[measure]} per {per:,} residents"})
+        plan.append(
+            {
+                "what": "comparison",
+                "column": "comparison",
+                "categorical": COMPARISON_COLOURS,
+                "title": f"Rate compared with {run.spec.name.replace('-', ' ')} study area (95% intervals)",
+            }
+        )
+    if "gi_label" in table:
+        plan.append(
+            {
+                "what": "hotspots",
+                "column": "gi_label",
+                "categorical": GI_LABEL_COLOURS,
+                "title": "Hot and cold spots (Getis-Ord Gi*)",
+                "paper": run.spec.maps.paper,
+            }
+        )
+        plan.append(
+            {
+                "what": "lisa",
+                "column": "lisa_category",
+                "categorical": LISA_COLOURS,
+                "title": "Clusters and outliers (local Moran's I)",
+            }
+        )
+    return plan
 
 
 def _stage_maps(run: _Run) -> None:
     tables = run.area_tables
     if not tables:
         raise CirclesError("The 'maps' stage needs 'aggregate' before it in the spec's stages.")
-    measure, dpi = run.spec.maps.measure, run.spec.maps.dpi
-    what = {"people": "People in contact with services", "records": "Service records"}[measure]
     policy = _policy(run)
+    subtitle = _wrap(f"{_first_sentence(run.spec.description)}\nDisclosure control: {policy.describe()}")
     for name, table in tables.items():
         layer = run.layers[name]
-        figure = choropleth(
-            table,
-            measure,
-            title=f"{what} by {layer.title}",
-            subtitle=_wrap(f"{_first_sentence(run.spec.description)}\nDisclosure control: {policy.describe()}"),
+        labels = "area_name" if name in run.spec.maps.labels else None
+        for item in _map_plan(run, table):
+            for paper in item.get("paper", run.spec.maps.paper[:1]):
+                orientation = "portrait" if paper == "A4" else "landscape"
+                figure = choropleth(
+                    table,
+                    item["column"],
+                    title=f"{item['title']} by {layer.title}",
+                    subtitle=subtitle,
+                    paper=paper,
+                    orientation=orientation,
+                    labels=labels,
+                    categorical=item.get("categorical"),
+                )
+                stem = f"maps/{name}_{item['what']}_{paper.lower()}"
+                run.publish(stem + ".pdf", lambda p, f=figure: _save_map(f, p))
+
+
+def _save_map(figure: Any, path: Path) -> None:
+    """Write a print map as PDF and 300 dpi PNG beside it, then free the figure."""
+    import matplotlib.pyplot as plt
+
+    save_print_map(figure, path.with_suffix(""))
+    plt.close(figure)
+
+
+def _stage_interactive_maps(run: _Run) -> None:
+    tables = run.area_tables
+    if not tables:
+        raise CirclesError("The 'interactive_maps' stage needs 'aggregate' before it in the spec's stages.")
+    titles = {n: run.layers[n].title for n in tables}
+    measure = run.spec.maps.measure
+    views = [(measure, None, _TITLES[measure])]
+    if any("rate" in t for t in tables.values()):
+        views.append(("rate", None, f"{_TITLES[measure]} per {run.spec.rates.per:,} residents"))
+    if any("gi_label" in t for t in tables.values()):
+        views.append(("gi_label", GI_LABEL_COLOURS, "Hot and cold spots (Getis-Ord Gi*)"))
+    for column, categorical, title in views:
+        chosen = {n: t for n, t in tables.items() if column in t}
+        figure = interactive_map(chosen, column=column, title=title, titles=titles, categorical=categorical)
+        run.publish(
+            f"maps/interactive_{column.removeprefix('gi_')}.html",
+            lambda p, f=figure: write_html(f, p, plotlyjs="alongside"),
         )
-        run.publish(f"maps/{name}_{measure}.png", lambda p, f=figure: save_figure(f, p, dpi=dpi))
 
 
 def _first_sentence(text: str) -> str:
@@ -446,7 +717,11 @@ _STAGE_FUNCTIONS: dict[str, Callable[[_Run], None]] = {
     "geocode": _stage_geocode,
     "assign_areas": _stage_assign_areas,
     "aggregate": _stage_aggregate,
+    "rates": _stage_rates,
+    "deprivation": _stage_deprivation,
+    "hotspots": _stage_hotspots,
     "maps": _stage_maps,
+    "interactive_maps": _stage_interactive_maps,
 }
 assert set(_STAGE_FUNCTIONS) == set(STAGES)
 
@@ -504,6 +779,7 @@ def run_pipeline(
         _STAGE_FUNCTIONS[stage](run)
         timings.append({"stage": stage, "status": "ran", "seconds": round(time.perf_counter() - t, 3)})
 
+    _publish_area_tables(run)
     quarantine = (
         pd.concat(run.quarantine, ignore_index=True) if run.quarantine else pd.DataFrame(columns=QUARANTINE_COLUMNS)
     )

@@ -33,13 +33,21 @@ __all__ = [
 ]
 
 #: Stages the runner executes, in data-flow order.
-STAGES = ("read", "validate", "pseudonymise", "geocode", "assign_areas", "aggregate", "maps")
+STAGES = (
+    "read",
+    "validate",
+    "pseudonymise",
+    "geocode",
+    "assign_areas",
+    "aggregate",
+    "rates",
+    "deprivation",
+    "hotspots",
+    "maps",
+    "interactive_maps",
+)
 #: Stages that may be declared now and are built by later releases; the runner skips them with a message.
 PLANNED_STAGES = {
-    "rates": "rates per 1,000 with exact intervals",
-    "deprivation": "IMD 2019 joins and deprivation profiles",
-    "hotspots": "Getis-Ord Gi* and local Moran's I",
-    "interactive_maps": "interactive plotly maps",
     "coding": "qualitative coding into needs, barriers and aspirations",
     "circle": "the circle-of-need diagram",
     "network": "the service-overlap network",
@@ -196,7 +204,63 @@ class DisclosureSpec(_Strict):
 
 class MapsSpec(_Strict):
     measure: Literal["people", "records"] = "people"
-    dpi: int = Field(150, ge=72, le=600)
+    paper: list[Literal["A4", "A3"]] = Field(default_factory=lambda: ["A4"])
+    labels: list[str] = Field(default_factory=list, description="layers whose areas are labelled by name")
+
+
+class PopulationSpec(_Strict):
+    """A population table for one layer, or ``derive_from`` another layer's (summed by best fit)."""
+
+    path: Path | None = None
+    code: str | None = None
+    layout: Literal["syoa", "nomis_ts007", "age_groups"] = "syoa"
+    group_column: str | None = None
+    value_column: str | None = None
+    derive_from: str | None = None
+    optional: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PopulationSpec:
+        if (self.path is None) == (self.derive_from is None):
+            raise ValueError("give exactly one of 'path' (with 'code') or 'derive_from' (a layer name)")
+        if self.path is not None and not self.code:
+            raise ValueError("a population read from 'path' needs 'code' (the column of area codes)")
+        return self
+
+
+class RatesSpec(_Strict):
+    """Rates per ``per`` people of an age band, with intervals, against the study area's own rate."""
+
+    measure: Literal["people", "records"] = "people"
+    age_band: str = "all"
+    per: int = Field(1000, ge=1)
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    populations: dict[str, PopulationSpec] = Field(default_factory=dict)
+
+
+class DeprivationSpec(_Strict):
+    """IMD 2019 for one layer (LSOAs by default)."""
+
+    path: Path
+    layer: str = "lsoa"
+    code: str = "lsoa_code"
+    decile: str = "IMD_decile"
+    optional: bool = False
+
+
+class HotspotsSpec(_Strict):
+    """Getis-Ord Gi* and local Moran's I (esda) on each listed layer."""
+
+    layers: list[str] = Field(default_factory=lambda: ["lsoa"])
+    value: Literal["rate", "count"] = "rate"
+    weights: Literal["queen", "rook", "knn", "distance"] = "queen"
+    k: int = Field(5, ge=1)
+    threshold_m: float | None = Field(None, gt=0)
+    islands: Literal["report", "nearest"] = "report"
+    permutations: int = Field(9999, ge=99)
+    seed: int = 12345
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+    correction: Literal["fdr", "bonferroni", "none"] = "fdr"
 
 
 class PipelineSpec(_Strict):
@@ -214,6 +278,9 @@ class PipelineSpec(_Strict):
     pseudonymisation: PseudonymisationSpec | None = None
     disclosure: DisclosureSpec = DisclosureSpec()
     maps: MapsSpec = MapsSpec()
+    rates: RatesSpec = RatesSpec()
+    deprivation: DeprivationSpec | None = None
+    hotspots: HotspotsSpec = HotspotsSpec()
     spec_path: Path | None = Field(None, exclude=True)
 
     @field_validator("name")
@@ -424,6 +491,14 @@ def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> lis
                 f"line {line}, {'.'.join(key)}: {spec.resolve(declared)} does not exist "
                 "(mark the layer 'optional: true' to run without it)"
             )
+    declared_files = [
+        (("rates", "populations", n, "path"), p.path, p.optional) for n, p in spec.rates.populations.items()
+    ]
+    if spec.deprivation is not None:
+        declared_files.append((("deprivation", "path"), spec.deprivation.path, spec.deprivation.optional))
+    for key, declared, optional in declared_files:
+        if declared is not None and not optional and not spec.resolve(declared).exists():
+            problems.append(f"line {_line_for(lines, key)}, {'.'.join(key)}: {spec.resolve(declared)} does not exist")
     directory = spec.geography.postcode_directory
     if directory != "embedded" and not spec.resolve(directory).exists():
         line = _line_for(lines, ("geography", "postcode_directory"))

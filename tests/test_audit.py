@@ -11,13 +11,13 @@ import matplotlib
 import openpyxl
 import pandas as pd
 import pytest
-import yaml
 from matplotlib.backends.backend_pdf import PdfPages
 from shapely.geometry import Point
 
 from circles.audit import Finding, Secrets, audit_report, format_findings
 from circles.disclosure import POLICIES
 from circles.runner import run_pipeline
+from tests.test_demo_pipeline import demo_spec_in
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -84,7 +84,7 @@ def clean_report(folder: Path) -> Path:
     """A report folder of every readable type, holding nothing it should not."""
     (folder / "tables").mkdir(parents=True)
     (folder / "maps").mkdir()
-    (folder / "tables" / "lsoa_counts.csv").write_text(COUNTS_CSV)
+    (folder / "tables" / "lsoa_areas.csv").write_text(COUNTS_CSV)
     (folder / "manifest.json").write_text(
         json.dumps({"pipeline": "demo", "rows": {"read": 3, "people": 3}, "inputs": [{"file": "gp.csv"}]})
     )
@@ -150,10 +150,10 @@ def test_small_counts_in_exempt_files_are_not_findings(tmp_path):
 
 def test_planted_identifier_in_a_csv_cell(tmp_path):
     folder = clean_report(tmp_path / "report")
-    path = folder / "tables" / "lsoa_counts.csv"
+    path = folder / "tables" / "lsoa_areas.csv"
     path.write_text(path.read_text().replace("Blackburn with Darwen 007B", f"{CLIENT.lower()} (see notes)"))
     finding = only(audit_report(folder, SECRETS))
-    assert finding == Finding("tables/lsoa_counts.csv", "line 3, column 'area_name'", "identifier", IDENTIFIER_DETAIL)
+    assert finding == Finding("tables/lsoa_areas.csv", "line 3, column 'area_name'", "identifier", IDENTIFIER_DETAIL)
     assert CLIENT.casefold() not in finding.detail.casefold()
 
 
@@ -297,24 +297,10 @@ def test_format_findings_groups_by_file_and_never_needs_the_secret(tmp_path):
 # ------------------------------------------------------------------------------------------------ the demo
 
 
-def demo_spec_in(folder: Path) -> Path:
-    """A copy of the demo spec writing into ``folder`` (as in test_demo_pipeline)."""
-    spec = yaml.safe_load(DEMO.read_text())
-    spec["output"] = str(folder / "report")
-    spec["synthetic"]["folder"] = str(folder / "data")
-    spec["sources"]["take_up"]["files"] = str(folder / "data" / "take_up" / "*.csv")
-    for layer in spec["geography"]["layers"].values():
-        if "path" in layer:
-            layer["path"] = str((DEMO.parent / layer["path"]).resolve())
-    path = folder / "demo.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return path
-
-
 @pytest.fixture(scope="module")
 def demo_report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
-    result = run_pipeline(demo_spec_in(folder), quiet=True)
+    result = run_pipeline(demo_spec_in(folder), quiet=True)  # the whole demo: PDFs, PNGs, HTML and all
     inputs = pd.concat([pd.read_csv(path, dtype=str) for path in sorted((folder / "data" / "take_up").glob("*.csv"))])
     secrets = Secrets.from_values(
         identifiers=pd.concat([inputs["client_id"], inputs["family_id"]]), postcodes=inputs["postcode"]
@@ -325,7 +311,7 @@ def demo_report(tmp_path_factory):
 def test_the_demo_report_passes(demo_report):
     report, secrets, inputs = demo_report
     assert len(secrets.identifiers) > 1000 and len(secrets.postcodes) > 500
-    assert (report / "tables" / "lsoa_counts.csv").exists() and (report / "areas.gpkg").exists()
+    assert (report / "tables" / "lsoa_areas.csv").exists() and (report / "areas.gpkg").exists()
     assert audit_report(report, secrets) == []
 
 
@@ -333,14 +319,14 @@ def test_one_client_id_planted_in_the_demo_report_is_found(demo_report, tmp_path
     report, secrets, inputs = demo_report
     copy = shutil.copytree(report, tmp_path / "report")
     client = inputs["client_id"].iloc[0]
-    table = copy / "tables" / "lsoa_counts.csv"
+    table = copy / "tables" / "lsoa_areas.csv"
     lines = table.read_text().splitlines(keepends=True)
     area_code = lines[5].split(",")[0]
     lines[5] = lines[5].replace(area_code, client, 1)
     table.write_text("".join(lines))
     finding = only(audit_report(copy, secrets))
     assert (finding.file, finding.location, finding.kind) == (
-        "tables/lsoa_counts.csv",
+        "tables/lsoa_areas.csv",
         "line 6, column 'area_code'",
         "identifier",
     )

@@ -21,7 +21,7 @@ def test_key_new_writes_a_private_key_outside_the_repo(tmp_path):
 
 
 def test_audit_passes_the_demo_and_fails_on_a_planted_identifier(tmp_path):
-    spec = demo_spec_in(tmp_path, shared=False)
+    spec = demo_spec_in(tmp_path, shared=False, maps=False)
     assert runner.invoke(app, ["run", str(spec), "--quiet"]).exit_code == 0
     report = tmp_path / "report"
     clean = runner.invoke(app, ["audit", str(report)])
@@ -29,11 +29,11 @@ def test_audit_passes_the_demo_and_fails_on_a_planted_identifier(tmp_path):
     assert "audit passed" in clean.output
 
     client = pd.read_csv(next((tmp_path / "data" / "take_up").glob("*.csv")), dtype=str)["client_id"].iloc[0]
-    table = report / "tables" / "msoa_counts.csv"
+    table = report / "tables" / "msoa_areas.csv"
     table.write_text(table.read_text().replace("Blackburn with Darwen 001", client, 1))
     leaky = runner.invoke(app, ["audit", str(report)])
     assert leaky.exit_code == 1
-    assert "tables/msoa_counts.csv" in leaky.output and "identifier" in leaky.output
+    assert "tables/msoa_areas.csv" in leaky.output and "identifier" in leaky.output
     assert client not in leaky.output
 
 

@@ -13,6 +13,7 @@ from circles.geography import embedded_layer, read_postcode_directory
 from circles.postcodes import normalise_postcodes
 from circles.synthetic import (
     DEFAULT_SEED,
+    PLANTED_CORES,
     PLANTED_HOTSPOTS,
     SYNTHETIC_NOTICE,
     TAKE_UP_COLUMNS,
@@ -206,7 +207,7 @@ def test_about_one_postcode_in_ten_is_messy_and_families_share_one(take_up):
 
 
 @pytest.mark.parametrize("seed", [DEFAULT_SEED, 1, 2, 3])
-def test_planted_hotspots_are_the_six_highest_lsoas(seed, demo_for, directory, lsoa_layer):
+def test_planted_hotspots_are_the_highest_lsoas(seed, demo_for, directory, lsoa_layer):
     rows = read_take_up(demo_for(seed))
     people = rows.drop_duplicates("client_id")[["client_id", "postcode"]].copy()
     people["pcds"] = normalise_postcodes(people["postcode"])["pcds"].astype(str)
@@ -215,20 +216,25 @@ def test_planted_hotspots_are_the_six_highest_lsoas(seed, demo_for, directory, l
     placement = assign_areas(points_from_grid(located), lsoa_layer)
     assert placement.counts["unplaced"] == 0
     counts = placement.placed.groupby("lsoa11_code")["client_id"].nunique().sort_values(ascending=False)
-    assert set(counts.index[:6]) == set(PLANTED_HOTSPOTS)
-    assert counts.iloc[5] > counts.iloc[6]  # no tie at the boundary
+    n = len(PLANTED_HOTSPOTS)
+    assert set(counts.index[:n]) == set(PLANTED_HOTSPOTS)
+    assert counts.iloc[n - 1] > counts.iloc[n]  # no tie at the boundary
     assert counts.index.nunique() >= 80  # homes spread across the borough, not only the hotspots
 
 
-def test_planted_hotspots_are_six_borough_lsoas(lsoa_layer):
-    assert len(PLANTED_HOTSPOTS) == len(set(PLANTED_HOTSPOTS)) == 6
+def test_planted_hotspots_are_neighbourhoods_around_their_cores(lsoa_layer):
+    from circles.hotspots import spatial_weights
+
+    assert len(PLANTED_HOTSPOTS) == len(set(PLANTED_HOTSPOTS)) == 15
     assert set(PLANTED_HOTSPOTS) <= set(lsoa_layer.areas["area_code"])
+    neighbours = spatial_weights(lsoa_layer.areas).w.neighbors
+    expected = set(PLANTED_CORES).union(*(neighbours[core] for core in PLANTED_CORES))
+    assert set(PLANTED_HOTSPOTS) == expected
 
 
-def test_planted_hotspots_are_two_per_pilot_ward(shared_geo):
+def test_planted_cores_are_in_pilot_wards(shared_geo):
     lookup = pd.read_csv(shared_geo / "lsoa11_to_ward2017.csv", dtype=str).set_index("LSOA11CD")["WD17NM"]
-    wards = lookup.reindex(list(PLANTED_HOTSPOTS)).value_counts().to_dict()
-    assert wards == {"Shadsworth with Whitebirk": 2, "Bastwell": 2, "Sudell": 2}
+    assert lookup.reindex(list(PLANTED_CORES)).tolist() == ["Bastwell", "Shadsworth with Whitebirk"]
 
 
 # --- volumes and overlap ------------------------------------------------------------------------------------
