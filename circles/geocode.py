@@ -30,7 +30,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from circles.accounting import quarantine_frame
 from circles.areas import points_from_grid
@@ -86,6 +89,22 @@ def _shape(raw: pd.Series) -> pd.Series:
     )
 
 
+def _look_up(pcds: pd.Series, directory: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Directory rows for each postcode (first match; all-missing where none) and whether one was found.
+
+    Arrow's hash lookup (``index_in``) probes the directory's postcodes without building a pandas index over the
+    whole directory (2.7 million rows for the national one) on every call.
+    """
+    keys = pa.array(pcds.astype("string"), pa.string())
+    positions = pc.index_in(keys, value_set=pa.array(directory["pcds"].astype("string"), pa.string()))
+    hit = positions.is_valid().to_numpy(zero_copy_only=False)
+    rows = positions.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    found = directory.drop(columns="pcds").iloc[rows].reset_index(drop=True)
+    if not hit.all():
+        found = found.mask(pd.DataFrame(np.broadcast_to(~hit[:, None], found.shape), columns=found.columns))
+    return found, hit
+
+
 def geocode(
     records: pd.DataFrame,
     directory: pd.DataFrame,
@@ -119,12 +138,11 @@ def geocode(
     (1, 1, ['BB2'])
     """
     norm = normalise_postcodes(records[postcode_field])
-    lookup = directory.drop_duplicates("pcds").set_index("pcds").assign(_found=True)
-    found = lookup.reindex(norm["pcds"].to_numpy())
+    found, in_directory = _look_up(norm["pcds"], directory)
     found.index = records.index
 
     valid = norm["valid"].to_numpy()
-    in_directory = valid & found["_found"].notna().to_numpy()
+    in_directory &= valid
     has_grid = (found["oseast1m"].notna() & found["osnrth1m"].notna() & (found["oseast1m"] > 0)).to_numpy()
     terminated = found["doterm"].notna().to_numpy() if "doterm" in found else False
     outcome = pd.Series("matched", index=records.index, dtype="object")

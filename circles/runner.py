@@ -603,36 +603,43 @@ _TITLES = {"people": "People in contact with services", "records": "Service reco
 
 def _map_plan(run: _Run, table: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     """The print maps one area table supports: counts always; rates, comparisons and hotspots when present."""
-    measure = run.spec.maps.measure
-    per = run.spec.rates.per
-    plan = [{"what": measure, "column": measure, "title": _TITLES[measure]}]
+    measure, per, hot = run.spec.maps.measure, run.spec.rates.per, run.spec.hotspots
+
+    def item(what: str, column: str, title: str, legend: str, **extra: Any) -> dict[str, Any]:
+        return {"what": what, "column": column, "title": title, "legend": legend, **extra}
+
+    plan = [item(measure, measure, _TITLES[measure], measure.capitalize())]
     if "rate" in table:
-        plan.append({"what": "rate", "column": "rate", "title": f"{_TITLES[measure]} per {per:,} residents"})
+        plan.append(item("rate", "rate", f"{_TITLES[measure]} per {per:,} residents", f"Per {per:,} residents"))
         plan.append(
-            {
-                "what": "comparison",
-                "column": "comparison",
-                "categorical": COMPARISON_COLOURS,
-                "title": f"Rate compared with {run.spec.name.replace('-', ' ')} study area (95% intervals)",
-            }
+            item(
+                "comparison",
+                "comparison",
+                "Rate compared with the whole study area (95% intervals)",
+                "Compared with the study area",
+                categorical=COMPARISON_COLOURS,
+            )
         )
     if "gi_label" in table:
+        gi_legend = f"Gi* class ({hot.correction.upper()}, {hot.permutations:,} permutations)"
         plan.append(
-            {
-                "what": "hotspots",
-                "column": "gi_label",
-                "categorical": GI_LABEL_COLOURS,
-                "title": "Hot and cold spots (Getis-Ord Gi*)",
-                "paper": run.spec.maps.paper,
-            }
+            item(
+                "hotspots",
+                "gi_label",
+                "Hot and cold spots (Getis-Ord Gi*)",
+                gi_legend,
+                categorical=GI_LABEL_COLOURS,
+                paper=run.spec.maps.paper,
+            )
         )
         plan.append(
-            {
-                "what": "lisa",
-                "column": "lisa_category",
-                "categorical": LISA_COLOURS,
-                "title": "Clusters and outliers (local Moran's I)",
-            }
+            item(
+                "lisa",
+                "lisa_category",
+                "Clusters and outliers (local Moran's I)",
+                "LISA cluster",
+                categorical=LISA_COLOURS,
+            )
         )
     return plan
 
@@ -658,6 +665,7 @@ def _stage_maps(run: _Run) -> None:
                     orientation=orientation,
                     labels=labels,
                     categorical=item.get("categorical"),
+                    legend_title=item["legend"],
                 )
                 stem = f"maps/{name}_{item['what']}_{paper.lower()}"
                 run.publish(stem + ".pdf", lambda p, f=figure: _save_map(f, p))
