@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 
 from circles.errors import PseudonymKeyError
 from circles.spec import ColumnSpec, PseudonymisationSpec
@@ -158,20 +157,16 @@ def pseudonymise(values: pd.Series, key: PseudonymKey, *, scope: str, field: str
     >>> import pandas as pd
     >>> key = PseudonymKey(DEMO_KEY, "demo")
     >>> p = pseudonymise(pd.Series(["C1", " c1", "", None]), key, scope="demo", field="client_id")
-    >>> p[0] == p[1], len(p[0]), p[2:].isna().tolist()
+    >>> bool(p[0] == p[1]), len(p[0]), p[2:].isna().tolist()
     (True, 64, [True, True])
     """
     text = values.astype("string").str.strip().str.upper()
     codes, uniques = pd.factorize(text.where(text.ne(""), pd.NA))
     prefix = f"{scope}{_SEPARATOR}{field}{_SEPARATOR}".encode()
     secret = key.secret
-    hashed = pa.array(
-        [hmac.digest(secret, prefix + value.encode("utf-8"), "sha256").hex() for value in uniques.tolist()],
-        pa.string(),
-    )
-    # code -1 (blank or missing) becomes null: never hashed
-    taken = hashed.take(pa.array(codes, mask=codes < 0))
-    return pd.Series(pd.arrays.ArrowStringArray(taken), index=values.index, dtype="string")
+    hashed = [hmac.digest(secret, prefix + value.encode("utf-8"), "sha256").hex() for value in uniques.tolist()]
+    # categorical: each pseudonym stored once however often it recurs; code -1 (blank or missing) is never hashed
+    return pd.Series(pd.Categorical.from_codes(codes, categories=hashed), index=values.index, name=values.name)
 
 
 def protect_identifiers(
