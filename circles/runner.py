@@ -48,7 +48,7 @@ from circles.maps import choropleth, save_print_map
 from circles.outputs import write_csv, write_geopackage, write_json
 from circles.population import derive_population, read_population
 from circles.pseudonymise import load_key, protect_identifiers
-from circles.rates import COMPARISON_COLOURS, area_rates, empirical_bayes
+from circles.rates import COMPARISON_COLOURS, area_rates, crude_rate, empirical_bayes, proportion
 from circles.sources import map_columns, read_source, sha256_file
 from circles.spec import PLANNED_STAGES, STAGES, PipelineSpec, load_spec
 from circles.validate import flag_duplicates, validate_records
@@ -487,12 +487,23 @@ def _stage_deprivation(run: _Run) -> None:
     imd = read_imd(path, code=spec.code, decile=spec.decile)
     measure = run.spec.rates.measure
     exact = count_by_area(run.records, run.layers[spec.layer], person=run.spec.person_field)
+    population = _populations(run).get(spec.layer)
+    if population is not None:
+        exact = exact.assign(population=exact["area_code"].map(population).to_numpy())
     policy = _policy(run)
     shares = {}
     for band in ("imd_decile", "imd_quintile"):
-        profile = protect_table(deprivation_profile(exact, imd, count=measure, by=band), [measure], policy, groups=[[]])
+        profile = deprivation_profile(
+            exact, imd, count=measure, by=band, population="population" if population is not None else None
+        ).drop(columns="share")
+        profile = protect_table(profile, [measure], policy, groups=[[]])
+        # shares and rates from the published counts, with Wilson and Byar/exact intervals
         published = profile[measure].astype("Float64")
-        profile["share"] = (published / published.sum()).round(4)
+        share = proportion(published, pd.Series(published.sum(), index=profile.index), confidence=0.95)
+        profile[["share", "share_lower", "share_upper"]] = share.round(4).to_numpy()
+        if population is not None:
+            rate = crude_rate(published, profile["population"], per=run.spec.rates.per)
+            profile[["rate", "rate_lower", "rate_upper"]] = rate.round(2).to_numpy()
         run.publish(
             f"tables/deprivation_{band.removeprefix('imd_')}.csv",
             lambda p, t=profile: write_csv(t, p, na_rep=SUPPRESSED),
