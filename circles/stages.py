@@ -1,0 +1,717 @@
+"""Pipeline stages: each binds one section of the spec to the library functions of its stage.
+
+A stage reads and extends a :class:`RunState` (the records so far, the area tables, the quarantine, the
+manifest figures) and queues its outputs; nothing is written here. :mod:`circles.runner` runs the stages in
+the spec's order, checks the row accounting, audits and writes the report folder.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from tqdm.auto import tqdm
+
+from circles.accounting import QUARANTINE_COLUMNS, ROW_ID, Ledger, quarantine_frame
+from circles.aggregate import count_by_area, count_by_area_and
+from circles.areas import Placement, assign_areas, assign_by_code, layer_from_lookup
+from circles.deprivation import IMD_ATTRIBUTION, deprivation_profile, read_imd
+from circles.disclosure import SUPPRESSED, UNRESOLVED_ATTR, get_policy, protect_table
+from circles.errors import CirclesError, SpecError, suggest
+from circles.geocode import geocode
+from circles.geography import (
+    WEB_CRS,
+    AreaLayer,
+    embedded_layer,
+    read_area_layer,
+    read_lookup,
+    read_postcode_directory,
+)
+from circles.hotspots import GI_LABEL_COLOURS, LISA_COLOURS, getis_ord, local_moran, spatial_weights
+from circles.interactive import interactive_map, write_html
+from circles.maps import choropleth, save_print_map
+from circles.outputs import write_csv, write_geopackage
+from circles.population import derive_population, read_population
+from circles.pseudonymise import load_key, protect_identifiers
+from circles.rates import COMPARISON_COLOURS, area_rates, crude_rate, empirical_bayes, proportion
+from circles.sources import map_columns, read_source, sha256_file
+from circles.spec import PipelineSpec
+from circles.validate import flag_duplicates, validate_records
+
+__all__ = ["RunState", "STAGE_FUNCTIONS", "prepare_inputs", "publish_area_tables", "disclosure_policy"]
+
+COUNTS = ["records", "people"]
+
+
+@dataclass
+class RunState:
+    spec: PipelineSpec
+    log: Callable[[str], None]
+    quiet: bool = False
+    ledger: Ledger = field(default_factory=Ledger)
+    warnings: list[str] = field(default_factory=list)
+    quarantine: list[pd.DataFrame] = field(default_factory=list)
+    records: pd.DataFrame | None = None
+    read_ids: pd.Series | None = None
+    read_files: pd.Series | None = None
+    secrets_identifiers: set[str] = field(default_factory=set)
+    secrets_pseudonyms: set[str] = field(default_factory=set)
+    secrets_postcodes: set[str] = field(default_factory=set)
+    layers: dict[str, AreaLayer] = field(default_factory=dict)
+    area_tables: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    exact_totals: dict[str, dict[str, int]] = field(default_factory=dict)
+    lookups: dict[str, dict[str, str]] = field(default_factory=dict)
+    writers: dict[str, Callable[[Path], Any]] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def publish(self, relative: str, writer: Callable[[Path], Any]) -> None:
+        """Queue an output; it is written only when the whole run has succeeded."""
+        self.writers[relative] = writer
+
+    def quarantined(self, frame: pd.DataFrame) -> None:
+        if len(frame):
+            self.quarantine.append(frame)
+
+
+# --------------------------------------------------------------------------------------------- stages
+
+
+def prepare_inputs(run: RunState) -> None:
+    """Demo specs only: write the synthetic inputs for the spec's seed before reading them."""
+    if run.spec.synthetic is None:
+        return
+    from circles.synthetic import generate_demo_data
+
+    data = generate_demo_data(run.spec.resolve(run.spec.synthetic.folder), seed=run.spec.synthetic.seed)
+    run.manifest["synthetic"] = {
+        "seed": data.seed,
+        "records": data.n_records,
+        "note": "SYNTHETIC demo records: not real people",
+    }
+    run.log(f"synthetic demo inputs (seed {data.seed}) in {data.folder}")
+
+
+def _stage_read(run: RunState) -> None:
+    spec = run.spec
+    frames, quarantines, inputs = [], [], []
+    for source_name, source in spec.sources.items():
+        columns = source.column_specs()
+        mapping = {name: col.column for name, col in columns.items()}
+        required = {name for name, col in columns.items() if col.required}
+        files = spec.source_files(source)
+        for path in tqdm(files, desc=f"read {source_name}", unit="file", leave=False, disable=run.quiet):
+            table = read_source(path, expected=mapping.values(), sheet=source.sheet)
+            mapped = map_columns(
+                table.frame, mapping, required=required, file=str(path), repeated=table.info.get("repeated_columns", ())
+            )
+            mapped.insert(2, "source", source_name)
+            frames.append(mapped)
+            quarantines.append(table.quarantine)
+            if table.rows_read == 0:
+                run.warnings.append(f"{path.name}: a header and no rows")
+            inputs.append(
+                {
+                    "source": source_name,
+                    "file": path.name,
+                    "path": os.path.relpath(path, spec.base_dir),
+                    "sha256": sha256_file(path),
+                    "bytes": path.stat().st_size,
+                    "rows": table.rows_read,
+                    "rows_unreadable": int(table.quarantine[ROW_ID].nunique()),
+                }
+                | table.info
+            )
+    records = pd.concat(frames, ignore_index=True)
+    quarantine = pd.concat(quarantines, ignore_index=True)
+    read_ids = pd.concat([records[ROW_ID], pd.Series(quarantine[ROW_ID].unique())], ignore_index=True)
+    if read_ids.duplicated().any():
+        dupes = sorted({i.split(":")[0].split("!")[0].split("#")[0] for i in read_ids[read_ids.duplicated()]})
+        raise CirclesError(f"Two input files share a name ({', '.join(dupes)}); rename one so rows stay traceable.")
+    files_of = pd.concat([records["source_file"], quarantine.drop_duplicates(ROW_ID)["file"]], ignore_index=True)
+    run.ledger.record("read", read_ids, records[ROW_ID], quarantine[ROW_ID].drop_duplicates(), files_of)
+    run.quarantined(quarantine)
+    run.read_ids = read_ids
+    run.read_files = files_of
+    run.records = records
+    run.manifest["inputs"] = inputs
+    run.log(f"read {len(read_ids):,} rows from {len(inputs)} file(s); {quarantine[ROW_ID].nunique():,} unreadable")
+
+
+def _stage_validate(run: RunState) -> None:
+    records = _need(run, "validate")
+    spec = run.spec
+    accepted, quarantines, failures = [], [], {}
+    for source_name, source in spec.sources.items():
+        mine = records[records["source"] == source_name]
+        result = validate_records(mine, source.column_specs(), today=spec.ingest.reference_date)
+        accepted.append(result.records)
+        quarantines.append(result.quarantine)
+        for reason, n in result.failures.items():
+            failures[reason] = failures.get(reason, 0) + n
+    valid = pd.concat(accepted, ignore_index=True)
+    kept, dup_quarantine, n_dup = flag_duplicates(
+        valid, spec.ingest.duplicate_key, drop=spec.ingest.duplicates == "drop"
+    )
+    quarantine = pd.concat([*quarantines, dup_quarantine], ignore_index=True)
+    _account(run, "validate", records, kept, quarantine)
+    run.records = kept
+    run.manifest["validation"] = {
+        "failed_checks": dict(sorted(failures.items())),
+        "rows_failing": int(pd.concat(quarantines)[ROW_ID].nunique()) if quarantines else 0,
+        "duplicates": {"found": n_dup, "policy": spec.ingest.duplicates, "key": spec.ingest.duplicate_key},
+        "reference_date": str(spec.ingest.reference_date or datetime.now(UTC).date()),
+    }
+    run.log(f"validated: {len(kept):,} accepted, {quarantine[ROW_ID].nunique():,} quarantined ({n_dup:,} duplicates)")
+
+
+def _stage_pseudonymise(run: RunState) -> None:
+    records = _need(run, "pseudonymise")
+    spec = run.spec
+    private = {
+        name: col
+        for source in spec.sources.values()
+        for name, col in source.column_specs().items()
+        if col.privacy != "keep"
+    }
+    if not private:
+        run.manifest["pseudonymisation"] = {"fields": {}}
+        return
+    key = load_key(spec.pseudonymisation, base_dir=spec.base_dir) if spec.pseudonymisation else None
+    scope = spec.pseudonymisation.scope if spec.pseudonymisation else ""
+    run.secrets_identifiers.update(
+        v for name in private if name in records for v in records[name].dropna().astype(str).unique()
+    )
+    protected, actions = (
+        protect_identifiers(records, private, key, scope=scope)
+        if key
+        else (records.drop(columns=[n for n in private if n in records]), {n: "dropped" for n in private})
+    )
+    run.secrets_pseudonyms.update(
+        v
+        for name, what in actions.items()
+        if what.startswith("pseudonymised")
+        for v in protected[name].dropna().unique()
+    )
+    _account(run, "pseudonymise", records, protected, pd.DataFrame(columns=QUARANTINE_COLUMNS))
+    run.records = protected
+    run.manifest["pseudonymisation"] = {
+        "method": "HMAC-SHA256 over scope, field and value",
+        "scope": scope,
+        "key_source": key.source if key else None,
+        "key_fingerprint": key.fingerprint if key else None,
+        "fields": actions,
+    }
+    if key is not None and key.is_demo:
+        run.warnings.append("pseudonyms use the published DEMO key: for synthetic data only, never for real records")
+    run.log(
+        f"pseudonymised {sum(a.startswith('pseudonymised') for a in actions.values())} field(s); "
+        f"dropped {sum(a == 'dropped' for a in actions.values())}"
+    )
+
+
+def _account(run: RunState, stage: str, before: pd.DataFrame, after: pd.DataFrame, quarantine: pd.DataFrame) -> None:
+    run.ledger.record(stage, before[ROW_ID], after[ROW_ID], quarantine[ROW_ID].drop_duplicates(), before["source_file"])
+    run.quarantined(quarantine)
+
+
+def _stage_geocode(run: RunState) -> None:
+    spec, records = run.spec, _need(run, "geocode")
+    directory_path = spec.geography.postcode_directory
+    directory = read_postcode_directory(None if directory_path == "embedded" else spec.resolve(directory_path))
+    run.secrets_postcodes.update(records["postcode"].dropna().astype(str).unique())
+    result = geocode(records, directory, study_area=spec.geography.study_area or None)
+    _account(run, "geocode", records, result.records, result.quarantine)
+    run.records = result.records
+    run.manifest["geocoding"] = {
+        "postcode_directory": "embedded ONS Postcode Directory extract"
+        if directory_path == "embedded"
+        else os.path.relpath(spec.resolve(directory_path), spec.base_dir),
+        "directory_postcodes": len(directory),
+        "outcomes": result.outcomes,
+    }
+    run.log(f"geocoded {result.outcomes['matched']:,} of {len(records):,} records")
+
+
+def _load_layers(run: RunState) -> None:
+    """Read every declared layer; optional ones that are absent are reported, lookups built over their base."""
+    found: dict[str, AreaLayer] = {}
+    missing: list[str] = []
+    specs = run.spec.geography.layers
+    for name, layer in sorted(specs.items(), key=lambda item: item[1].lookup is not None):  # lookups last
+        if layer.embedded:
+            found[name] = embedded_layer(layer.embedded, layer_name=name, title=layer.title)
+            continue
+        path = run.spec.resolve(layer.lookup.path if layer.lookup else layer.path)
+        if not path.exists():
+            missing.append(name)
+            run.warnings.append(f"optional layer {name!r} not found at {path}; running without it")
+            continue
+        if layer.lookup is None:
+            found[name] = read_area_layer(
+                path, code=layer.code, name=layer.name, layer_name=name, title=layer.title, layer=layer.layer
+            )
+            continue
+        via = found.get(layer.lookup.via)
+        if via is None:
+            raise SpecError(
+                f"geography.layers.{name}.lookup.via: no layer {layer.lookup.via!r} to build it over."
+                f"{suggest(layer.lookup.via, found)}"
+            )
+        table = read_lookup(path, layer.lookup.from_code, layer.lookup.to_code, layer.lookup.to_name)
+        run.lookups[name] = dict(zip(table[layer.lookup.from_code], table[layer.lookup.to_code], strict=True))
+        found[name] = layer_from_lookup(
+            via,
+            table,
+            from_code=layer.lookup.from_code,
+            to_code=layer.lookup.to_code,
+            to_name=layer.lookup.to_name,
+            layer_name=name,
+            title=layer.title or name,
+            source=str(path),
+        )
+    run.layers = {name: found[name] for name in specs if name in found}  # the spec's order
+    run.manifest["geography"] = {
+        "layers": {
+            n: {
+                "title": lay.title,
+                "source": lay.source
+                if lay.source.startswith("embedded")
+                else os.path.relpath(lay.source, run.spec.base_dir),
+                "areas": len(lay),
+                "built_from_lookup": specs[n].lookup is not None,
+            }
+            for n, lay in run.layers.items()
+        },
+        "optional_layers_missing": [n for n in specs if n in missing],
+    }
+    optional = [n for n, s in specs.items() if s.optional]
+    if optional:
+        have = [n for n in optional if n in found]
+        run.log(
+            f"optional layers found: {', '.join(have) or 'none'}"
+            + (f"; not found: {', '.join(missing)}" if missing else "")
+        )
+
+
+def _relative(source: str, base: Path) -> str:
+    return source if source.startswith("embedded") else os.path.relpath(source, base)
+
+
+def _place(run: RunState, records: pd.DataFrame, name: str, layer: AreaLayer) -> tuple[Placement, str]:
+    """Place records in one layer: by lookup, by the directory's own codes, or by point in polygon."""
+    spec = run.spec.geography.layers[name]
+    tolerance = run.spec.geography.nearest_tolerance_m
+    if spec.lookup is not None:
+        codes = records[f"{spec.lookup.via}_code"].map(run.lookups[name])
+        return assign_by_code(records, layer, codes), f"its {spec.lookup.via} area is not in the lookup"
+    column = f"directory_{spec.directory}" if spec.directory else None
+    if column and column in records and records[column].notna().any():
+        return assign_by_code(records, layer, records[column]), f"the directory's {spec.directory} code is not in it"
+    result = assign_areas(records, layer, tolerance_m=tolerance)
+    return result, f"no area within {tolerance:g} m"
+
+
+def _stage_assign_areas(run: RunState) -> None:
+    records = _need(run, "assign_areas")
+    _load_layers(run)
+    placement_counts = {}
+    for name, layer in run.layers.items():
+        result, why = _place(run, records, name, layer)
+        unplaced = result.unplaced
+        distance = unplaced["distance_m"].map(lambda d: "" if pd.isna(d) else f"; the nearest is {d:,.0f} m away")
+        message = f"Not placed in {layer.title}: {why}" + distance.astype(str) + "."
+        quarantine = quarantine_frame(
+            f"assign_areas:{name}", unplaced, field="postcode", reason="outside_areas", message=message
+        )
+        _account(run, f"assign_areas:{name}", records, result.placed, quarantine)
+        placement_counts[name] = result.counts
+        records = result.placed
+        run.log(
+            f"{layer.title}: "
+            + ", ".join(f"{n:,} {how}" for how, n in result.counts.items() if n or how in ("within", "unplaced"))
+        )
+    run.records = records
+    run.manifest["placement"] = {
+        "nearest_tolerance_m": run.spec.geography.nearest_tolerance_m,
+        "by_layer": placement_counts,
+    }
+
+
+def _stage_aggregate(run: RunState) -> None:
+    records = _need(run, "aggregate")
+    if not run.layers:
+        raise CirclesError("The 'aggregate' stage needs 'assign_areas' before it in the spec's stages.")
+    policy = disclosure_policy(run)
+    person = run.spec.person_field
+    for name, layer in run.layers.items():
+        exact = count_by_area(records, layer, person=person)
+        run.exact_totals[name] = {c: int(exact[c].sum()) for c in COUNTS}
+        # the areas add up to the borough total, and each area's services add up to the area's records
+        counts = protect_table(exact, COUNTS, policy, groups=[[]])
+        by_service = protect_table(
+            count_by_area_and(records, layer, "service", person=person),
+            COUNTS,
+            policy,
+            groups=[["area_code"], ["service"]],
+        )
+        for table in (counts, by_service):
+            for item in table.attrs.get(UNRESOLVED_ATTR, []):
+                run.warnings.append(
+                    f"{name}: a suppressed {item['column']} cell in group {item['group']} {item['key']} "
+                    "has only zero cells beside it"
+                )
+        run.area_tables[name] = counts
+        run.publish(f"tables/{name}_by_service.csv", lambda p, t=by_service: write_csv(t, p, na_rep=SUPPRESSED))
+    run.manifest.setdefault("tables", {})["area_counts"] = {n: len(t) for n, t in run.area_tables.items()}
+
+
+def _stage_rates(run: RunState) -> None:
+    """Rates per ``per`` population from the published counts, with intervals, against the study area's rate."""
+    spec = run.spec.rates
+    if not run.area_tables:
+        raise CirclesError("The 'rates' stage needs 'aggregate' before it in the spec's stages.")
+    populations = _populations(run)
+    policy = disclosure_policy(run)
+    summary = {}
+    for name, population in populations.items():
+        table = run.area_tables[name]
+        total_count = run.exact_totals[name][spec.measure]
+        benchmark = spec.per * total_count / float(population.sum()) if population.sum() else None
+        rated = area_rates(
+            table,
+            count=spec.measure,
+            population=population,
+            per=spec.per,
+            confidence=spec.confidence,
+            benchmark=benchmark if benchmark is not None else "overall",
+            policy=policy,
+        )
+        run.area_tables[name] = rated
+        summary[name] = {
+            "population": int(population.sum()),
+            "study_area_rate": round(benchmark, 3) if benchmark is not None else None,
+            "higher": int((rated["comparison"] == "higher").sum()),
+            "lower": int((rated["comparison"] == "lower").sum()),
+        }
+    run.manifest["rates"] = {
+        "measure": spec.measure,
+        "age_band": spec.age_band,
+        "per": spec.per,
+        "confidence": spec.confidence,
+        "method": "exact Poisson under 10, Byar from 10 (PHE); benchmark: the study area's own rate",
+        "layers": summary,
+    }
+    run.log(f"rates per {spec.per:,} ({spec.age_band}) for {', '.join(summary) or 'no layer (no populations found)'}")
+
+
+def _populations(run: RunState) -> dict[str, pd.Series]:
+    """Each layer's population (age band of the spec), read or derived by best fit from another layer."""
+    spec = run.spec.rates
+    found: dict[str, pd.Series] = {}
+    for name, pop in sorted(spec.populations.items(), key=lambda item: item[1].derive_from is not None):
+        if name not in run.layers:
+            continue
+        if pop.path is not None:
+            path = run.spec.resolve(pop.path)
+            if not path.exists():
+                run.warnings.append(f"population for {name!r} not found at {path}; no rates for it")
+                continue
+            found[name] = read_population(
+                path,
+                code=pop.code,
+                age_band=spec.age_band,
+                layout=pop.layout,
+                group_column=pop.group_column,
+                value_column=pop.value_column,
+            )
+        elif pop.derive_from in found and pop.derive_from in run.layers:
+            found[name] = derive_population(found[pop.derive_from], run.layers[pop.derive_from], run.layers[name])
+    for name, population in found.items():
+        missing = run.layers[name].areas["area_code"][~run.layers[name].areas["area_code"].isin(population.index)]
+        if len(missing):
+            raise CirclesError(
+                f"rates.populations.{name}: {len(missing)} area(s) of layer {name!r} have no population "
+                f"(e.g. {missing.iloc[0]}); the population table must use the layer's codes and vintage."
+            )
+    return {n: found[n].reindex(run.layers[n].areas["area_code"]) for n in spec.populations if n in found}
+
+
+def _stage_deprivation(run: RunState) -> None:
+    spec = run.spec.deprivation
+    if spec is None:
+        run.log("stage 'deprivation' skipped: no 'deprivation:' section in the spec")
+        return
+    path = run.spec.resolve(spec.path)
+    if not path.exists():
+        run.warnings.append(f"IMD table not found at {path}; no deprivation profile")
+        return
+    if spec.layer not in run.area_tables:
+        raise CirclesError(f"deprivation.layer: no area table {spec.layer!r}.{suggest(spec.layer, run.area_tables)}")
+    imd = read_imd(path, code=spec.code, decile=spec.decile)
+    measure = run.spec.rates.measure
+    exact = count_by_area(run.records, run.layers[spec.layer], person=run.spec.person_field)
+    population = _populations(run).get(spec.layer)
+    if population is not None:
+        exact = exact.assign(population=exact["area_code"].map(population).to_numpy())
+    policy = disclosure_policy(run)
+    shares = {}
+    for band in ("imd_decile", "imd_quintile"):
+        profile = deprivation_profile(
+            exact, imd, count=measure, by=band, population="population" if population is not None else None
+        ).drop(columns="share")
+        profile = protect_table(profile, [measure], policy, groups=[[]])
+        # shares and rates from the published counts, with Wilson and Byar/exact intervals
+        published = profile[measure].astype("Float64")
+        share = proportion(published, pd.Series(published.sum(), index=profile.index), confidence=0.95)
+        profile[["share", "share_lower", "share_upper"]] = share.round(4).to_numpy()
+        if population is not None:
+            rate = crude_rate(published, profile["population"], per=run.spec.rates.per)
+            profile[["rate", "rate_lower", "rate_upper"]] = rate.round(2).to_numpy()
+        run.publish(
+            f"tables/deprivation_{band.removeprefix('imd_')}.csv",
+            lambda p, t=profile: write_csv(t, p, na_rep=SUPPRESSED),
+        )
+        if band == "imd_decile":
+            shares = {
+                "most_deprived_10pct": _share(profile, measure, profile["imd_decile"] == 1),
+                "most_deprived_20pct": _share(profile, measure, profile["imd_decile"] <= 2),
+            }
+    table = run.area_tables[spec.layer]
+    run.area_tables[spec.layer] = table.merge(imd, on="area_code", how="left")
+    run.manifest["deprivation"] = {
+        "source": IMD_ATTRIBUTION,
+        "layer": spec.layer,
+        "measure": measure,
+        "share_of_cases": shares,
+    }
+    run.log(
+        f"deprivation: {shares.get('most_deprived_10pct', 0):.0%} of {measure} live in England's most "
+        "deprived 10% of neighbourhoods"
+    )
+
+
+def _share(profile: pd.DataFrame, column: str, mask: pd.Series) -> float | None:
+    """A share from published (rounded) counts; ``None`` when any count it needs is suppressed."""
+    values = profile[column]
+    if values.isna().any():
+        return None
+    total = values.sum()
+    return round(float(values[mask].sum() / total), 4) if total else 0.0
+
+
+def publish_area_tables(run: RunState) -> None:
+    """Queue the area tables, with every statistic the stages added, as CSV and GeoPackage."""
+    tables = run.area_tables
+    for name, table in tables.items():
+        run.publish(
+            f"tables/{name}_areas.csv",
+            lambda p, t=table: write_csv(pd.DataFrame(t.drop(columns="geometry")), p, na_rep=SUPPRESSED),
+        )
+    if tables:
+        run.publish("areas.gpkg", lambda p: write_geopackage(tables, p))
+        run.publish(
+            "areas_wgs84.gpkg", lambda p: write_geopackage({n: t.to_crs(WEB_CRS) for n, t in tables.items()}, p)
+        )
+
+
+def _stage_hotspots(run: RunState) -> None:
+    """Gi* and local Moran's I on the exact values; only the classes are published.
+
+    The statistics use exact counts (or Empirical Bayes rates from them): published counts are rounded or
+    suppressed. z-scores and p-values are not published, since with every area's z-score the exact values could
+    be solved for; the classes (Gi_Bin, LISA category) are.
+    """
+    spec = run.spec.hotspots
+    if not run.area_tables:
+        raise CirclesError("The 'hotspots' stage needs 'aggregate' before it in the spec's stages.")
+    measure = run.spec.rates.measure
+    populations = _populations(run) if spec.value == "rate" else {}
+    summary = {}
+    options = {"permutations": spec.permutations, "seed": spec.seed, "alpha": spec.alpha, "correction": spec.correction}
+    for name in spec.layers:
+        if name not in run.area_tables:
+            run.warnings.append(f"hotspots: layer {name!r} not available; skipped")
+            continue
+        layer = run.layers[name]
+        exact = count_by_area(run.records, layer, person=run.spec.person_field).set_index("area_code")[measure]
+        weights = spatial_weights(
+            layer.areas, method=spec.weights, k=spec.k, threshold=spec.threshold_m, islands=spec.islands
+        )
+        population = populations.get(name)
+        if population is not None:
+            gi = getis_ord(empirical_bayes(exact, population), weights, **options)
+            lisa = local_moran(exact, weights, base=population, **options)
+            tested = f"Empirical Bayes rate of {measure} per resident"
+        else:
+            gi = getis_ord(exact, weights, **options)
+            lisa = local_moran(exact, weights, **options)
+            tested = f"count of {measure}"
+        table = run.area_tables[name]
+        classes = gi[["gi_bin", "gi_label"]].join(lisa[["lisa_category"]])
+        run.area_tables[name] = table.merge(classes, left_on="area_code", right_index=True, how="left")
+        summary[name] = {
+            "tested": tested,
+            "weights": spec.weights,
+            "islands": list(weights.islands),
+            "correction": gi.attrs.get("correction"),
+            "permutations": spec.permutations,
+            "seed": spec.seed,
+            "hot_spots": {str(b): int((gi["gi_bin"] == b).sum()) for b in (3, 2, 1)},
+            "cold_spots": {str(b): int((gi["gi_bin"] == b).sum()) for b in (-3, -2, -1)},
+            "lisa": {k: int(v) for k, v in lisa["lisa_category"].value_counts().sort_index().items()},
+        }
+        if weights.islands:
+            run.warnings.append(f"hotspots: {name} has {len(weights.islands)} area(s) with no neighbours (islands)")
+        run.log(
+            f"hotspots ({layer.title}): {sum(summary[name]['hot_spots'].values())} hot, "
+            f"{sum(summary[name]['cold_spots'].values())} cold (Gi*, {gi.attrs.get('correction')})"
+        )
+    run.manifest["hotspots"] = {
+        "published": "classes only (Gi_Bin, LISA category); no z-scores or p-values",
+        "layers": summary,
+    }
+
+
+_TITLES = {"people": "People in contact with services", "records": "Service records"}
+
+
+def _map_plan(run: RunState, table: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """The print maps one area table supports: counts always; rates, comparisons and hotspots when present."""
+    measure, per, hot = run.spec.maps.measure, run.spec.rates.per, run.spec.hotspots
+
+    def item(what: str, column: str, title: str, legend: str, **extra: Any) -> dict[str, Any]:
+        return {"what": what, "column": column, "title": title, "legend": legend, **extra}
+
+    plan = [item(measure, measure, _TITLES[measure], measure.capitalize())]
+    if "rate" in table:
+        plan.append(item("rate", "rate", f"{_TITLES[measure]} per {per:,} residents", f"Per {per:,} residents"))
+        plan.append(
+            item(
+                "comparison",
+                "comparison",
+                "Rate compared with the whole study area (95% intervals)",
+                "Compared with the study area",
+                categorical=COMPARISON_COLOURS,
+            )
+        )
+    if "gi_label" in table:
+        gi_legend = f"Gi* class ({hot.correction.upper()}, {hot.permutations:,} permutations)"
+        plan.append(
+            item(
+                "hotspots",
+                "gi_label",
+                "Hot and cold spots (Getis-Ord Gi*)",
+                gi_legend,
+                categorical=GI_LABEL_COLOURS,
+                paper=run.spec.maps.paper,
+            )
+        )
+        plan.append(
+            item(
+                "lisa",
+                "lisa_category",
+                "Clusters and outliers (local Moran's I)",
+                "LISA cluster",
+                categorical=LISA_COLOURS,
+            )
+        )
+    return plan
+
+
+def _stage_maps(run: RunState) -> None:
+    tables = run.area_tables
+    if not tables:
+        raise CirclesError("The 'maps' stage needs 'aggregate' before it in the spec's stages.")
+    policy = disclosure_policy(run)
+    subtitle = _wrap(f"{_first_sentence(run.spec.description)}\nDisclosure control: {policy.describe()}")
+    for name, table in tables.items():
+        layer = run.layers[name]
+        labels = "area_name" if name in run.spec.maps.labels else None
+        for item in _map_plan(run, table):
+            for paper in item.get("paper", run.spec.maps.paper[:1]):
+                orientation = "portrait" if paper == "A4" else "landscape"
+                figure = choropleth(
+                    table,
+                    item["column"],
+                    title=f"{item['title']} by {layer.title}",
+                    subtitle=subtitle,
+                    paper=paper,
+                    orientation=orientation,
+                    labels=labels,
+                    categorical=item.get("categorical"),
+                    legend_title=item["legend"],
+                )
+                stem = f"maps/{name}_{item['what']}_{paper.lower()}"
+                run.publish(stem + ".pdf", lambda p, f=figure: _save_map(f, p))
+
+
+def _save_map(figure: Any, path: Path) -> None:
+    """Write a print map as PDF and 300 dpi PNG beside it, then free the figure."""
+    import matplotlib.pyplot as plt
+
+    save_print_map(figure, path.with_suffix(""))
+    plt.close(figure)
+
+
+def _stage_interactive_maps(run: RunState) -> None:
+    tables = run.area_tables
+    if not tables:
+        raise CirclesError("The 'interactive_maps' stage needs 'aggregate' before it in the spec's stages.")
+    titles = {n: run.layers[n].title for n in tables}
+    measure = run.spec.maps.measure
+    views = [(measure, None, _TITLES[measure])]
+    if any("rate" in t for t in tables.values()):
+        views.append(("rate", None, f"{_TITLES[measure]} per {run.spec.rates.per:,} residents"))
+    if any("gi_label" in t for t in tables.values()):
+        views.append(("gi_label", GI_LABEL_COLOURS, "Hot and cold spots (Getis-Ord Gi*)"))
+    for column, categorical, title in views:
+        chosen = {n: t for n, t in tables.items() if column in t}
+        figure = interactive_map(chosen, column=column, title=title, titles=titles, categorical=categorical)
+        run.publish(
+            f"maps/interactive_{column.removeprefix('gi_')}.html",
+            lambda p, f=figure: write_html(f, p, plotlyjs="alongside"),
+        )
+
+
+def _first_sentence(text: str) -> str:
+    return text.split(". ")[0].rstrip(".")
+
+
+def _wrap(text: str, width: int = 95) -> str:
+    return "\n".join(textwrap.fill(line, width) for line in text.splitlines())
+
+
+def _need(run: RunState, stage: str) -> pd.DataFrame:
+    if run.records is None:
+        raise CirclesError(f"The {stage!r} stage needs 'read' before it in the spec's stages.")
+    return run.records
+
+
+def disclosure_policy(run: RunState):
+    d = run.spec.disclosure
+    return get_policy(d.policy, suppress_below=d.suppress_below, round_to=d.round_to)
+
+
+STAGE_FUNCTIONS: dict[str, Callable[[RunState], None]] = {
+    "read": _stage_read,
+    "validate": _stage_validate,
+    "pseudonymise": _stage_pseudonymise,
+    "geocode": _stage_geocode,
+    "assign_areas": _stage_assign_areas,
+    "aggregate": _stage_aggregate,
+    "rates": _stage_rates,
+    "deprivation": _stage_deprivation,
+    "hotspots": _stage_hotspots,
+    "maps": _stage_maps,
+    "interactive_maps": _stage_interactive_maps,
+}
+
+
+# --------------------------------------------------------------------------------------------- run
