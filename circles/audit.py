@@ -100,7 +100,9 @@ _TAG = re.compile(r"<[^>]*>")
 _JSON_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _RASTER = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ico"})
-_MARKUP = frozenset({".html", ".htm", ".xhtml", ".svg", ".xml"})
+_MARKUP = frozenset({".html", ".htm", ".xhtml", ".svg", ".xml", ".qdc", ".qde"})
+#: Zip archives whose members are read one by one (REFI-QDA projects are zips of XML and text).
+_ARCHIVES = frozenset({".qdpx", ".zip"})
 _JSON = frozenset({".json", ".geojson"})
 _TABLES = {".csv": ",", ".tsv": "\t"}
 _SPREADSHEETS = frozenset({".xlsx", ".xlsm"})
@@ -505,6 +507,8 @@ class _Audit:
                 self._json(file, path)
             elif suffix in _MARKUP:
                 self._markup(file, path)
+            elif suffix in _ARCHIVES:
+                self._archive(file, path)
             else:
                 self._plain_text(file, path, known=suffix in _TEXT)
         except Exception as error:  # any failure to read is a finding, never a pass
@@ -676,6 +680,22 @@ class _Audit:
         raw = self._read_text(path)
         for text in (self._unescape(raw), self._unescape(self._blank_tags(raw))):
             self.text(file, text, _line_locator(text))
+
+    def _archive(self, file: str, path: Path) -> None:
+        """Every member of a zip archive, as text (markup with and without its tags), located by member name."""
+        with zipfile.ZipFile(path) as archive:
+            for member in sorted(archive.namelist()):
+                if member.endswith("/"):
+                    continue
+                data = archive.read(member)
+                if b"\x00" in data[:4096]:
+                    raise ValueError(f"member {member!r} is binary, and a type the audit cannot read")
+                raw = data.decode("utf-8-sig")
+                variants = [raw]
+                if Path(member).suffix.lower() in _MARKUP:
+                    variants = [self._unescape(raw), self._unescape(self._blank_tags(raw))]
+                for text in variants:
+                    self.text(file, text, _line_locator(text, f" of {member}"))
 
     def _plain_text(self, file: str, path: Path, *, known: bool) -> None:
         if known:

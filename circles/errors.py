@@ -20,6 +20,8 @@ __all__ = [
     "PseudonymKeyError",
     "AuditError",
     "RateError",
+    "CodingError",
+    "RefiError",
     "suggest",
 ]
 
@@ -58,6 +60,14 @@ class AuditError(CirclesError):
 
 class RateError(CirclesError):
     """Counts, denominators or settings given to a rate, proportion or confidence interval cannot be used."""
+
+
+class CodingError(CirclesError):
+    """A codebook, a coding or a segment table is invalid: duplicate or unknown code, bad parent, bad offsets."""
+
+
+class RefiError(CirclesError):
+    """A REFI-QDA codebook (.qdc) or project (.qdpx) cannot be read or written."""
 
 
 def suggest(word: str, candidates: Iterable[str], n: int = 3) -> str:

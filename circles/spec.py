@@ -45,10 +45,10 @@ STAGES = (
     "hotspots",
     "maps",
     "interactive_maps",
+    "coding",
 )
 #: Stages that may be declared now and are built by later releases; the runner skips them with a message.
 PLANNED_STAGES = {
-    "coding": "qualitative coding into needs, barriers and aspirations",
     "circle": "the circle-of-need diagram",
     "network": "the service-overlap network",
     "costs": "prevalence and the cost of the problem",
@@ -248,6 +248,21 @@ class DeprivationSpec(_Strict):
     optional: bool = False
 
 
+class CodingSpec(_Strict):
+    """Qualitative coding of workshop and interview notes (see :mod:`circles.qualitative`)."""
+
+    codebook: Path
+    sources: Path = Field(description="a file or a folder of .txt/.md/.docx notes, or a survey .csv/.xlsx")
+    text_column: str | None = Field(None, description="for survey files: the column holding the response")
+    rules: Path | None = None
+    codings: Path | None = Field(None, description="manual codings: source, start, end, code, coder, memo")
+    unit: Literal["sentence", "turn", "paragraph"] = "sentence"
+    suggest: bool = True
+    suggestion_threshold: float = Field(0.5, gt=0, lt=1)
+    attributes: list[str] = Field(default_factory=list, description="source attributes to break counts down by")
+    refi_export: bool = True
+
+
 class HotspotsSpec(_Strict):
     """Getis-Ord Gi* and local Moran's I (esda) on each listed layer."""
 
@@ -281,6 +296,7 @@ class PipelineSpec(_Strict):
     rates: RatesSpec = RatesSpec()
     deprivation: DeprivationSpec | None = None
     hotspots: HotspotsSpec = HotspotsSpec()
+    coding: CodingSpec | None = None
     spec_path: Path | None = Field(None, exclude=True)
 
     @field_validator("name")
@@ -496,6 +512,11 @@ def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> lis
     ]
     if spec.deprivation is not None:
         declared_files.append((("deprivation", "path"), spec.deprivation.path, spec.deprivation.optional))
+    if spec.coding is not None:
+        for key in ("codebook", "rules", "codings"):
+            declared_files.append((("coding", key), getattr(spec.coding, key), False))
+        if not (generated and generated in spec.resolve(spec.coding.sources).parents):
+            declared_files.append((("coding", "sources"), spec.coding.sources, False))
     for key, declared, optional in declared_files:
         if declared is not None and not optional and not spec.resolve(declared).exists():
             problems.append(f"line {_line_for(lines, key)}, {'.'.join(key)}: {spec.resolve(declared)} does not exist")

@@ -37,7 +37,7 @@ from circles.geography import (
 from circles.hotspots import GI_LABEL_COLOURS, LISA_COLOURS, getis_ord, local_moran, spatial_weights
 from circles.interactive import interactive_map, write_html
 from circles.maps import choropleth, save_print_map
-from circles.outputs import write_csv, write_geopackage
+from circles.outputs import atomic_path, write_csv, write_geopackage
 from circles.population import derive_population, read_population
 from circles.pseudonymise import load_key, protect_identifiers
 from circles.rates import COMPARISON_COLOURS, area_rates, crude_rate, empirical_bayes, proportion
@@ -68,6 +68,7 @@ class RunState:
     area_tables: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     exact_totals: dict[str, dict[str, int]] = field(default_factory=dict)
     lookups: dict[str, dict[str, str]] = field(default_factory=dict)
+    qualitative: dict[str, Any] = field(default_factory=dict)
     writers: dict[str, Callable[[Path], Any]] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
 
@@ -699,6 +700,92 @@ def disclosure_policy(run: RunState):
     return get_policy(d.policy, suppress_below=d.suppress_below, round_to=d.round_to)
 
 
+def _stage_coding(run: RunState) -> None:
+    """Code the notes: manual codings, then rules, then machine suggestions; publish the analysis."""
+    from circles.qualitative import analysis, coding
+    from circles.qualitative.codebook import codebook_markdown, codebook_table, read_codebook
+    from circles.qualitative.model import SEGMENT_COLUMNS, empty_segments
+    from circles.qualitative.refi import export_codebook, export_project
+    from circles.qualitative.sources import all_units, read_sources
+
+    spec = run.spec.coding
+    if spec is None:
+        run.log("stage 'coding' skipped: no 'coding:' section in the spec")
+        return
+    resolve = run.spec.resolve
+    codebook = read_codebook(resolve(spec.codebook))
+    sources = {s.id: s for s in read_sources(resolve(spec.sources), text_column=spec.text_column)}
+    units = all_units(sources.values(), spec.unit)
+    turns = all_units(sources.values(), "turn")
+    parts = [coding.read_codings(resolve(spec.codings), sources, codebook)] if spec.codings else []
+    preview = pd.DataFrame()
+    if spec.rules:
+        preview = coding.preview_rules(units, coding.read_rules(resolve(spec.rules), codebook))
+        parts.append(coding.apply_rules(preview, sources))
+    codings = pd.concat(parts, ignore_index=True) if parts else empty_segments()
+    quality = pd.DataFrame()
+    if spec.suggest and len(codings):
+        model = coding.train_suggester(units, codings, codebook)
+        quality = model.quality
+        suggestions = coding.suggest_codes(model, units, sources, threshold=spec.suggestion_threshold, existing=codings)
+        codings = pd.concat([codings, suggestions], ignore_index=True)
+        queue = coding.review_queue(suggestions)[SEGMENT_COLUMNS]
+        run.publish("coding/review_queue.csv", lambda p, t=queue: write_csv(t, p))
+        run.publish("coding/suggestion_quality.csv", lambda p, t=quality: write_csv(t, p))
+    policy = disclosure_policy(run)
+    counts = analysis.code_counts(codings, turns, sources, codebook)
+    summary = analysis.dimension_summary(counts, codebook)
+    run.qualitative = {"codebook": codebook, "sources": sources, "codings": codings, "summary": summary}
+    published = {
+        "coding/codebook.csv": codebook_table(codebook),
+        "coding/codings.csv": codings[SEGMENT_COLUMNS],
+        "coding/code_counts.csv": protect_table(counts, ["participants"], policy),
+        "coding/dimension_summary.csv": protect_table(summary, ["participants"], policy),
+        "coding/cooccurrence.csv": analysis.cooccurrence(codings, turns, codebook),
+        "coding/quote_bank.csv": analysis.quote_bank(codings, turns, sources, codebook, attributes=spec.attributes),
+    }
+    if not preview.empty:
+        published["coding/rules_preview.csv"] = preview
+    for attribute in spec.attributes:
+        by = analysis.code_counts(codings, turns, sources, codebook, by=attribute)
+        published[f"coding/code_counts_by_{attribute.lower()}.csv"] = protect_table(by, ["participants"], policy)
+    for relative, table in published.items():
+        run.publish(relative, lambda p, t=table: write_csv(t, p, na_rep=SUPPRESSED))
+    markdown = codebook_markdown(codebook)
+    run.publish("coding/codebook.md", lambda p, text=markdown: _write_text(p, text))
+    if spec.refi_export:
+        accepted = codings[codings["status"] == "accepted"]
+        run.publish("coding/codebook.qdc", lambda p: export_codebook(codebook, p))
+        run.publish(
+            "coding/project.qdpx",
+            lambda p: export_project(
+                p, codebook=codebook, sources=list(sources.values()), segments=accepted, project_name=run.spec.name
+            ),
+        )
+    status = codings["status"].value_counts()
+    run.manifest["coding"] = {
+        "sources": len(sources),
+        "units": len(units),
+        "unit": spec.unit,
+        "codes": len(codebook),
+        "codings": {
+            coder: int(n)
+            for coder, n in codings[codings["status"] == "accepted"]["coder"].value_counts().sort_index().items()
+        },
+        "suggestions": {k: int(v) for k, v in status.items() if k != "accepted"},
+        "suggestion_quality": quality.dropna(subset=["precision"]).to_dict("records") if len(quality) else [],
+    }
+    run.log(
+        f"coding: {len(sources)} sources, {int(status.get('accepted', 0))} codings, "
+        f"{int(status.get('suggested', 0))} suggestions to review"
+    )
+
+
+def _write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
 STAGE_FUNCTIONS: dict[str, Callable[[RunState], None]] = {
     "read": _stage_read,
     "validate": _stage_validate,
@@ -711,6 +798,7 @@ STAGE_FUNCTIONS: dict[str, Callable[[RunState], None]] = {
     "hotspots": _stage_hotspots,
     "maps": _stage_maps,
     "interactive_maps": _stage_interactive_maps,
+    "coding": _stage_coding,
 }
 
 

@@ -43,6 +43,10 @@ def demo_spec_in(folder: Path, *, shared: bool = True, maps: bool = True) -> Pat
 
     for section in ("geography", "rates", "deprivation"):
         repoint(spec.get(section))
+    coding = spec["coding"]
+    for key in ("codebook", "rules", "codings"):
+        coding[key] = str((DEMO.parent / coding[key]).resolve())
+    coding["sources"] = str(folder / "data" / "notes")
     path = folder / "demo.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
@@ -206,3 +210,26 @@ def test_cli_run_prints_the_accounting_and_the_folder(tmp_path):
     assert outcome.exit_code == 0, outcome.output
     assert "= accepted" in outcome.output
     assert str(tmp_path / "report") in outcome.output
+
+
+def test_the_notes_are_coded_and_the_refi_export_reimports_to_the_same_codings(demo_run):
+    from circles.qualitative.refi import import_project
+
+    _, result = demo_run
+    coding = result.output_dir / "coding"
+    codings = pd.read_csv(coding / "codings.csv", keep_default_na=False)
+    assert {"jb", "ak", "rules"} <= set(codings["coder"])
+    assert (codings.loc[codings["coder"] == "machine", "status"] == "suggested").all()
+    summary = pd.read_csv(coding / "dimension_summary.csv", na_values="*")
+    assert {"need", "barrier", "aspiration", "fear"} <= set(summary["dimension"])
+    top_barriers = set(summary.loc[summary["dimension"] == "barrier"].nsmallest(3, "rank")["code_id"])
+    assert top_barriers & {"BAR01", "BAR02", "BAR03"}  # crisis point, 9 to 5, telling my story again
+    bank = pd.read_csv(coding / "quote_bank.csv")
+    assert not bank["speaker"].str.contains(r"Parent [A-Z]", regex=True).any()  # labels, never the notes' names
+    project = import_project(coding / "project.qdpx")
+    accepted = codings[codings["status"] == "accepted"]
+    key = ["source_id", "start", "end", "code_id", "coder"]
+    mine = accepted[key].sort_values(key).reset_index(drop=True)
+    back = project.segments[key].sort_values(key).reset_index(drop=True)
+    assert mine.astype(str).equals(back.astype(str))
+    assert result.manifest["coding"]["codes"] == len(project.codebook)

@@ -1,0 +1,421 @@
+"""Coding: manual codings, rule-based autocoding with a preview, and machine suggestions.
+
+Three ways a segment gets a code, each leaving a segment table (:mod:`circles.qualitative.model`):
+
+* **manual** — a tidy file (``source, start, end, code, coder, memo``) or :func:`code_text` from a notebook;
+* **rules** — keywords and regular expressions matched per unit (sentence, turn or paragraph).
+  :func:`preview_rules` shows what would be coded before :func:`apply_rules` codes it (coder ``"rules"``);
+* **machine** — :func:`train_suggester` fits TF-IDF + logistic regression per code on the units already coded
+  (scikit-learn, off-line: nothing is downloaded), reports cross-validated precision and recall per code, and
+  :func:`suggest` proposes codings (coder ``"machine"``, status ``"suggested"``, with their probability) for a
+  person to :func:`accept` or :func:`reject`, least certain first (:func:`review_queue`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from circles.errors import CirclesError, suggest
+from circles.qualitative.model import Codebook, Source, empty_segments, make_segments
+
+__all__ = [
+    "CodingError",
+    "Rule",
+    "read_rules",
+    "read_codings",
+    "code_text",
+    "preview_rules",
+    "apply_rules",
+    "unit_labels",
+    "Suggester",
+    "train_suggester",
+    "suggest_codes",
+    "review_queue",
+    "accept",
+    "reject",
+]
+
+
+class CodingError(CirclesError):
+    """A codings file, a rule or a coding request cannot be used as given."""
+
+
+# --------------------------------------------------------------------------------------------- manual
+
+
+def read_codings(path: str | Path, sources: dict[str, Source], codebook: Codebook) -> pd.DataFrame:
+    """Read manual codings from a tidy CSV: ``source, start, end, code, coder`` (and ``memo``).
+
+    Instead of ``start``/``end`` a row may give the ``quote`` itself (and ``occurrence``, default 1): it is found
+    in the source, so codings written by hand survive small edits elsewhere in the text. Every row is checked:
+    the source exists, the code is in the codebook, the span lies in the text (or the quote is found).
+
+    Raises
+    ------
+    CodingError
+        Naming the file, line and column of the first problem, with the nearest valid value.
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:
+        raise CodingError(f"Cannot read codings {path}: {exc}") from None
+    by_quote = "quote" in table.columns and "start" not in table.columns
+    required = ["source", "code", "coder", *(["quote"] if by_quote else ["start", "end"])]
+    for column in required:
+        if column not in table.columns:
+            raise CodingError(f"{path}: no column {column!r}.{suggest(column, table.columns)} Needed: {required}.")
+    parts = []
+    for i, row in table.iterrows():
+        line = int(i) + 2
+        source = sources.get(row["source"])
+        if source is None:
+            raise CodingError(
+                f"{path}, line {line}, column 'source': no source {row['source']!r}.{suggest(row['source'], sources)}"
+            )
+        if row["code"] not in codebook:
+            raise CodingError(
+                f"{path}, line {line}, column 'code': no code {row['code']!r} in the codebook."
+                f"{suggest(row['code'], codebook.ids)}"
+            )
+        coder, memo = row["coder"] or "unknown", row.get("memo", "")
+        if by_quote:
+            try:
+                parts.append(
+                    code_text(
+                        source,
+                        row["quote"],
+                        row["code"],
+                        codebook,
+                        coder=coder,
+                        memo=memo,
+                        occurrence=int(row.get("occurrence") or 1),
+                    )
+                )
+            except CodingError as exc:
+                raise CodingError(f"{path}, line {line}, column 'quote': {exc}") from None
+            continue
+        try:
+            start, end = int(row["start"]), int(row["end"])
+        except ValueError:
+            raise CodingError(f"{path}, line {line}: 'start' and 'end' must be whole numbers.") from None
+        if not 0 <= start < end <= len(source.text):
+            raise CodingError(
+                f"{path}, line {line}: start {start} and end {end} must satisfy 0 <= start < end <= "
+                f"{len(source.text)} (the length of source {source.id!r})."
+            )
+        parts.append(
+            make_segments(
+                [
+                    {
+                        "source_id": source.id,
+                        "start": start,
+                        "end": end,
+                        "code_id": row["code"],
+                        "coder": coder,
+                        "memo": memo,
+                    }
+                ],
+                sources,
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else empty_segments()
+
+
+def code_text(
+    source: Source, quote: str, code_id: str, codebook: Codebook, *, coder: str, memo: str = "", occurrence: int = 1
+) -> pd.DataFrame:
+    """Code the ``occurrence``-th appearance of ``quote`` in ``source`` (the notebook way to code by hand).
+
+    Examples
+    --------
+    >>> from circles.qualitative.model import Code
+    >>> book = Codebook((Code("ASP01", "stop drinking", "aspiration"),))
+    >>> src = Source("n1", "Notes", "Parent E: I want to stop drinking. Not cut down, stop.")
+    >>> code_text(src, "stop drinking", "ASP01", book, coder="jb")[["start", "end", "quote"]].values.tolist()
+    [[20, 33, 'stop drinking']]
+    """
+    if code_id not in codebook:
+        raise CodingError(f"No code {code_id!r} in the codebook.{suggest(code_id, codebook.ids)}")
+    starts = [m.start() for m in re.finditer(re.escape(quote), source.text)]
+    if len(starts) < occurrence:
+        raise CodingError(f"{quote!r} occurs {len(starts)} time(s) in source {source.id!r}, not {occurrence}.")
+    start = starts[occurrence - 1]
+    row = {
+        "source_id": source.id,
+        "start": start,
+        "end": start + len(quote),
+        "code_id": code_id,
+        "coder": coder,
+        "memo": memo,
+    }
+    return make_segments([row], {source.id: source})
+
+
+# --------------------------------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Code a unit when any keyword (whole words, any case) or the regular expression matches it."""
+
+    code_id: str
+    keywords: tuple[str, ...] = ()
+    pattern: str | None = None
+
+    def regex(self) -> re.Pattern[str]:
+        parts = [r"\b" + re.escape(k).replace(r"\ ", r"\s+") + r"\b" for k in self.keywords]
+        if self.pattern:
+            parts.append(f"(?:{self.pattern})")
+        if not parts:
+            raise CodingError(f"Rule for {self.code_id!r} has neither keywords nor a pattern.")
+        return re.compile("|".join(parts), re.IGNORECASE)
+
+
+def read_rules(path: str | Path, codebook: Codebook) -> list[Rule]:
+    """Read autocoding rules from YAML: ``rules: [{code: ASP01, keywords: [...], pattern: "..."}]``."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise CodingError(f"Cannot read rules {path}: {exc}") from None
+    rules = []
+    for i, item in enumerate(data.get("rules", []), start=1):
+        unknown = set(item) - {"code", "keywords", "pattern"}
+        if unknown:
+            key = sorted(unknown)[0]
+            raise CodingError(f"{path}, rule {i}: unknown key {key!r}.{suggest(key, ['code', 'keywords', 'pattern'])}")
+        code = str(item.get("code", ""))
+        if code not in codebook:
+            raise CodingError(f"{path}, rule {i}: no code {code!r} in the codebook.{suggest(code, codebook.ids)}")
+        rule = Rule(code, tuple(str(k) for k in item.get("keywords", []) or []), item.get("pattern"))
+        try:
+            rule.regex()
+        except re.error as exc:
+            raise CodingError(
+                f"{path}, rule {i} ({code}): the pattern is not a valid regular expression: {exc}."
+            ) from None
+        rules.append(rule)
+    return rules
+
+
+def preview_rules(units: pd.DataFrame, rules: Iterable[Rule]) -> pd.DataFrame:
+    """What the rules would code, before anything is applied: one row per (unit, code) matched.
+
+    Columns ``source_id, unit_id, start, end, code_id, matched, text``: ``matched`` is the text that fired.
+
+    Examples
+    --------
+    >>> units = pd.DataFrame({"source_id": ["n1", "n1"], "unit_id": [0, 1], "start": [0, 20],
+    ...                       "end": [19, 40], "text": ["Help only at crisis", "Open 9 to 5 only"], "speaker": ""})
+    >>> preview_rules(units, [Rule("BAR01", keywords=("crisis",)), Rule("BAR02", pattern=r"9\\s*(to|-)\\s*5")])[
+    ...     ["unit_id", "code_id", "matched"]].values.tolist()
+    [[0, 'BAR01', 'crisis'], [1, 'BAR02', '9 to 5']]
+    """
+    found = []
+    for rule in rules:
+        regex = rule.regex()
+        matched = units["text"].str.extract(f"({regex.pattern})", flags=re.IGNORECASE, expand=True)[0]
+        hit = matched.notna()
+        if hit.any():
+            found.append(
+                units.loc[hit, ["source_id", "unit_id", "start", "end", "text"]].assign(
+                    code_id=rule.code_id, matched=matched[hit]
+                )
+            )
+    if not found:
+        return pd.DataFrame(columns=["source_id", "unit_id", "start", "end", "code_id", "matched", "text"])
+    preview = pd.concat(found, ignore_index=True)
+    preview = preview.drop_duplicates(["source_id", "unit_id", "code_id"])
+    return preview.sort_values(["source_id", "start", "code_id"], ignore_index=True)[
+        ["source_id", "unit_id", "start", "end", "code_id", "matched", "text"]
+    ]
+
+
+def apply_rules(preview: pd.DataFrame, sources: dict[str, Source]) -> pd.DataFrame:
+    """Code every unit of a (possibly edited) preview: coder ``"rules"``, the matched text as the memo."""
+    rows = [
+        {
+            "source_id": r.source_id,
+            "start": int(r.start),
+            "end": int(r.end),
+            "code_id": r.code_id,
+            "coder": "rules",
+            "memo": f"matched: {r.matched}",
+        }
+        for r in preview.itertuples()
+    ]
+    return make_segments(rows, sources) if rows else empty_segments()
+
+
+# --------------------------------------------------------------------------------------------- machine
+
+
+def unit_labels(
+    units: pd.DataFrame, segments: pd.DataFrame, codes: Sequence[str], *, threshold: float = 0.5
+) -> pd.DataFrame:
+    """A 0/1 matrix (units × codes): 1 where an accepted segment of the code covers at least ``threshold`` of
+    the unit, or lies wholly inside it."""
+    labels = pd.DataFrame(0, index=units.index, columns=list(codes), dtype="int8")
+    accepted = segments[segments["status"] == "accepted"]
+    for source_id, segs in accepted.groupby("source_id"):
+        mine = units[units["source_id"] == source_id]
+        if mine.empty:
+            continue
+        u_start, u_end = mine["start"].to_numpy()[:, None], mine["end"].to_numpy()[:, None]
+        s_start, s_end = segs["start"].to_numpy()[None, :], segs["end"].to_numpy()[None, :]
+        overlap = np.clip(np.minimum(u_end, s_end) - np.maximum(u_start, s_start), 0, None)
+        length = np.maximum(u_end - u_start, 1)
+        covers = (overlap / length >= threshold) | ((overlap > 0) & (overlap == (s_end - s_start)))
+        for j, code in enumerate(segs["code_id"].to_numpy()):
+            if code in labels.columns:
+                labels.loc[mine.index[covers[:, j]], code] = 1
+    return labels
+
+
+@dataclass
+class Suggester:
+    """TF-IDF + logistic regression, one classifier per code, with its cross-validated quality."""
+
+    pipeline: object
+    codes: tuple[str, ...]
+    quality: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def train_suggester(
+    units: pd.DataFrame,
+    segments: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    min_examples: int = 5,
+    folds: int = 5,
+    seed: int = 0,
+) -> Suggester:
+    """Fit a classifier per code on the coded units; report cross-validated precision and recall per code.
+
+    Learns from the units of the sources that have been coded (a unit there without a code is a negative
+    example); units of sources nobody has coded yet are what the suggestions are for.
+
+    Codes with fewer than ``min_examples`` coded units are left out (and listed in the quality table with the
+    reason). Uses ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)`` and
+    ``LogisticRegression(class_weight="balanced")`` wrapped in ``OneVsRestClassifier``; quality comes from
+    ``cross_val_predict`` with stratified folds per code.
+    """
+    from sklearn.metrics import precision_score, recall_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    coded_sources = segments.loc[segments["status"] == "accepted", "source_id"].unique()
+    units = units[units["source_id"].isin(coded_sources)].reset_index(drop=True)
+    labels = unit_labels(units, segments, codebook.ids)
+    counts = labels.sum()
+    usable = [c for c in codebook.ids if min_examples <= counts[c] <= len(labels) - min_examples]
+    rows = [
+        {
+            "code_id": c,
+            "coded_units": int(counts[c]),
+            "precision": np.nan,
+            "recall": np.nan,
+            "note": "too few coded units to learn from",
+        }
+        for c in codebook.ids
+        if c not in usable
+    ]
+    if not usable:
+        raise CodingError(
+            f"No code has {min_examples} or more coded units: code more text before asking for machine suggestions."
+        )
+    texts = units["text"].to_numpy()
+    for code in usable:
+        y = labels[code].to_numpy()
+        k = int(min(folds, y.sum(), len(y) - y.sum()))
+        predicted = cross_val_predict(_pipeline(seed), texts, y, cv=StratifiedKFold(k, shuffle=True, random_state=seed))
+        rows.append(
+            {
+                "code_id": code,
+                "coded_units": int(y.sum()),
+                "precision": round(float(precision_score(y, predicted, zero_division=0)), 3),
+                "recall": round(float(recall_score(y, predicted, zero_division=0)), 3),
+                "note": f"{k}-fold cross-validation",
+            }
+        )
+    pipeline = _pipeline(seed, several=True).fit(texts, labels[usable].to_numpy())
+    quality = pd.DataFrame(rows).set_index("code_id").reindex(codebook.ids).reset_index()
+    return Suggester(pipeline=pipeline, codes=tuple(usable), quality=quality)
+
+
+def _pipeline(seed: int, *, several: bool = False) -> object:
+    """TF-IDF (words and word pairs) into balanced logistic regression; one per code when ``several``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+
+    classifier = LogisticRegression(class_weight="balanced", max_iter=1000, random_state=seed)
+    return make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+        OneVsRestClassifier(classifier) if several else classifier,
+    )
+
+
+def suggest_codes(
+    model: Suggester,
+    units: pd.DataFrame,
+    sources: dict[str, Source],
+    *,
+    threshold: float = 0.5,
+    existing: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Suggestions for every unit and code whose probability reaches ``threshold``, skipping units already
+    coded with that code in ``existing``: coder ``"machine"``, status ``"suggested"``."""
+    if units.empty:
+        return empty_segments()
+    probabilities = model.pipeline.predict_proba(units["text"].to_numpy())  # type: ignore[attr-defined]
+    probabilities = np.asarray(probabilities).reshape(len(units), len(model.codes))
+    already = (
+        unit_labels(units, existing, model.codes).to_numpy().astype(bool)
+        if existing is not None
+        else np.zeros_like(probabilities, dtype=bool)
+    )
+    rows_i, cols_j = np.nonzero((probabilities >= threshold) & ~already)
+    chosen = units.iloc[rows_i]
+    rows = [
+        {
+            "source_id": s,
+            "start": int(a),
+            "end": int(b),
+            "code_id": model.codes[j],
+            "coder": "machine",
+            "probability": round(float(probabilities[i, j]), 4),
+            "status": "suggested",
+        }
+        for s, a, b, i, j in zip(chosen["source_id"], chosen["start"], chosen["end"], rows_i, cols_j, strict=True)
+    ]
+    return make_segments(rows, sources) if rows else empty_segments()
+
+
+def review_queue(suggestions: pd.DataFrame, n: int = 20) -> pd.DataFrame:
+    """The ``n`` suggestions the model is least sure of (probability nearest 0.5), for a person to review first."""
+    pending = suggestions[suggestions["status"] == "suggested"]
+    order = (pending["probability"] - 0.5).abs().sort_values(kind="stable").index
+    return pending.loc[order[:n]]
+
+
+def accept(segments: pd.DataFrame, index: Iterable[int]) -> pd.DataFrame:
+    """Mark suggestions accepted (they then count as codings, for analysis and agreement)."""
+    out = segments.copy()
+    out.loc[list(index), "status"] = "accepted"
+    return out
+
+
+def reject(segments: pd.DataFrame, index: Iterable[int]) -> pd.DataFrame:
+    """Mark suggestions rejected (kept, so the model's errors can be studied)."""
+    out = segments.copy()
+    out.loc[list(index), "status"] = "rejected"
+    return out
