@@ -732,6 +732,27 @@ def _stage_coding(run: RunState) -> None:
         queue = coding.review_queue(suggestions)[SEGMENT_COLUMNS]
         run.publish("coding/review_queue.csv", lambda p, t=queue: write_csv(t, p))
         run.publish("coding/suggestion_quality.csv", lambda p, t=quality: write_csv(t, p))
+    coders = sorted(set(codings.loc[codings["status"] == "accepted", "coder"]) - {"rules", "machine"})
+    agreement_summary = {}
+    if len(coders) >= 2:
+        from circles.qualitative.agreement import agreement, disagreements
+
+        human = codings[codings["coder"].isin(coders)]
+        shared = human.groupby("source_id")["coder"].nunique()
+        double = units[units["source_id"].isin(shared.index[shared >= 2])]
+        table = agreement(human, double, coders=coders, codes=codebook)
+        run.publish("coding/agreement.csv", lambda p, t=table: write_csv(t, p))
+        differ = disagreements(human, double, coders=coders, codes=codebook)
+        run.publish("coding/disagreements.csv", lambda p, t=differ: write_csv(t, p))
+        pooled = table.iloc[-1]
+        agreement_summary = {
+            "coders": coders,
+            "sources": int(double["source_id"].nunique()),
+            "unit": spec.unit,
+            "percent_agreement": pooled["percent_agreement"],
+            "cohen_kappa": pooled["cohen_kappa"],
+            "krippendorff_alpha": pooled["krippendorff_alpha"],
+        }
     policy = disclosure_policy(run)
     counts = analysis.code_counts(codings, turns, sources, codebook)
     summary = analysis.dimension_summary(counts, codebook)
@@ -751,6 +772,8 @@ def _stage_coding(run: RunState) -> None:
         published[f"coding/code_counts_by_{attribute.lower()}.csv"] = protect_table(by, ["participants"], policy)
     for relative, table in published.items():
         run.publish(relative, lambda p, t=table: write_csv(t, p, na_rep=SUPPRESSED))
+    chart = analysis.summary_chart(summary, codebook, title="Needs, barriers, aspirations and fears raised")
+    run.publish("coding/dimension_summary.pdf", lambda p, f=chart: _save_map(f, p))
     markdown = codebook_markdown(codebook)
     run.publish("coding/codebook.md", lambda p, text=markdown: _write_text(p, text))
     if spec.refi_export:
@@ -774,6 +797,7 @@ def _stage_coding(run: RunState) -> None:
         },
         "suggestions": {k: int(v) for k, v in status.items() if k != "accepted"},
         "suggestion_quality": quality.dropna(subset=["precision"]).to_dict("records") if len(quality) else [],
+        "agreement": agreement_summary,
     }
     run.log(
         f"coding: {len(sources)} sources, {int(status.get('accepted', 0))} codings, "

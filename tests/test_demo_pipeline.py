@@ -226,6 +226,11 @@ def test_the_notes_are_coded_and_the_refi_export_reimports_to_the_same_codings(d
     assert top_barriers & {"BAR01", "BAR02", "BAR03"}  # crisis point, 9 to 5, telling my story again
     bank = pd.read_csv(coding / "quote_bank.csv")
     assert not bank["speaker"].str.contains(r"Parent [A-Z]", regex=True).any()  # labels, never the notes' names
+    agreement = pd.read_csv(coding / "agreement.csv").set_index("code_id")
+    pooled = agreement.loc["(all codes)"]
+    assert 0.9 < pooled["percent_agreement"] < 1 and 0 < pooled["krippendorff_alpha"] < 1
+    differ = pd.read_csv(coding / "disagreements.csv")
+    assert ((differ["code_id"] == "NEE01") & (differ["coded_by"] == "ak")).any()  # ak saw a need where jb a barrier
     project = import_project(coding / "project.qdpx")
     accepted = codings[codings["status"] == "accepted"]
     key = ["source_id", "start", "end", "code_id", "coder"]

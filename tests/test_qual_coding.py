@@ -4,7 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from circles.qualitative.analysis import code_counts, cooccurrence, dimension_summary, quote_bank, speaker_labels
+from circles.qualitative.analysis import (
+    code_counts,
+    cooccurrence,
+    dimension_summary,
+    quote_bank,
+    speaker_labels,
+    summary_chart,
+)
 from circles.qualitative.coding import (
     CodingError,
     accept,
@@ -239,3 +246,12 @@ def test_quote_bank_uses_labels_not_names():
     assert set(bank["speaker"]) <= {"Participant 1", "Participant 2", "Participant 3", "Facilitator"}
     assert bank.loc[bank["code_id"] == "ASP01", "quote"].tolist() == ["stop drinking"]
     assert speaker_labels(units).tolist()[:2] == ["Facilitator", "Participant 1"]
+
+
+def test_summary_chart_has_a_panel_per_dimension_with_the_codes_as_bars():
+    summary = dimension_summary(code_counts(_coded(), _units(), SOURCES, BOOK), BOOK)
+    figure = summary_chart(summary, BOOK, title="Raised")
+    titles = [ax.get_title(loc="left") for ax in figure.axes]
+    assert titles == ["Barriers", "Aspirations", "Fears"]
+    barrier_bars = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+    assert barrier_bars == ["support only 9 to 5", "help only at crisis point"]  # most raised at the top

@@ -16,7 +16,15 @@ import pandas as pd
 from circles.qualitative.coding import unit_labels
 from circles.qualitative.model import Codebook, Source
 
-__all__ = ["ROLES", "speaker_labels", "code_counts", "cooccurrence", "quote_bank", "dimension_summary"]
+__all__ = [
+    "ROLES",
+    "speaker_labels",
+    "code_counts",
+    "cooccurrence",
+    "quote_bank",
+    "dimension_summary",
+    "summary_chart",
+]
 
 #: Speaker labels that name a role, not a person: kept as they are.
 ROLES = ("facilitator", "note-taker", "note taker", "interviewer", "moderator", "chair")
@@ -191,3 +199,35 @@ def dimension_summary(counts: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     return table[["dimension", "rank", "code_id", "name", "theme", "segments", "sources", "participants"]].reset_index(
         drop=True
     )
+
+
+def summary_chart(summary: pd.DataFrame, codebook: Codebook, *, title: str, top: int = 6) -> object:
+    """Print chart of :func:`dimension_summary`: one panel per dimension, its most raised codes as bars.
+
+    Bars are coloured with each code's codebook colour and labelled with the number of coded segments.
+    Returns a matplotlib figure (A4 portrait) for :func:`circles.maps.save_print_map`-style saving.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dimensions = [d for d in codebook.dimensions if d in set(summary["dimension"])]
+    fig, axes = plt.subplots(max(len(dimensions), 1), 1, figsize=(8.27, 11.69), layout="constrained", squeeze=False)
+    colours = {c.id: c.colour for c in codebook.codes}
+    for ax, dimension in zip(axes[:, 0], dimensions, strict=False):
+        rows = summary[summary["dimension"] == dimension].nsmallest(top, "rank").iloc[::-1]
+        ax.barh(rows["name"], rows["segments"], color=[colours.get(c, "#808080") for c in rows["code_id"]])
+        for y, value in enumerate(rows["segments"]):
+            ax.text(value, y, f" {value}", va="center", fontsize=8)
+        ax.set_title(
+            dimension.capitalize() + "s" if not dimension.endswith("s") else dimension.capitalize(),
+            loc="left",
+            fontsize=11,
+            fontweight="bold",
+        )
+        ax.tick_params(labelsize=8)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.set_xlabel("coded segments", fontsize=8)
+    fig.suptitle(title, x=0.02, ha="left", fontsize=13, fontweight="bold")
+    return fig
