@@ -126,10 +126,7 @@ def run_pipeline(
         **run.manifest,
         "rows": rows,
         "accounting": {"by_stage": run.ledger.totals(), "by_file": run.ledger.as_records()},
-        "quarantine_reasons": quarantine.drop_duplicates([ROW_ID, "reason"])["reason"]
-        .value_counts()
-        .sort_index()
-        .to_dict(),
+        "quarantine_reasons": _reasons(quarantine),
         "disclosure": {"policy": disclosure_policy(run).name, "rule": disclosure_policy(run).describe()},
         "stages": timings,
         "warnings": run.warnings,

@@ -233,7 +233,7 @@ def read_csv_source(path: str | Path, *, expected: Collection[str] = ()) -> Sour
     header_index = _find_header(first_rows, expected, str(path))
     header, repeated = _unique_names(first_rows[header_index])
     header_line = row_lines[header_index]
-    skip_lines = header_line - 1 + _record_span(first_rows[header_index], delimiter)
+    skip_lines = header_line - 1 + _record_span(first_rows[header_index])
     raw = data[3:] if encoding == "utf-8-sig" else data
     body = _after_lines(raw, skip_lines) if encoding != "cp1252" else _after_lines(text.encode("utf-8"), skip_lines)
     first_body_line = skip_lines + 1
@@ -351,9 +351,8 @@ def _parse_body(
     return table, bad
 
 
-def _record_span(row: list[str], delimiter: str) -> int:
+def _record_span(row: list[str]) -> int:
     """Physical lines a parsed record occupied (1 + newlines inside its fields)."""
-    del delimiter
     return 1 + sum(cell.count("\n") for cell in row)
 
 

@@ -69,6 +69,7 @@ class RunState:
     exact_totals: dict[str, dict[str, int]] = field(default_factory=dict)
     lookups: dict[str, dict[str, str]] = field(default_factory=dict)
     qualitative: dict[str, Any] = field(default_factory=dict)
+    populations: dict[str, pd.Series] | None = None
     writers: dict[str, Callable[[Path], Any]] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
 
@@ -282,9 +283,7 @@ def _load_layers(run: RunState) -> None:
         "layers": {
             n: {
                 "title": lay.title,
-                "source": lay.source
-                if lay.source.startswith("embedded")
-                else os.path.relpath(lay.source, run.spec.base_dir),
+                "source": _relative(lay.source, run.spec.base_dir),
                 "areas": len(lay),
                 "built_from_lookup": specs[n].lookup is not None,
             }
@@ -413,7 +412,16 @@ def _stage_rates(run: RunState) -> None:
 
 
 def _populations(run: RunState) -> dict[str, pd.Series]:
-    """Each layer's population (age band of the spec), read or derived by best fit from another layer."""
+    """Each layer's population (age band of the spec), read or derived by best fit from another layer.
+
+    Read once per run: the rates, deprivation and hotspots stages share it.
+    """
+    if run.populations is None:
+        run.populations = _read_populations(run)
+    return run.populations
+
+
+def _read_populations(run: RunState) -> dict[str, pd.Series]:
     spec = run.spec.rates
     found: dict[str, pd.Series] = {}
     for name, pop in sorted(spec.populations.items(), key=lambda item: item[1].derive_from is not None):
