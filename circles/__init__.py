@@ -2,9 +2,13 @@
 
 The package follows the method's data flow, one module per stage:
 
-sources → geocode → areas → aggregate → disclosure → maps   (Understand)
-
-with :mod:`circles.spec` and :mod:`circles.runner` binding a YAML pipeline spec to those stages.
+* Understand, quantitative: ``sources`` → ``validate`` → ``pseudonymise`` → ``geocode`` (``postcodes``,
+  ``directory``) → ``areas`` → ``aggregate`` → ``disclosure`` → ``rates`` (``population``), ``deprivation``,
+  ``hotspots`` → ``maps``, ``interactive``;
+* Understand, qualitative (:mod:`circles.qualitative`): ``sources`` → ``coding`` → ``analysis``, with
+  ``codebook``, ``agreement`` and ``refi``;
+* and around them: ``spec`` (the YAML pipeline spec), ``stages`` (binds each spec section to its stage),
+  ``runner`` (runs, accounts for every row, audits and writes the report), ``audit``, ``outputs``, ``cli``.
 """
 
 from importlib.metadata import PackageNotFoundError, version
