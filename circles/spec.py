@@ -46,11 +46,11 @@ STAGES = (
     "maps",
     "interactive_maps",
     "coding",
+    "network",
 )
 #: Stages that may be declared now and are built by later releases; the runner skips them with a message.
 PLANNED_STAGES = {
     "circle": "the circle-of-need diagram",
-    "network": "the service-overlap network",
     "costs": "prevalence and the cost of the problem",
     "packs": "printed workshop packs and the commissioner's report",
 }
@@ -263,6 +263,26 @@ class CodingSpec(_Strict):
     refi_export: bool = True
 
 
+class NetworkSpec(_Strict):
+    """The service-overlap network: which agencies serve the same families."""
+
+    family_field: str = "family_id"
+    service_field: str = "service"
+    weight: Literal["shared", "jaccard", "overlap"] = "shared"
+    min_shared: int = Field(1, ge=1)
+    seed: int = 42
+    combinations: int = Field(15, ge=1)
+
+
+class ServicesSpec(_Strict):
+    """The service directory: the demo's YAML, an HSDS 3.0 / UK 3.0 CSV package or Open Referral UK v1 tables."""
+
+    directory: Path
+    format: Literal["yaml", "hsds", "open_referral"] = "yaml"
+    duplication_at: int = Field(3, ge=2)
+    export_hsds: bool = True
+
+
 class HotspotsSpec(_Strict):
     """Getis-Ord Gi* and local Moran's I (esda) on each listed layer."""
 
@@ -297,6 +317,8 @@ class PipelineSpec(_Strict):
     deprivation: DeprivationSpec | None = None
     hotspots: HotspotsSpec = HotspotsSpec()
     coding: CodingSpec | None = None
+    network: NetworkSpec = NetworkSpec()
+    services: ServicesSpec | None = None
     spec_path: Path | None = Field(None, exclude=True)
 
     @field_validator("name")
@@ -512,6 +534,8 @@ def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> lis
     ]
     if spec.deprivation is not None:
         declared_files.append((("deprivation", "path"), spec.deprivation.path, spec.deprivation.optional))
+    if spec.services is not None:
+        declared_files.append((("services", "directory"), spec.services.directory, False))
     if spec.coding is not None:
         for key in ("codebook", "rules", "codings"):
             declared_files.append((("coding", key), getattr(spec.coding, key), False))

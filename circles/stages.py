@@ -70,6 +70,7 @@ class RunState:
     lookups: dict[str, dict[str, str]] = field(default_factory=dict)
     qualitative: dict[str, Any] = field(default_factory=dict)
     populations: dict[str, pd.Series] | None = None
+    network: dict[str, Any] = field(default_factory=dict)
     writers: dict[str, Callable[[Path], Any]] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
 
@@ -818,6 +819,52 @@ def _write_text(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def _stage_network(run: RunState) -> None:
+    """Which agencies serve the same families: the overlap network, its communities, families in many services."""
+    from circles import network
+
+    records = _need(run, "network")
+    spec = run.spec.network
+    for column in (spec.family_field, spec.service_field):
+        if column not in records:
+            raise CirclesError(f"network: the records have no field {column!r}.{suggest(column, records.columns)}")
+    keys = {"family": spec.family_field, "service": spec.service_field}
+    policy = disclosure_policy(run)
+    edges = network.service_overlap(records, min_shared=spec.min_shared, **keys)
+    caseloads = network.service_caseloads(records, **keys)
+    graph = network.overlap_graph(edges, caseloads, weight=spec.weight)
+    measures = network.network_measures(graph, weight=spec.weight, seed=spec.seed)
+    many = network.families_in_many(records, **keys)
+    combos = network.service_combinations(records, spec.combinations, **keys)
+    published = {
+        "network/service_pairs.csv": network.publishable_edges(edges, policy),
+        "network/services.csv": network.publishable_measures(measures, policy, weight=spec.weight),
+        "network/families_in_many_services.csv": protect_table(many, ["families", "all_families"], policy),
+        "network/combinations.csv": protect_table(combos.drop(columns="services"), ["families"], policy),
+    }
+    for relative, table in published.items():
+        run.publish(relative, lambda p, t=table: write_csv(t, p, na_rep=SUPPRESSED))
+    title = "Services that work with the same families"
+    figure = network.network_figure(graph, measures, title=title, policy=policy, seed=spec.seed)
+    run.publish("network/network_a3.pdf", lambda p, f=figure: _save_map(f, p))
+    html = network.network_html(graph, measures, title=title, policy=policy, seed=spec.seed)
+    run.publish("network/network.html", lambda p, f=html: write_html(f, p, plotlyjs="alongside"))
+    upset = network.combinations_figure(combos, policy=policy)
+    run.publish("network/combinations.pdf", lambda p, f=upset: _save_map(f, p))
+    many_published = published["network/families_in_many_services.csv"]
+    run.network = {"pairs": published["network/service_pairs.csv"], "many": many_published}
+    run.manifest["network"] = {
+        "services": int(graph.number_of_nodes()),
+        "pairs": int(graph.number_of_edges()),
+        "weight": spec.weight,
+        "communities": sorted(measures["community_name"].unique().tolist()) if "community_name" in measures else [],
+        "families_in_many_services": {
+            int(r.min_services): (None if pd.isna(r.families) else int(r.families)) for r in many_published.itertuples()
+        },
+    }
+    run.log(f"network: {graph.number_of_nodes()} services, {graph.number_of_edges()} pairs sharing families")
+
+
 STAGE_FUNCTIONS: dict[str, Callable[[RunState], None]] = {
     "read": _stage_read,
     "validate": _stage_validate,
@@ -831,6 +878,7 @@ STAGE_FUNCTIONS: dict[str, Callable[[RunState], None]] = {
     "maps": _stage_maps,
     "interactive_maps": _stage_interactive_maps,
     "coding": _stage_coding,
+    "network": _stage_network,
 }
 
 
