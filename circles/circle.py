@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import math
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -89,7 +90,12 @@ _ITEM_COLUMNS = ("code_id", "name", "dimension", "segments")
 _LINK_COLUMNS = ("code_id", "service_id", "service_name", "organisation")
 _FONT = {"title": 16.0, "centre": 11.0, "item": 9.0, "service": 8.5, "provider": 8.5, "legend": 9.0, "key": 8.0}
 _MARKER_AREA = (50.0, 380.0)  # scatter area (pt²) of the least and most raised item
-_STATUS_LABELS = {"unmet": "unmet", "met": "met", "possible duplication": "possible duplication"}
+_STATUS_LABELS = {
+    "unmet": "unmet",
+    "met": "met",
+    "possible duplication": "possible duplication",
+    "not assessed": "not a need a service meets",
+}
 _KEY_PREFIX = {"item": "", "service": "S", "provider": "P"}
 
 
@@ -245,7 +251,13 @@ def _place(frame: pd.DataFrame, turns: dict[str, float], key: str, radius: float
     return frame.sort_values(["_turn", key]).drop(columns="_turn").reset_index(drop=True)
 
 
-def circle_layout(items: pd.DataFrame, links: pd.DataFrame, *, duplication_at: int = 3) -> CircleLayout:
+def circle_layout(
+    items: pd.DataFrame,
+    links: pd.DataFrame,
+    *,
+    duplication_at: int = 3,
+    assessed: Sequence[str] = ("need", "aspiration"),
+) -> CircleLayout:
     """Place the items, services and providers of a circle of need.
 
     Parameters
@@ -258,6 +270,9 @@ def circle_layout(items: pd.DataFrame, links: pd.DataFrame, *, duplication_at: i
         service. A code with no row is unmet; ``organisation`` may be blank.
     duplication_at : int
         A code met by this many services or more is flagged ``"possible duplication"`` (default 3).
+    assessed : sequence of str
+        Dimensions a service can meet (needs, aspirations). An item of another dimension (a barrier, a fear)
+        that no service addresses is ``"not assessed"``, not ``"unmet"``: nobody expects a service for a fear.
 
     Returns
     -------
@@ -318,7 +333,13 @@ def circle_layout(items: pd.DataFrame, links: pd.DataFrame, *, duplication_at: i
     ]
     table["n_services"] = [len(services_of.get(c, [])) for c in table["code_id"]]
     table["status"] = np.select(
-        [table["n_services"] == 0, table["n_services"] >= duplication_at], ["unmet", "possible duplication"], "met"
+        [
+            (table["n_services"] == 0) & ~table["dimension"].isin(list(assessed)),
+            table["n_services"] == 0,
+            table["n_services"] >= duplication_at,
+        ],
+        ["not assessed", "unmet", "possible duplication"],
+        "met",
     )
     item_frame = _place(table.drop(columns="_group"), item_turns, "code_id", RING_RADII["item"])
 
@@ -327,7 +348,7 @@ def circle_layout(items: pd.DataFrame, links: pd.DataFrame, *, duplication_at: i
     service_turns = _spread(
         [(_turn(_barycentre([item_angle[c] for c in codes])), sid) for sid, codes in sorted(codes_of.items())]
     )
-    services = pd.DataFrame({"service_id": sorted(codes_of)})
+    services = pd.DataFrame({"service_id": pd.Series(sorted(codes_of), dtype=object)})
     services["node_id"] = "service:" + services["service_id"]
     services["name"] = services["service_id"].map(service_names)
     services["organisations"] = [orgs_of.get(s, []) for s in services["service_id"]]
@@ -545,7 +566,7 @@ def circle_figure(layout: CircleLayout, *, title: str, segment: str, paper: Lite
 
     top = float(items["segments"].max())
     areas = _marker_area(items["segments"], top)
-    shapes = {"met": "o", "unmet": "o", "possible duplication": "D"}
+    shapes = {"met": "o", "not assessed": "o", "unmet": "o", "possible duplication": "D"}
     for status, marker in shapes.items():
         rows = (items["status"] == status).to_numpy()
         if not rows.any():
@@ -780,7 +801,7 @@ def circle_html(layout: CircleLayout, *, title: str, segment: str) -> go.Figure:
         )
     top = float(items["segments"].max())
     sizes = np.sqrt(_marker_area(items["segments"], top)) * 1.3
-    symbols = {"met": "circle", "unmet": "circle-x", "possible duplication": "diamond"}
+    symbols = {"met": "circle", "not assessed": "circle", "unmet": "circle-x", "possible duplication": "diamond"}
     order = list(dict.fromkeys(items["dimension"]))
     for dimension in order:
         rows = items[items["dimension"] == dimension]

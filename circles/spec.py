@@ -47,10 +47,11 @@ STAGES = (
     "interactive_maps",
     "coding",
     "network",
+    "circle",
+    "challenge",
 )
 #: Stages that may be declared now and are built by later releases; the runner skips them with a message.
 PLANNED_STAGES = {
-    "circle": "the circle-of-need diagram",
     "costs": "prevalence and the cost of the problem",
     "packs": "printed workshop packs and the commissioner's report",
 }
@@ -281,6 +282,11 @@ class ServicesSpec(_Strict):
     format: Literal["yaml", "hsds", "open_referral"] = "yaml"
     duplication_at: int = Field(3, ge=2)
     export_hsds: bool = True
+    segment: str = Field("the customer segment", description="the centre of the circle of need")
+    crisis_referrals: list[str] = Field(
+        default_factory=lambda: ["A&E", "Police", "999 call", "Ambulance"],
+        description="referral sources that mean help came at crisis point",
+    )
 
 
 class HotspotsSpec(_Strict):

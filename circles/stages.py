@@ -71,6 +71,7 @@ class RunState:
     qualitative: dict[str, Any] = field(default_factory=dict)
     populations: dict[str, pd.Series] | None = None
     network: dict[str, Any] = field(default_factory=dict)
+    challenge: dict[str, Any] = field(default_factory=dict)
     writers: dict[str, Callable[[Path], Any]] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
 
@@ -865,6 +866,135 @@ def _stage_network(run: RunState) -> None:
     run.log(f"network: {graph.number_of_nodes()} services, {graph.number_of_edges()} pairs sharing families")
 
 
+def _directory(run: RunState) -> tuple[Any, Any]:
+    """The service directory and the codebook its needs refer to, read once per run."""
+    from circles import services
+    from circles.qualitative.codebook import read_codebook
+
+    if "directory" not in run.challenge:
+        spec = run.spec.services
+        if spec is None:
+            raise CirclesError("This stage needs a 'services:' section (the service directory) in the spec.")
+        codebook = run.qualitative.get("codebook")
+        if codebook is None and run.spec.coding is not None:
+            codebook = read_codebook(run.spec.resolve(run.spec.coding.codebook))
+        path = run.spec.resolve(spec.directory)
+        reader = {
+            "yaml": services.read_services_yaml,
+            "hsds": services.import_hsds,
+            "open_referral": services.import_open_referral,
+        }[spec.format]
+        run.challenge["directory"] = reader(path, codebook=codebook)
+        run.challenge["codebook"] = codebook
+        if spec.export_hsds:
+            run.publish(
+                "services/datapackage.json", lambda p, d=run.challenge["directory"]: services.export_hsds(d, p.parent)
+            )
+    return run.challenge["directory"], run.challenge["codebook"]
+
+
+def _stage_circle(run: RunState) -> None:
+    """The circle of need: the segment, its needs, barriers, aspirations and fears, the services, the providers."""
+    from circles import services
+    from circles.circle import circle_figure, circle_html, circle_layout
+
+    summary = run.qualitative.get("summary")
+    if summary is None:
+        raise CirclesError("The 'circle' stage needs the 'coding' stage before it (ring 1 is what people raised).")
+    directory, codebook = _directory(run)
+    spec = run.spec.services
+    items = summary[summary["dimension"] != "provider view"][["code_id", "name", "dimension", "segments"]]
+    links = services.needs_met(directory, codebook)
+    links = links[links["code_id"].isin(items["code_id"])][["code_id", "service_id", "service_name", "organisation"]]
+    layout = circle_layout(items, links, duplication_at=spec.duplication_at)
+    title = "The circle of need"
+    figure = circle_figure(layout, title=title, segment=spec.segment, paper="A3")
+    run.publish("circle/circle_of_need_a3.pdf", lambda p, f=figure: _save_map(f, p))
+    html = circle_html(layout, title=title, segment=spec.segment)
+    run.publish("circle/circle_of_need.html", lambda p, f=html: write_html(f, p, plotlyjs="alongside"))
+    status = layout.items["status"].value_counts()
+    run.manifest["circle"] = {
+        "items": len(layout.items),
+        "services": len(layout.services),
+        "providers": len(layout.providers),
+        "status": {k: int(v) for k, v in status.items()},
+    }
+    run.log(
+        f"circle of need: {len(layout.items)} items, {len(layout.services)} services, "
+        f"{int(status.get('unmet', 0))} unmet"
+    )
+
+
+def _stage_challenge(run: RunState) -> None:
+    """The six challenge questions, answered with the evidence the run found."""
+    from circles import services
+    from circles.challenge import challenge_questions, need_findings
+
+    directory, codebook = _directory(run)
+    spec = run.spec.services
+    summary = run.qualitative.get("summary")
+    coverage = services.need_coverage(
+        directory, codebook, duplication_threshold=spec.duplication_at, dimensions=["need", "aspiration"]
+    )
+    findings = need_findings(coverage, summary)
+    crisis = None
+    if run.records is not None and "referral_source" in run.records:
+        policy = disclosure_policy(run)
+        counted = pd.DataFrame(
+            {"n": [int(run.records["referral_source"].isin(spec.crisis_referrals).sum()), len(run.records)]}
+        )
+        published = protect_table(counted, ["n"], policy)["n"]
+        if published.notna().all() and published.iloc[1]:
+            crisis = float(published.iloc[0] / published.iloc[1])
+    many = run.network.get("many")
+    hot = run.manifest.get("hotspots", {}).get("layers", {})
+    statement = "; ".join(
+        f"{name}: {sum(v['hot_spots'].values())} area(s) hot" for name, v in hot.items() if v.get("hot_spots")
+    )
+    answers = challenge_questions(
+        findings,
+        summary=summary,
+        many_services=None
+        if many is None
+        else {int(r.min_services): (None if pd.isna(r.families) else int(r.families)) for r in many.itertuples()},
+        top_pairs=run.network.get("pairs"),
+        hotspots={"statement": f"Gi* hot spots ({statement})."} if statement else None,
+        deprivation_share=run.manifest.get("deprivation", {}).get("share_of_cases", {}).get("most_deprived_10pct"),
+        crisis_referrals=crisis,
+    )
+    columns = [
+        c
+        for c in (
+            "code_id",
+            "name",
+            "dimension",
+            "segments",
+            "n_services",
+            "services",
+            "out_of_hours_services",
+            "status",
+            "out_of_hours_gap",
+            "finding",
+        )
+        if c in findings
+    ]
+    run.publish("challenge/needs.csv", lambda p, t=findings[columns]: write_csv(t, p))
+    run.publish("challenge/questions.csv", lambda p, t=answers: write_csv(t, p))
+    markdown = "\n\n".join(f"## {r.number}. {r.question}\n\n{r.evidence}" for r in answers.itertuples())
+    run.publish(
+        "challenge/questions.md", lambda p, text="# Challenge questions\n\n" + markdown + "\n": _write_text(p, text)
+    )
+    run.manifest["challenge"] = {
+        "unmet": findings.loc[findings["n_services"] == 0, "code_id"].tolist(),
+        "possible_duplication": findings.loc[findings["status"] == "possible duplication", "code_id"].tolist(),
+        "office_hours_only": findings.loc[findings["out_of_hours_gap"].astype(bool), "code_id"].tolist(),
+    }
+    run.log(
+        f"challenge: {len(run.manifest['challenge']['unmet'])} unmet need(s), "
+        f"{len(run.manifest['challenge']['possible_duplication'])} with possible duplication"
+    )
+
+
 STAGE_FUNCTIONS: dict[str, Callable[[RunState], None]] = {
     "read": _stage_read,
     "validate": _stage_validate,
@@ -879,6 +1009,8 @@ STAGE_FUNCTIONS: dict[str, Callable[[RunState], None]] = {
     "interactive_maps": _stage_interactive_maps,
     "coding": _stage_coding,
     "network": _stage_network,
+    "circle": _stage_circle,
+    "challenge": _stage_challenge,
 }
 
 

@@ -391,3 +391,17 @@ def test_html_escapes_names():
     items.loc[0, "name"] = "<script>x</script>"
     figure = circle_html(circle_layout(items, links), title="t", segment="s")
     assert "<script>" not in " ".join(figure.data[2].hovertext)
+
+
+def test_barriers_and_fears_without_a_service_are_not_called_unmet():
+    items = pd.DataFrame(
+        {
+            "code_id": ["N1", "B1", "F1"],
+            "name": ["A need", "A barrier", "A fear"],
+            "dimension": ["need", "barrier", "fear"],
+            "segments": [3, 2, 1],
+        }
+    )
+    links = pd.DataFrame(columns=["code_id", "service_id", "service_name", "organisation"])
+    status = dict(zip(*circle_layout(items, links).items[["code_id", "status"]].T.values, strict=True))
+    assert status == {"N1": "unmet", "B1": "not assessed", "F1": "not assessed"}

@@ -47,6 +47,7 @@ def demo_spec_in(folder: Path, *, shared: bool = True, maps: bool = True) -> Pat
     for key in ("codebook", "rules", "codings"):
         coding[key] = str((DEMO.parent / coding[key]).resolve())
     coding["sources"] = str(folder / "data" / "notes")
+    spec["services"]["directory"] = str((DEMO.parent / spec["services"]["directory"]).resolve())
     path = folder / "demo.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
@@ -238,3 +239,30 @@ def test_the_notes_are_coded_and_the_refi_export_reimports_to_the_same_codings(d
     back = project.segments[key].sort_values(key).reset_index(drop=True)
     assert mine.astype(str).equals(back.astype(str))
     assert result.manifest["coding"]["codes"] == len(project.codebook)
+
+
+def test_challenge_outputs_network_circle_and_directory(demo_run):
+    from pypdf import PdfReader
+
+    from circles import services
+    from circles.qualitative.codebook import read_codebook
+
+    _, result = demo_run
+    out = result.output_dir
+    many = pd.read_csv(out / "network" / "families_in_many_services.csv", na_values="*")
+    assert many["min_services"].tolist() == [3, 5, 7]
+    assert (many["families"].dropna() % 5 == 0).all() and many["families"].is_monotonic_decreasing
+    pairs = pd.read_csv(out / "network" / "service_pairs.csv", na_values="*")
+    assert ((pairs["shared"].dropna() >= 8) & (pairs["shared"].dropna() % 5 == 0)).all()
+    assert (out / "network" / "network_a3.pdf").exists() and (out / "network" / "network.html").exists()
+    page = PdfReader(out / "circle" / "circle_of_need_a3.pdf").pages[0]
+    assert round(float(page.mediabox.width)) == 1191 and round(float(page.mediabox.height)) == 842  # A3 landscape
+    needs = pd.read_csv(out / "challenge" / "needs.csv").set_index("code_id")
+    assert needs.loc["NEE01", "status"] == "unmet"  # the families' "someone to talk to out of hours"
+    questions = pd.read_csv(out / "challenge" / "questions.csv")
+    assert len(questions) == 6 and questions["evidence"].str.len().gt(40).all()
+    # the directory export is a valid HSDS 3.0 package that reads back unchanged
+    codebook = read_codebook(DEMO.parent / "demo_codebook.yaml")
+    exported = services.import_hsds(out / "services", codebook=codebook)
+    original = services.read_services_yaml(DEMO.parent / "demo_services.yaml", codebook=codebook)
+    assert exported.equals(original)
