@@ -49,10 +49,10 @@ STAGES = (
     "network",
     "circle",
     "challenge",
+    "costs",
 )
 #: Stages that may be declared now and are built by later releases; the runner skips them with a message.
 PLANNED_STAGES = {
-    "costs": "prevalence and the cost of the problem",
     "packs": "printed workshop packs and the commissioner's report",
 }
 
@@ -289,6 +289,23 @@ class ServicesSpec(_Strict):
     )
 
 
+class CostsSpec(_Strict):
+    """The scale and cost of the problem: prevalence by area, treatment penetration, the cost model, scenarios."""
+
+    model: Path
+    prevalence: dict[str, float] = Field(default_factory=lambda: {"hazardous": 0.176, "harmful": 0.055})
+    need: str = Field("harmful", description="the prevalence category that treatment should reach")
+    adult_age_band: str = "18+"
+    child_age_band: str = "0-17"
+    layer: str = Field("lsoa", description="the area layer whose population file gives the estimates by area")
+    in_treatment: list[str] = Field(
+        default_factory=lambda: ["Specialist alcohol treatment"], description="services that count as treatment"
+    )
+    scenarios: dict[str, int] = Field(default_factory=lambda: {"3 people sustaining change": 3, "30 families": 30})
+    years: int = Field(1, ge=1)
+    discount_rate: float = Field(0.035, ge=0, lt=1)
+
+
 class HotspotsSpec(_Strict):
     """Getis-Ord Gi* and local Moran's I (esda) on each listed layer."""
 
@@ -325,6 +342,7 @@ class PipelineSpec(_Strict):
     coding: CodingSpec | None = None
     network: NetworkSpec = NetworkSpec()
     services: ServicesSpec | None = None
+    costs: CostsSpec | None = None
     spec_path: Path | None = Field(None, exclude=True)
 
     @field_validator("name")
@@ -540,6 +558,8 @@ def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> lis
     ]
     if spec.deprivation is not None:
         declared_files.append((("deprivation", "path"), spec.deprivation.path, spec.deprivation.optional))
+    if spec.costs is not None:
+        declared_files.append((("costs", "model"), spec.costs.model, False))
     if spec.services is not None:
         declared_files.append((("services", "directory"), spec.services.directory, False))
     if spec.coding is not None:

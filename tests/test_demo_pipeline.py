@@ -43,11 +43,16 @@ def demo_spec_in(folder: Path, *, shared: bool = True, maps: bool = True) -> Pat
 
     for section in ("geography", "rates", "deprivation"):
         repoint(spec.get(section))
-    coding = spec["coding"]
-    for key in ("codebook", "rules", "codings"):
-        coding[key] = str((DEMO.parent / coding[key]).resolve())
-    coding["sources"] = str(folder / "data" / "notes")
-    spec["services"]["directory"] = str((DEMO.parent / spec["services"]["directory"]).resolve())
+    # files that travel with the spec in pipelines/
+    for section, key in (
+        ("coding", "codebook"),
+        ("coding", "rules"),
+        ("coding", "codings"),
+        ("services", "directory"),
+        ("costs", "model"),
+    ):
+        spec[section][key] = str((DEMO.parent / spec[section][key]).resolve())
+    spec["coding"]["sources"] = str(folder / "data" / "notes")
     path = folder / "demo.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
@@ -266,3 +271,26 @@ def test_challenge_outputs_network_circle_and_directory(demo_run):
     exported = services.import_hsds(out / "services", codebook=codebook)
     original = services.read_services_yaml(DEMO.parent / "demo_services.yaml", codebook=codebook)
     assert exported.equals(original)
+
+
+def test_costs_prevalence_and_penetration(demo_run):
+    _, result = demo_run
+    out = result.output_dir / "costs"
+    totals = pd.read_csv(out / "sector_totals.csv").set_index("sector")["annual_cost"]
+    assert totals.to_dict() == {
+        "Health/NHS": 11_631_409,
+        "Criminal Justice": 10_029_121,
+        "Benefits": 11_890_233,
+        "Total": 33_550_763,
+    }
+    estimates = pd.read_csv(out / "prevalence_lsoa.csv")
+    assert len(estimates) == 91 and estimates["population"].sum() == 111_377  # adults 18+, mid-2020
+    assert abs(estimates["harmful"].sum() - 111_377 * 0.055) < 91  # rounded per LSOA
+    penetration = pd.read_csv(out / "treatment_penetration_lsoa.csv", na_values="*").set_index("area_code")
+    borough = penetration.loc["all areas"]
+    assert 0 < borough["lower"] < borough["penetration"] < borough["upper"] < 1
+    assert (penetration["in_treatment"].dropna() % 5 == 0).all()
+    scenarios = pd.read_csv(out / "scenarios.csv")
+    assert scenarios["Scenario"].tolist() == ["3 people sustaining change", "30 families"]
+    apportioned = pd.read_csv(out / "apportioned_lsoa.csv")
+    assert round(apportioned["annual_cost"].sum(), 2) == 33_550_763
