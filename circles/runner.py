@@ -124,6 +124,7 @@ def run_pipeline(
         "spec_sha256": sha256_file(spec.spec_path) if spec.spec_path else None,
         "started_utc": started.isoformat(timespec="seconds"),
         **run.manifest,
+        "reference_files": _reference_files(spec),
         "rows": rows,
         "accounting": {"by_stage": run.ledger.totals(), "by_file": run.ledger.as_records()},
         "quarantine_reasons": _reasons(quarantine),
@@ -136,6 +137,34 @@ def run_pipeline(
     written = _write_report(run, out_dir, manifest, t0)
     say(f"report folder: {out_dir}")
     return RunResult(output_dir=out_dir, manifest=manifest, outputs=written)
+
+
+def _reference_files(spec: PipelineSpec) -> list[dict[str, Any]]:
+    """Every other file the run read (codebook, rules, directory, cost model, populations...), with sha256,
+    so each published figure can be traced to the exact inputs behind it."""
+    declared: list[tuple[str, Path | None]] = [
+        (f"rates.populations.{n}", p.path) for n, p in spec.rates.populations.items()
+    ]
+    declared += [
+        (f"geography.layers.{n}", (layer.lookup.path if layer.lookup else layer.path))
+        for n, layer in spec.geography.layers.items()
+    ]
+    if spec.deprivation:
+        declared.append(("deprivation", spec.deprivation.path))
+    if spec.coding:
+        declared += [(f"coding.{k}", getattr(spec.coding, k)) for k in ("codebook", "rules", "codings")]
+    if spec.services:
+        declared.append(("services.directory", spec.services.directory))
+    if spec.costs:
+        declared.append(("costs.model", spec.costs.model))
+    out = []
+    for key, path in declared:
+        if path is None:
+            continue
+        resolved = spec.resolve(path)
+        if resolved.is_file():
+            out.append({"key": key, "file": resolved.name, "sha256": sha256_file(resolved)})
+    return out
 
 
 def _reasons(quarantine: pd.DataFrame) -> dict[str, int]:
