@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from circles.errors import SpecError, suggest
+from circles.yamllines import key_lines
 
 __all__ = [
     "STAGES",
@@ -402,27 +403,6 @@ class PipelineSpec(_Strict):
         return sorted(Path(p) for p in glob.glob(pattern)) if glob.has_magic(pattern) else [Path(pattern)]
 
 
-def _line_index(text: str) -> dict[tuple[Any, ...], int]:
-    """Map each key path in the YAML document to its 1-based line number."""
-    lines: dict[tuple[Any, ...], int] = {}
-
-    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
-        lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                sub = (*path, key.value)
-                lines[sub] = key.start_mark.line + 1
-                walk(value, sub)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, (*path, i))
-
-    root = yaml.compose(text)
-    if root is not None:
-        walk(root, ())
-    return lines
-
-
 def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
     for end in range(len(loc), -1, -1):
         if loc[:end] in lines:
@@ -481,7 +461,7 @@ def load_spec(path: str | Path, *, output: str | Path | None = None) -> Pipeline
         raise SpecError(f"Cannot read pipeline spec {path}: {exc}") from None
     try:
         data = yaml.safe_load(text)
-        lines = _line_index(text)
+        lines = key_lines(text)
     except yaml.YAMLError as exc:
         raise SpecError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -50,6 +50,7 @@ from circles.errors import CodingError, SourceError, suggest
 from circles.outputs import atomic_path
 from circles.qualitative.model import DIMENSIONS, Code, Codebook
 from circles.sources import detect_encoding, read_source
+from circles.yamllines import key_lines
 
 __all__ = [
     "FIELDS",
@@ -192,27 +193,6 @@ Dimensions: need, barrier, aspiration, fear, provider view.
     return _build(records, codebook.dimensions, codebook.name, repr(codebook.name), [])
 
 
-def _yaml_lines(text: str) -> dict[tuple[Any, ...], int]:
-    """1-based line of every key path in a YAML document (mapping keys by their key's line)."""
-    lines: dict[tuple[Any, ...], int] = {}
-
-    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
-        lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                sub = (*path, key.value)
-                lines[sub] = key.start_mark.line + 1
-                walk(value, sub)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, (*path, i))
-
-    root = yaml.compose(text, Loader=_TextLoader)
-    if root is not None:
-        walk(root, ())
-    return lines
-
-
 def _read_yaml(path: Path) -> tuple[list[_Record], tuple[str, ...] | None, str | None, list[str]]:
     try:
         _encoding, text = detect_encoding(path.read_bytes(), str(path))
@@ -222,7 +202,7 @@ def _read_yaml(path: Path) -> tuple[list[_Record], tuple[str, ...] | None, str |
         raise CodingError(str(exc)) from None
     try:
         data = yaml.load(text, Loader=_TextLoader)  # a SafeLoader subclass: safe
-        lines = _yaml_lines(text)
+        lines = key_lines(text, _TextLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
