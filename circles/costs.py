@@ -120,6 +120,27 @@ class CostModel:
         """Sum of all lines, in pounds (exact to the penny)."""
         return _pounds(sum(_pence(v) for v in self.lines["annual_cost"]))
 
+    def _repr_html_(self) -> str:
+        """Sector totals in pounds, with the total (for notebooks)."""
+        from html import escape
+
+        pence: dict[str, int] = {}
+        for sector, value in zip(self.lines["sector"], self.lines["annual_cost"], strict=True):
+            pence[sector] = pence.get(sector, 0) + _pence(value)
+        rows = "".join(
+            f"<tr><td>{escape(str(sector))}</td><td style='text-align:right'>{escape(format_gbp(_pounds(p)))}</td></tr>"
+            for sector, p in pence.items()
+        )
+        total = escape(format_gbp(self.annual_total))
+        title = escape(self.name or "cost model") + (
+            f" ({escape(str(self.price_year))} prices)" if self.price_year else ""
+        )
+        return (
+            f"<table class='circles-costs'><caption>{title}</caption>"
+            "<tr><th style='text-align:left'>sector</th><th style='text-align:right'>annual cost</th></tr>"
+            f"{rows}<tr><th style='text-align:left'>total</th><th style='text-align:right'>{total}</th></tr></table>"
+        )
+
 
 # ------------------------------------------------------------------------------------------------------- money
 

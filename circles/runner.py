@@ -57,6 +57,38 @@ class RunResult:
     manifest: dict[str, Any]
     outputs: tuple[str, ...]
 
+    def _repr_html_(self) -> str:
+        """A summary table for notebooks: rows, quarantine reasons, stages, warnings and the audit."""
+        from html import escape
+
+        m = self.manifest
+        rows = m.get("rows", {})
+        reasons = m.get("quarantine_reasons") or {}
+        stages = m.get("stages", [])
+        ran = [s["stage"] for s in stages if s.get("status") == "ran"]
+        skipped = [s["stage"] for s in stages if s.get("status") != "ran"]
+        audit = m.get("audit") or {}
+        audit_text = (
+            f"{audit.get('findings', '?')} findings in {audit.get('files_scanned', '?')} files" if audit else "not run"
+        )
+        items = [
+            ("pipeline", m.get("pipeline", "")),
+            ("report folder", str(self.output_dir)),
+            ("rows read", f"{rows.get('read', 0):,}"),
+            ("rows accepted", f"{rows.get('accepted', 0):,}"),
+            ("rows quarantined", f"{rows.get('quarantined', 0):,}"),
+            ("quarantine reasons", "; ".join(f"{k}: {v:,}" for k, v in reasons.items()) or "none"),
+            ("stages run", ", ".join(ran) or "none"),
+            ("stages skipped", ", ".join(skipped) or "none"),
+            ("warnings", "; ".join(m.get("warnings", [])) or "none"),
+            ("audit", audit_text),
+            ("files written", f"{len(self.outputs):,}"),
+        ]
+        body = "".join(
+            f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in items
+        )
+        return f"<table class='circles-run'>{body}</table>"
+
 
 def run_pipeline(
     spec: PipelineSpec | str | Path,

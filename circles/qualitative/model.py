@@ -109,6 +109,30 @@ class Codebook:
         """One row per code, columns as the :class:`Code` fields."""
         return pd.DataFrame([c.__dict__ for c in self.codes], columns=list(Code.__dataclass_fields__))
 
+    def _repr_html_(self) -> str:
+        """The codes grouped by dimension, each with its colour swatch (for notebooks)."""
+        from html import escape
+
+        parts = [f"<div class='circles-codebook'><strong>{escape(self.name)}</strong> ({len(self.codes)} codes)"]
+        dimensions = list(self.dimensions) + sorted({c.dimension for c in self.codes} - set(self.dimensions))
+        for dimension in dimensions:
+            codes = [c for c in self.codes if c.dimension == dimension]
+            if not codes:
+                continue
+            parts.append(f"<h4>{escape(dimension)}</h4><table>")
+            for c in codes:
+                swatch = (
+                    f"<span style='display:inline-block;width:1em;height:1em;background:{escape(c.colour)};"
+                    f"border:1px solid #444' title='{escape(c.colour)}'></span>"
+                )
+                parts.append(
+                    f"<tr><td>{swatch}</td><td><code>{escape(c.id)}</code></td><td>{escape(c.name)}</td>"
+                    f"<td>{escape(c.definition)}</td></tr>"
+                )
+            parts.append("</table>")
+        parts.append("</div>")
+        return "".join(parts)
+
 
 @dataclass(frozen=True)
 class Source:
