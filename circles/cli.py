@@ -104,6 +104,33 @@ def audit(
 
 
 @app.command()
+def pack(
+    name: Annotated[str, typer.Argument(help="customer_definition, customer_engagement, challenge or hotspot_report")],
+    pipeline: Annotated[Path, typer.Option("--pipeline", "-p", help="The spec whose report folder to build from")],
+    large_print: Annotated[bool, typer.Option("--large-print", help="Body text 16 pt or more")] = False,
+) -> None:
+    """Render one pack (PDF and HTML) from a report folder's published files, then audit the folder."""
+    from circles.audit import format_findings
+    from circles.packs import build_pack
+    from circles.runner import audit_folder
+    from circles.spec import load_spec
+
+    try:
+        spec = load_spec(pipeline)
+        report = spec.resolve(spec.output)
+        paths = build_pack(name, report, large_print=large_print)
+        findings = audit_folder(report, spec)
+    except CirclesError as error:
+        _fail(error)
+        return
+    if findings:
+        typer.secho(format_findings(findings), fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1)
+    for kind, path in paths.items():
+        typer.echo(f"{kind}: {path}")
+
+
+@app.command()
 def version() -> None:
     """Print the circles version."""
     typer.echo(__version__)

@@ -28,8 +28,9 @@ from circles.accounting import QUARANTINE_COLUMNS, ROW_ID, check_partition
 from circles.audit import Finding, Secrets, audit_report, format_findings
 from circles.errors import AccountingError, AuditError, CirclesError
 from circles.outputs import write_csv, write_json
+from circles.packs import build_all
 from circles.sources import sha256_file
-from circles.spec import PLANNED_STAGES, PipelineSpec, load_spec
+from circles.spec import PLANNED_STAGES, REPORT_STAGES, PipelineSpec, load_spec
 from circles.stages import STAGE_FUNCTIONS, RunState, disclosure_policy, prepare_inputs, publish_area_tables
 
 __all__ = ["RunResult", "run_pipeline", "audit_folder"]
@@ -132,6 +133,8 @@ def run_pipeline(
 
     timings = []
     for stage in tqdm(spec.stages, desc=spec.name, unit="stage", disable=quiet, leave=False):
+        if stage in REPORT_STAGES:
+            continue  # run on the written folder, in _write_report
         if stage in PLANNED_STAGES:
             say(f"stage {stage!r} skipped: not built yet ({PLANNED_STAGES[stage]})")
             timings.append({"stage": stage, "status": "skipped", "note": "not built yet"})
@@ -225,7 +228,15 @@ def _write_report(run: RunState, out_dir: Path, manifest: dict[str, Any], t0: fl
             sorted(run.writers.items()), desc="writing", unit="file", leave=False, disable=run.quiet
         ):
             writer(staging / relative)
-        written = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
+        if "packs" in run.spec.stages:
+            t = time.perf_counter()
+            write_json(manifest, staging / "manifest.json")  # packs read the method notes from it
+            build_all(staging)
+            manifest["stages"].append({"stage": "packs", "status": "ran", "seconds": round(time.perf_counter() - t, 3)})
+            run.log("packs: four packs, standard and large print, PDF and HTML")
+        written = sorted(
+            str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and p.name != "manifest.json"
+        )
         manifest["outputs"] = [
             {"path": r, "sha256": sha256_file(staging / r), "bytes": (staging / r).stat().st_size} for r in written
         ]

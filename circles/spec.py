@@ -53,9 +53,10 @@ STAGES = (
     "costs",
 )
 #: Stages that may be declared now and are built by later releases; the runner skips them with a message.
-PLANNED_STAGES = {
-    "packs": "printed workshop packs and the commissioner's report",
-}
+PLANNED_STAGES: dict[str, str] = {}
+#: Stages that run on the written report folder (before its audit), not on the records: packs are built
+#: from published files only.
+REPORT_STAGES = ("packs",)
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -356,7 +357,7 @@ class PipelineSpec(_Strict):
     @field_validator("stages")
     @classmethod
     def _known_stages(cls, value: list[str]) -> list[str]:
-        known = (*STAGES, *PLANNED_STAGES)
+        known = (*STAGES, *REPORT_STAGES, *PLANNED_STAGES)
         for stage in value:
             if stage not in known:
                 raise ValueError(f"unknown stage {stage!r}.{suggest(stage, known)} Stages: {', '.join(known)}")

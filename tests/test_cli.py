@@ -41,3 +41,13 @@ def test_audit_without_a_manifest_says_what_to_do(tmp_path):
     outcome = runner.invoke(app, ["audit", str(tmp_path)])
     assert outcome.exit_code == 2
     assert "--spec" in outcome.output
+
+
+def test_pack_renders_one_pack_from_a_report_and_audits_it(tmp_path):
+    spec = demo_spec_in(tmp_path, shared=False, maps=False)
+    assert runner.invoke(app, ["run", str(spec), "--quiet"]).exit_code == 0
+    outcome = runner.invoke(app, ["pack", "hotspot_report", "--pipeline", str(spec)])
+    assert outcome.exit_code == 0, outcome.output
+    assert (tmp_path / "report" / "packs" / "hotspot_report.pdf").stat().st_size > 5_000
+    wrong = runner.invoke(app, ["pack", "hotspots", "--pipeline", str(spec)])
+    assert wrong.exit_code == 2 and "hotspot_report" in wrong.output

@@ -21,14 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "pipelines" / "demo.yaml"
 
 
-def demo_spec_in(folder: Path, *, shared: bool = True, maps: bool = True) -> Path:
+def demo_spec_in(folder: Path, *, shared: bool = True, maps: bool = True, packs: bool = False) -> Path:
     """A copy of the demo spec writing into ``folder``; its optional files point at ../shared, or nowhere.
 
-    ``maps=False`` drops the map stages, which take most of a run's time, for tests about something else.
+    ``maps=False`` drops the map stages and ``packs=False`` (the default) the packs, which take most of a run's
+    time, for tests about something else.
     """
     spec = yaml.safe_load(DEMO.read_text())
-    if not maps:
-        spec["stages"] = [s for s in spec["stages"] if s not in ("maps", "interactive_maps")]
+    dropped = ({"maps", "interactive_maps"} if not maps else set()) | ({"packs"} if not packs else set())
+    spec["stages"] = [s for s in spec["stages"] if s not in dropped]
     spec["output"] = str(folder / "report")
     spec["synthetic"]["folder"] = str(folder / "data")
     spec["sources"]["take_up"]["files"] = str(folder / "data" / "take_up" / "*.csv")
@@ -61,7 +62,7 @@ def demo_spec_in(folder: Path, *, shared: bool = True, maps: bool = True) -> Pat
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
-    result = run_pipeline(demo_spec_in(folder), quiet=True)
+    result = run_pipeline(demo_spec_in(folder, packs=True), quiet=True)
     return folder, result
 
 
@@ -294,3 +295,15 @@ def test_costs_prevalence_and_penetration(demo_run):
     assert scenarios["Scenario"].tolist() == ["3 people sustaining change", "30 families"]
     apportioned = pd.read_csv(out / "apportioned_lsoa.csv")
     assert round(apportioned["annual_cost"].sum(), 2) == 33_550_763
+
+
+def test_the_run_writes_all_four_packs_and_audits_them(demo_run):
+    _, result = demo_run
+    packs = result.output_dir / "packs"
+    for name in ("customer_definition", "customer_engagement", "challenge", "hotspot_report"):
+        for variant in (name, f"{name}_large"):
+            assert (packs / f"{variant}.pdf").stat().st_size > 10_000
+            assert (packs / f"{variant}.html").exists()
+    assert any(s["stage"] == "packs" and s["status"] == "ran" for s in result.manifest["stages"])
+    assert result.manifest["audit"]["findings"] == 0
+    assert result.manifest["audit"]["files_scanned"] >= len(list(packs.rglob("*.pdf")))
