@@ -1116,8 +1116,8 @@ def _challenge_workshop(rng: np.random.Generator) -> str:
     lines += [
         "## What the insight tells us",
         "",
-        "Chair: The maps of service take-up show the highest counts of people in the pilot wards of "
-        f"Shadsworth with Whitebirk, Bastwell and Sudell, in LSOAs {hotspots}. Parents told us they want to "
+        "Chair: The maps of service take-up show the highest counts of people in the neighbourhoods around "
+        f"the pilot wards of Bastwell and Shadsworth with Whitebirk, in LSOAs {hotspots}. Parents told us they want to "
         "stop drinking, a good future for their children, strong family relationships, to know what support "
         "exists and to feel of value.",
         "",
