@@ -19,6 +19,15 @@ app = typer.Typer(
 )
 
 
+def _stop_on(findings: list) -> None:
+    """Print an audit's findings and exit with status 1 when there are any."""
+    if findings:
+        from circles.audit import format_findings
+
+        typer.secho(format_findings(findings), fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1)
+
+
 def _fail(error: CirclesError) -> None:
     typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
@@ -89,7 +98,6 @@ def audit(
     spec: Annotated[Path | None, typer.Option(help="The run's spec (default: the one its manifest names)")] = None,
 ) -> None:
     """Scan every file in a report folder for identifiers, pseudonyms, full postcodes and small counts."""
-    from circles.audit import format_findings
     from circles.runner import audit_folder
 
     try:
@@ -97,9 +105,7 @@ def audit(
     except CirclesError as error:
         _fail(error)
         return
-    if findings:
-        typer.secho(format_findings(findings), fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=1)
+    _stop_on(findings)
     typer.echo(f"audit passed: no identifiers, pseudonyms, full postcodes or small counts in {report_dir}")
 
 
@@ -110,7 +116,6 @@ def pack(
     large_print: Annotated[bool, typer.Option("--large-print", help="Body text 16 pt or more")] = False,
 ) -> None:
     """Render one pack (PDF and HTML) from a report folder's published files, then audit the folder."""
-    from circles.audit import format_findings
     from circles.packs import build_pack
     from circles.runner import audit_folder
     from circles.spec import load_spec
@@ -123,9 +128,7 @@ def pack(
     except CirclesError as error:
         _fail(error)
         return
-    if findings:
-        typer.secho(format_findings(findings), fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=1)
+    _stop_on(findings)
     for kind, path in paths.items():
         typer.echo(f"{kind}: {path}")
 
