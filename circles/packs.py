@@ -557,7 +557,12 @@ def _environment(folder: Path) -> Any:
 
 
 def build_pack(
-    name: str, report_dir: str | Path, *, large_print: bool = False, out_dir: str | Path | None = None
+    name: str,
+    report_dir: str | Path,
+    *,
+    large_print: bool = False,
+    out_dir: str | Path | None = None,
+    report_name: str | None = None,
 ) -> dict[str, Path]:
     """Render one pack to ``<out_dir>/<name>[_large].html`` and ``.pdf``.
 
@@ -572,6 +577,9 @@ def build_pack(
     out_dir
         Where to write; default ``<report_dir>/packs``. Downscaled copies of the report's images and the two
         stylesheets are written beside the HTML, so the folder opens in a browser as it is.
+    report_name
+        The report folder's name as printed in the pack (default: ``report_dir``'s name); the runner builds
+        packs in a staging folder and names the folder the report will be published as.
 
     Returns
     -------
@@ -597,6 +605,8 @@ def build_pack(
         shutil.copyfile(folder / css, out / css)
 
     context = _context(name, report, out, large_print)
+    if report_name is not None:
+        context["report_name"] = report_name
     try:
         html = _environment(folder).get_template(f"{name}.html").render(**context)
     except Exception as exc:
@@ -610,7 +620,9 @@ def build_pack(
     return {"html": html_path, "pdf": pdf_path}
 
 
-def build_all(report_dir: str | Path, *, out_dir: str | Path | None = None) -> dict[str, dict[str, Path]]:
+def build_all(
+    report_dir: str | Path, *, out_dir: str | Path | None = None, report_name: str | None = None
+) -> dict[str, dict[str, Path]]:
     """Render every pack in standard and large print.
 
     Returns
@@ -621,7 +633,9 @@ def build_all(report_dir: str | Path, *, out_dir: str | Path | None = None) -> d
     built: dict[str, dict[str, Path]] = {}
     for name in PACKS:
         for large in (False, True):
-            built[f"{name}_large" if large else name] = build_pack(name, report_dir, large_print=large, out_dir=out_dir)
+            built[f"{name}_large" if large else name] = build_pack(
+                name, report_dir, large_print=large, out_dir=out_dir, report_name=report_name
+            )
     return built
 
 
