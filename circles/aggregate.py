@@ -5,12 +5,14 @@ Counts here are exact and private: they go through :mod:`circles.disclosure` bef
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import geopandas as gpd
 import pandas as pd
 
 from circles.geography import AreaLayer
 
-__all__ = ["count_by_area", "count_by_area_and"]
+__all__ = ["count_by_area", "count_by_area_and", "area_table", "area_by_table"]
 
 
 def count_by_area(records: pd.DataFrame, layer: AreaLayer, *, person: str = "client_id") -> gpd.GeoDataFrame:
@@ -42,7 +44,16 @@ def count_by_area(records: pd.DataFrame, layer: AreaLayer, *, person: str = "cli
     code = f"{layer.name}_code"
     grouped = records.groupby(code, observed=True)
     people = records[records[person].astype("string").str.len() > 0].groupby(code, observed=True)[person].nunique()
-    counts = pd.DataFrame({"records": grouped.size(), "people": people}).fillna(0).astype("int64")
+    return area_table(layer, grouped.size(), people)
+
+
+def area_table(layer: AreaLayer, records: pd.Series, people: pd.Series) -> gpd.GeoDataFrame:
+    """The area table of :func:`count_by_area` from counts already made (indexed by area code).
+
+    An engine that counts elsewhere (the Dask engine counts per partition and combines) builds the same table
+    with this; areas with no records get 0, and a code not in the layer is an error.
+    """
+    counts = pd.DataFrame({"records": records, "people": people}).fillna(0).astype("int64")
     unknown = counts.index.difference(layer.areas["area_code"])
     if len(unknown):
         raise ValueError(f"records carry codes not in layer {layer.name!r}: {list(unknown[:5])}")
@@ -59,12 +70,19 @@ def count_by_area_and(records: pd.DataFrame, layer: AreaLayer, by: str, *, perso
     code = f"{layer.name}_code"
     groups = records.groupby([code, by], observed=True)
     named = records[records[person].astype("string").str.len() > 0]
-    counts = pd.DataFrame(
-        {"records": groups.size(), "people": named.groupby([code, by], observed=True)[person].nunique()}
-    )
-    full = pd.MultiIndex.from_product(
-        [layer.areas["area_code"], sorted(records[by].dropna().unique())], names=["area_code", by]
-    )
+    people = named.groupby([code, by], observed=True)[person].nunique()
+    return area_by_table(layer, by, groups.size(), people, categories=records[by].dropna().unique())
+
+
+def area_by_table(
+    layer: AreaLayer, by: str, records: pd.Series, people: pd.Series, *, categories: Iterable[object]
+) -> pd.DataFrame:
+    """The long table of :func:`count_by_area_and` from counts already made (indexed by area code and ``by``).
+
+    ``categories`` are every value of ``by`` seen in the records; each area gets a row for each, zeros included.
+    """
+    counts = pd.DataFrame({"records": records, "people": people})
+    full = pd.MultiIndex.from_product([layer.areas["area_code"], sorted(categories)], names=["area_code", by])
     counts = counts.rename_axis(["area_code", by]).reindex(full, fill_value=0).fillna(0).astype("int64")
     names = layer.areas.set_index("area_code")["area_name"]
     out = counts.reset_index()

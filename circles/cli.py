@@ -38,12 +38,34 @@ def run(
     spec: Annotated[Path, typer.Argument(help="Pipeline spec (YAML), e.g. pipelines/demo.yaml")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Report folder (overrides the spec)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or messages")] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine", help="pandas (one machine) or dask (partitioned on a Dask cluster); overrides the spec"
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --engine dask); "
+            "without it the Dask engine starts a local cluster",
+        ),
+    ] = None,
 ) -> None:
     """Run a pipeline spec and write its report folder."""
     from circles.runner import run_pipeline
 
     try:
-        result = run_pipeline(spec, output=output, quiet=quiet, log=lambda m: typer.echo(m, err=True))
+        result = run_pipeline(
+            spec,
+            output=output,
+            quiet=quiet,
+            log=lambda m: typer.echo(m, err=True),
+            engine=engine,
+            scheduler=scheduler,
+        )
     except CirclesError as error:
         _fail(error)
         return

@@ -22,6 +22,7 @@ __all__ = [
     "RateError",
     "CodingError",
     "RefiError",
+    "EngineError",
     "suggest",
 ]
 
@@ -68,6 +69,10 @@ class CodingError(CirclesError):
 
 class RefiError(CirclesError):
     """A REFI-QDA codebook (.qdc) or project (.qdpx) cannot be read or written."""
+
+
+class EngineError(CirclesError):
+    """The Dask engine cannot run: Dask is not installed, or its cluster cannot be started or reached."""
 
 
 def suggest(word: str, candidates: Iterable[str], n: int = 3) -> str:

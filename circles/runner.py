@@ -14,23 +14,26 @@ import platform
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 from tqdm.auto import tqdm
 
 from circles import __version__
 from circles.accounting import QUARANTINE_COLUMNS, ROW_ID, check_partition
 from circles.audit import Finding, Secrets, audit_report, format_findings
-from circles.errors import AccountingError, AuditError, CirclesError
+from circles.errors import AccountingError, AuditError, CirclesError, SpecError
 from circles.outputs import write_csv, write_json
 from circles.packs import build_all
 from circles.sources import sha256_file
-from circles.spec import PLANNED_STAGES, REPORT_STAGES, PipelineSpec, load_spec
+from circles.spec import PLANNED_STAGES, REPORT_STAGES, DaskSpec, PipelineSpec, load_spec
 from circles.stages import STAGE_FUNCTIONS, RunState, disclosure_policy, prepare_inputs, publish_area_tables
 
 __all__ = ["RunResult", "run_pipeline", "audit_folder"]
@@ -97,6 +100,8 @@ def run_pipeline(
     output: str | Path | None = None,
     quiet: bool = False,
     log: Callable[[str], None] | None = None,
+    engine: str | None = None,
+    scheduler: str | None = None,
 ) -> RunResult:
     """Run a pipeline spec end to end and write its report folder.
 
@@ -110,6 +115,12 @@ def run_pipeline(
         No progress bars or messages.
     log : callable, optional
         Receives progress messages (default: :func:`tqdm.write`).
+    engine : {"pandas", "dask"}, optional
+        Overrides the spec's ``engine``: ``"dask"`` runs the heavy stages partitioned on a Dask cluster
+        (:mod:`circles.dask_engine`); the outputs are the same.
+    scheduler : str, optional
+        Address of a running Dask scheduler (implies ``engine="dask"``); without one the Dask engine starts a
+        local cluster of worker processes for the run.
 
     Returns
     -------
@@ -124,6 +135,7 @@ def run_pipeline(
         spec = load_spec(spec, output=output)
     elif output is not None:
         spec = spec.model_copy(update={"output": Path(output).resolve()})
+    spec = _with_engine(spec, engine, scheduler)
     say = (lambda _m: None) if quiet else (log or tqdm.write)
     run = RunState(spec=spec, log=say, quiet=quiet)
     started = datetime.now(UTC)
@@ -132,22 +144,24 @@ def run_pipeline(
     prepare_inputs(run)
 
     timings = []
-    for stage in tqdm(spec.stages, desc=spec.name, unit="stage", disable=quiet, leave=False):
-        if stage in REPORT_STAGES:
-            continue  # run on the written folder, in _write_report
-        if stage in PLANNED_STAGES:
-            say(f"stage {stage!r} skipped: not built yet ({PLANNED_STAGES[stage]})")
-            timings.append({"stage": stage, "status": "skipped", "note": "not built yet"})
-            continue
-        t = time.perf_counter()
-        STAGE_FUNCTIONS[stage](run)
-        timings.append({"stage": stage, "status": "ran", "seconds": round(time.perf_counter() - t, 3)})
+    with _engine(run) as functions:
+        for stage in tqdm(spec.stages, desc=spec.name, unit="stage", disable=quiet, leave=False):
+            if stage in REPORT_STAGES:
+                continue  # run on the written folder, in _write_report
+            if stage in PLANNED_STAGES:
+                say(f"stage {stage!r} skipped: not built yet ({PLANNED_STAGES[stage]})")
+                timings.append({"stage": stage, "status": "skipped", "note": "not built yet"})
+                continue
+            t = time.perf_counter()
+            functions[stage](run)
+            timings.append({"stage": stage, "status": "ran", "seconds": round(time.perf_counter() - t, 3)})
 
-    publish_area_tables(run)
-    quarantine = (
-        pd.concat(run.quarantine, ignore_index=True) if run.quarantine else pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    )
-    rows = _final_accounting(run, quarantine)
+        publish_area_tables(run)
+        quarantine = (
+            pd.concat(run.quarantine, ignore_index=True) if run.quarantine else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+        )
+        quarantine = _in_input_order(quarantine, run)
+        rows = _final_accounting(run, quarantine)
     run.publish("quarantine.csv", lambda p: write_csv(quarantine, p))
 
     manifest = {
@@ -164,6 +178,7 @@ def run_pipeline(
         "accounting": {"by_stage": run.ledger.totals(), "by_file": run.ledger.as_records()},
         "quarantine_reasons": _reasons(quarantine),
         "disclosure": {"policy": disclosure_policy(run).name, "rule": disclosure_policy(run).describe()},
+        "engine": run.manifest.pop("engine", {"name": "pandas"}),
         "stages": timings,
         "warnings": run.warnings,
         "environment": {"python": platform.python_version(), "packages": _versions()},
@@ -202,12 +217,71 @@ def _reference_files(spec: PipelineSpec) -> list[dict[str, Any]]:
     return out
 
 
+def _with_engine(spec: PipelineSpec, engine: str | None, scheduler: str | None) -> PipelineSpec:
+    """The spec with the command line's engine and scheduler, checked as the spec's own keys are."""
+    if engine is None and scheduler is None:
+        return spec
+    if engine not in (None, "pandas", "dask"):
+        raise SpecError(f"engine {engine!r}: choose 'pandas' or 'dask'.")
+    if engine == "pandas" and scheduler is not None:
+        raise SpecError("--scheduler is for the Dask engine; leave it out, or run with --engine dask.")
+    update: dict[str, Any] = {"engine": engine or "dask"}
+    if scheduler is not None:
+        try:
+            update["dask"] = DaskSpec.model_validate({**spec.dask.model_dump(), "scheduler": scheduler})
+        except ValidationError as exc:
+            raise SpecError(f"--scheduler {scheduler!r}: {exc.errors()[0]['msg']}") from None
+    return spec.model_copy(update=update)
+
+
+@contextmanager
+def _engine(run: RunState) -> Iterator[dict[str, Callable[[RunState], None]]]:
+    """The stage functions of the run's engine; for Dask, with a client for the length of the run."""
+    from circles.dask_engine import uses_dask
+
+    if not uses_dask(run.spec):
+        yield STAGE_FUNCTIONS
+        return
+    from circles.dask_engine import DASK_STAGES, Partitions, dask_client
+
+    with dask_client(run.spec.dask) as client:
+        workers = client.scheduler_info()["workers"]
+        run.partitions = Partitions(client=client)
+        run.manifest["engine"] = {
+            "name": "dask",
+            "scheduler": run.spec.dask.scheduler or "local cluster of worker processes",
+            "workers": len(workers),
+            "threads": sum(w.get("nthreads", 1) for w in workers.values()),
+            "partitioned_stages": [s for s in run.spec.stages if s in DASK_STAGES],
+        }
+        run.log(f"Dask engine: {len(workers)} worker(s) at {client.scheduler.address}")
+        yield STAGE_FUNCTIONS | DASK_STAGES
+
+
+def _in_input_order(quarantine: pd.DataFrame, run: RunState) -> pd.DataFrame:
+    """The quarantine by stage (in the order the run met them), then input file, then line.
+
+    The engines meet the rows in different orders (the pandas engine source by source, the Dask engine file by
+    file); this order is the same for both, and is the order an analyst reads an input file in.
+    """
+    if quarantine.empty:
+        return quarantine.reset_index(drop=True)
+    files = {entry["file"]: i for i, entry in enumerate(run.manifest.get("inputs", []))}
+    stage = pd.factorize(quarantine["stage"])[0]
+    file = quarantine["file"].map(files).fillna(len(files)).to_numpy()
+    line = pd.to_numeric(quarantine[ROW_ID].astype(str).str.extract(r"(\d+)$")[0], errors="coerce").fillna(-1)
+    order = np.lexsort((line.to_numpy(), file, stage))
+    return quarantine.iloc[order].reset_index(drop=True)
+
+
 def _reasons(quarantine: pd.DataFrame) -> dict[str, int]:
     """Rows quarantined per reason (a row failing two checks counts once under each)."""
     return quarantine.drop_duplicates([ROW_ID, "reason"])["reason"].value_counts().sort_index().to_dict()
 
 
 def _final_accounting(run: RunState, quarantine: pd.DataFrame) -> dict[str, Any]:
+    if run.partitions is not None and run.partitions.files:
+        return run.partitions.whole_run(quarantine) | {"balanced": True}
     if run.read_ids is None:
         return {"read": 0, "accepted": 0, "quarantined": 0, "balanced": True}
     accepted = run.records[ROW_ID] if run.records is not None else pd.Series([], dtype=str)
@@ -231,7 +305,7 @@ def _write_report(run: RunState, out_dir: Path, manifest: dict[str, Any], t0: fl
         if "packs" in run.spec.stages:
             t = time.perf_counter()
             write_json(manifest, staging / "manifest.json")  # packs read the method notes from it
-            build_all(staging)
+            build_all(staging, report_name=out_dir.name)
             manifest["stages"].append({"stage": "packs", "status": "ran", "seconds": round(time.perf_counter() - t, 3)})
             run.log("packs: four packs, standard and large print, PDF and HTML")
         written = sorted(
@@ -280,6 +354,7 @@ def audit_folder(report_dir: str | Path, spec: PipelineSpec | str | Path | None 
         spec = spec_path
     if not isinstance(spec, PipelineSpec):
         spec = load_spec(spec)
+    spec = spec.model_copy(update={"engine": "pandas"})  # reading again needs no cluster
     run = RunState(spec=spec, log=lambda _m: None, quiet=True)
     prepare_inputs(run)
     for stage in ("read", "validate", "pseudonymise", "geocode"):

@@ -26,6 +26,8 @@ from circles.yamllines import key_lines
 __all__ = [
     "STAGES",
     "PLANNED_STAGES",
+    "PARTITIONED_STAGES",
+    "DaskSpec",
     "PipelineSpec",
     "SourceSpec",
     "ColumnSpec",
@@ -57,6 +59,9 @@ PLANNED_STAGES: dict[str, str] = {}
 #: Stages that run on the written report folder (before its audit), not on the records: packs are built
 #: from published files only.
 REPORT_STAGES = ("packs",)
+#: Stages the Dask engine runs partitioned (one partition per input file); the rest run on the small area
+#: tables in pandas whichever engine is chosen.
+PARTITIONED_STAGES = ("read", "validate", "pseudonymise", "geocode", "assign_areas", "aggregate")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -179,6 +184,26 @@ class IngestSpec(_Strict):
         default_factory=lambda: ["client_id", "service", "referral_date", "start_date", "end_date"]
     )
     reference_date: dt.date | None = Field(None, description="dates after this are 'future' (default: today)")
+
+
+class DaskSpec(_Strict):
+    """Where the Dask engine runs (``engine: dask``).
+
+    With no ``scheduler`` a :class:`distributed.LocalCluster` of worker *processes* is started for the run and
+    closed after it; with one, the run connects to that cluster (``tcp://host:8786`` or ``tls://...``).
+    """
+
+    scheduler: str | None = Field(None, description="address of a running Dask scheduler")
+    workers: int | None = Field(None, ge=1, description="local workers (default: one per CPU core)")
+    threads_per_worker: int = Field(1, ge=1)
+    memory_limit: str = Field("auto", description="per local worker, e.g. '4GB' ('auto': RAM / workers)")
+
+    @field_validator("scheduler")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(tcp|tls|inproc|ucx|ws|wss)://\S+$", value):
+            raise ValueError("a scheduler address looks like 'tcp://host:8786' or 'tls://host:8786'")
+        return value
 
 
 class PseudonymisationSpec(_Strict):
@@ -334,6 +359,8 @@ class PipelineSpec(_Strict):
     geography: GeographySpec
     sources: dict[str, SourceSpec]
     stages: list[str]
+    engine: Literal["pandas", "dask"] = "pandas"
+    dask: DaskSpec = DaskSpec()
     ingest: IngestSpec = IngestSpec()
     pseudonymisation: PseudonymisationSpec | None = None
     disclosure: DisclosureSpec = DisclosureSpec()

@@ -60,6 +60,9 @@ class RunState:
     warnings: list[str] = field(default_factory=list)
     quarantine: list[pd.DataFrame] = field(default_factory=list)
     records: pd.DataFrame | None = None
+    #: Dask engine only: the records partitioned across the cluster (:class:`circles.dask_engine.Partitions`);
+    #: gathered into ``records`` only when a record-level stage after ``aggregate`` asks for them.
+    partitions: Any = None
     read_ids: pd.Series | None = None
     read_files: pd.Series | None = None
     secrets_identifiers: set[str] = field(default_factory=set)
@@ -67,6 +70,7 @@ class RunState:
     secrets_postcodes: set[str] = field(default_factory=set)
     layers: dict[str, AreaLayer] = field(default_factory=dict)
     area_tables: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    exact_counts: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     exact_totals: dict[str, dict[str, int]] = field(default_factory=dict)
     lookups: dict[str, dict[str, str]] = field(default_factory=dict)
     qualitative: dict[str, Any] = field(default_factory=dict)
@@ -103,42 +107,59 @@ def prepare_inputs(run: RunState) -> None:
     run.log(f"synthetic demo inputs (seed {data.seed}) in {data.folder}")
 
 
+def read_file(spec: PipelineSpec, source_name: str, path: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Read one input file of a source: its records (standard field names), its unreadable lines, its manifest entry.
+
+    Both engines read a file with this function: the pandas engine file by file, the Dask engine one task per
+    file, so a row's id (file and physical line) is the same whichever runs.
+    """
+    source = spec.sources[source_name]
+    columns = source.column_specs()
+    mapping = {name: col.column for name, col in columns.items()}
+    required = {name for name, col in columns.items() if col.required}
+    table = read_source(path, expected=mapping.values(), sheet=source.sheet)
+    mapped = map_columns(
+        table.frame, mapping, required=required, file=str(path), repeated=table.info.get("repeated_columns", ())
+    )
+    mapped.insert(2, "source", source_name)
+    entry = {
+        "source": source_name,
+        "file": path.name,
+        "path": os.path.relpath(path, spec.base_dir),
+        "sha256": sha256_file(path),
+        "bytes": path.stat().st_size,
+        "rows": table.rows_read,
+        "rows_unreadable": int(table.quarantine[ROW_ID].nunique()),
+    } | table.info
+    return mapped, table.quarantine, entry
+
+
+def input_files(spec: PipelineSpec) -> list[tuple[str, Path]]:
+    """Every input file as ``(source, path)``, in the spec's source order and by name within a source.
+
+    Row ids are ``file:line``, so two files with one name would make two rows share an id: refused here.
+    """
+    files = [(name, path) for name, source in spec.sources.items() for path in spec.source_files(source)]
+    names = pd.Series([path.name for _, path in files], dtype=object)
+    if names.duplicated().any():
+        dupes = sorted(names[names.duplicated()].unique())
+        raise CirclesError(f"Two input files share a name ({', '.join(dupes)}); rename one so rows stay traceable.")
+    return files
+
+
 def _stage_read(run: RunState) -> None:
     spec = run.spec
     frames, quarantines, inputs = [], [], []
-    for source_name, source in spec.sources.items():
-        columns = source.column_specs()
-        mapping = {name: col.column for name, col in columns.items()}
-        required = {name for name, col in columns.items() if col.required}
-        files = spec.source_files(source)
-        for path in tqdm(files, desc=f"read {source_name}", unit="file", leave=False, disable=run.quiet):
-            table = read_source(path, expected=mapping.values(), sheet=source.sheet)
-            mapped = map_columns(
-                table.frame, mapping, required=required, file=str(path), repeated=table.info.get("repeated_columns", ())
-            )
-            mapped.insert(2, "source", source_name)
-            frames.append(mapped)
-            quarantines.append(table.quarantine)
-            if table.rows_read == 0:
-                run.warnings.append(f"{path.name}: a header and no rows")
-            inputs.append(
-                {
-                    "source": source_name,
-                    "file": path.name,
-                    "path": os.path.relpath(path, spec.base_dir),
-                    "sha256": sha256_file(path),
-                    "bytes": path.stat().st_size,
-                    "rows": table.rows_read,
-                    "rows_unreadable": int(table.quarantine[ROW_ID].nunique()),
-                }
-                | table.info
-            )
+    for source_name, path in tqdm(input_files(spec), desc="read", unit="file", leave=False, disable=run.quiet):
+        mapped, quarantine, entry = read_file(spec, source_name, path)
+        frames.append(mapped)
+        quarantines.append(quarantine)
+        if entry["rows"] == 0:
+            run.warnings.append(f"{path.name}: a header and no rows")
+        inputs.append(entry)
     records = pd.concat(frames, ignore_index=True)
     quarantine = pd.concat(quarantines, ignore_index=True)
     read_ids = pd.concat([records[ROW_ID], pd.Series(quarantine[ROW_ID].unique())], ignore_index=True)
-    if read_ids.duplicated().any():
-        dupes = sorted({i.split(":")[0].split("!")[0].split("#")[0] for i in read_ids[read_ids.duplicated()]})
-        raise CirclesError(f"Two input files share a name ({', '.join(dupes)}); rename one so rows stay traceable.")
     files_of = pd.concat([records["source_file"], quarantine.drop_duplicates(ROW_ID)["file"]], ignore_index=True)
     run.ledger.record("read", read_ids, records[ROW_ID], quarantine[ROW_ID].drop_duplicates(), files_of)
     run.quarantined(quarantine)
@@ -154,7 +175,9 @@ def _stage_validate(run: RunState) -> None:
     spec = run.spec
     accepted, quarantines, failures = [], [], {}
     for source_name, source in spec.sources.items():
-        mine = records[records["source"] == source_name]
+        # each source on its own fields: concatenation gave it blanks in the other sources' fields
+        own = [c for c in records.columns if c in ("source_file", ROW_ID, "source") or c in source.column_specs()]
+        mine = records.loc[records["source"] == source_name, own]
         result = validate_records(mine, source.column_specs(), today=spec.ingest.reference_date)
         accepted.append(result.records)
         quarantines.append(result.quarantine)
@@ -178,26 +201,15 @@ def _stage_validate(run: RunState) -> None:
 
 def _stage_pseudonymise(run: RunState) -> None:
     records = _need(run, "pseudonymise")
-    spec = run.spec
-    private = {
-        name: col
-        for source in spec.sources.values()
-        for name, col in source.column_specs().items()
-        if col.privacy != "keep"
-    }
+    private = private_fields(run.spec)
     if not private:
         run.manifest["pseudonymisation"] = {"fields": {}}
         return
-    key = load_key(spec.pseudonymisation, base_dir=spec.base_dir) if spec.pseudonymisation else None
-    scope = spec.pseudonymisation.scope if spec.pseudonymisation else ""
+    key, scope = pseudonym_key(run.spec)
     run.secrets_identifiers.update(
         v for name in private if name in records for v in records[name].dropna().astype(str).unique()
     )
-    protected, actions = (
-        protect_identifiers(records, private, key, scope=scope)
-        if key
-        else (records.drop(columns=[n for n in private if n in records]), {n: "dropped" for n in private})
-    )
+    protected, actions = protect_fields(records, private, key, scope)
     run.secrets_pseudonyms.update(
         v
         for name, what in actions.items()
@@ -206,6 +218,26 @@ def _stage_pseudonymise(run: RunState) -> None:
     )
     _account(run, "pseudonymise", records, protected, pd.DataFrame(columns=QUARANTINE_COLUMNS))
     run.records = protected
+    note_pseudonymisation(run, key, scope, actions)
+
+
+def pseudonym_key(spec: PipelineSpec) -> tuple[Any, str]:
+    """The run's pseudonymisation key (``None`` when the spec has none: private fields are then dropped) and scope."""
+    key = load_key(spec.pseudonymisation, base_dir=spec.base_dir) if spec.pseudonymisation else None
+    return key, (spec.pseudonymisation.scope if spec.pseudonymisation else "")
+
+
+def protect_fields(
+    records: pd.DataFrame, private: dict[str, Any], key: Any, scope: str
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Pseudonymise (with a key) or drop (without one) the private fields; returns the records and the actions."""
+    if key is not None:
+        return protect_identifiers(records, private, key, scope=scope)
+    return records.drop(columns=[n for n in private if n in records]), {n: "dropped" for n in private}
+
+
+def note_pseudonymisation(run: RunState, key: Any, scope: str, actions: dict[str, str]) -> None:
+    """The manifest entry, warning and log line of the pseudonymise stage."""
     run.manifest["pseudonymisation"] = {
         "method": "HMAC-SHA256 over scope, field and value",
         "scope": scope,
@@ -219,6 +251,16 @@ def _stage_pseudonymise(run: RunState) -> None:
         f"pseudonymised {sum(a.startswith('pseudonymised') for a in actions.values())} field(s); "
         f"dropped {sum(a == 'dropped' for a in actions.values())}"
     )
+
+
+def private_fields(spec: PipelineSpec) -> dict[str, Any]:
+    """The fields any source marks ``pseudonymise`` or ``drop``, with their column specs."""
+    return {
+        name: col
+        for source in spec.sources.values()
+        for name, col in source.column_specs().items()
+        if col.privacy != "keep"
+    }
 
 
 def _account(run: RunState, stage: str, before: pd.DataFrame, after: pd.DataFrame, quarantine: pd.DataFrame) -> None:
@@ -244,7 +286,7 @@ def _stage_geocode(run: RunState) -> None:
     run.log(f"geocoded {result.outcomes['matched']:,} of {len(records):,} records")
 
 
-def _load_layers(run: RunState) -> None:
+def load_layers(run: RunState) -> None:
     """Read every declared layer; optional ones that are absent are reported, lookups built over their base."""
     found: dict[str, AreaLayer] = {}
     missing: list[str] = []
@@ -307,39 +349,82 @@ def _relative(source: str, base: Path) -> str:
     return source if source.startswith("embedded") else os.path.relpath(source, base)
 
 
-def _place(run: RunState, records: pd.DataFrame, name: str, layer: AreaLayer) -> tuple[Placement, str]:
-    """Place records in one layer: by lookup, by the directory's own codes, or by point in polygon."""
+def placement_rule(run: RunState, name: str, *, directory_codes: bool) -> tuple[str, str]:
+    """How records are placed in layer ``name``, and why a record that cannot be is quarantined.
+
+    ``"lookup"`` through a best-fit lookup from another layer; ``"directory"`` by the postcode directory's own
+    area codes (when the layer names a directory column and the records carry any such code:
+    ``directory_codes``); otherwise ``"polygon"``, point in polygon with the nearest-area fallback.
+    """
     spec = run.spec.geography.layers[name]
-    tolerance = run.spec.geography.nearest_tolerance_m
     if spec.lookup is not None:
-        codes = records[f"{spec.lookup.via}_code"].map(run.lookups[name])
-        return assign_by_code(records, layer, codes), f"its {spec.lookup.via} area is not in the lookup"
-    column = f"directory_{spec.directory}" if spec.directory else None
-    if column and column in records and records[column].notna().any():
-        return assign_by_code(records, layer, records[column]), f"the directory's {spec.directory} code is not in it"
-    result = assign_areas(records, layer, tolerance_m=tolerance)
-    return result, f"no area within {tolerance:g} m"
+        return "lookup", f"its {spec.lookup.via} area is not in the lookup"
+    if spec.directory and directory_codes:
+        return "directory", f"the directory's {spec.directory} code is not in it"
+    return "polygon", f"no area within {run.spec.geography.nearest_tolerance_m:g} m"
+
+
+def directory_column(run: RunState, name: str) -> str | None:
+    """The records' column holding the postcode directory's code for layer ``name``, if the layer names one."""
+    spec = run.spec.geography.layers[name]
+    return f"directory_{spec.directory}" if spec.directory else None
+
+
+def place(
+    records: pd.DataFrame,
+    layer: AreaLayer,
+    rule: str,
+    *,
+    lookup: dict[str, str] | None = None,
+    via: str | None = None,
+    column: str | None = None,
+    tolerance_m: float = 200.0,
+) -> Placement:
+    """Place records in one layer by ``rule`` (see :func:`placement_rule`)."""
+    if rule == "lookup":
+        return assign_by_code(records, layer, records[f"{via}_code"].map(lookup))
+    if rule == "directory":
+        return assign_by_code(records, layer, records[column])
+    return assign_areas(records, layer, tolerance_m=tolerance_m)
+
+
+def unplaced_quarantine(name: str, layer: AreaLayer, unplaced: pd.DataFrame, why: str) -> pd.DataFrame:
+    """Quarantine entries for records not placed in a layer, with the distance to its nearest area if known."""
+    distance = unplaced["distance_m"].map(lambda d: "" if pd.isna(d) else f"; the nearest is {d:,.0f} m away")
+    message = f"Not placed in {layer.title}: {why}" + distance.astype(str) + "."
+    return quarantine_frame(f"assign_areas:{name}", unplaced, field="postcode", reason="outside_areas", message=message)
+
+
+def log_placement(run: RunState, layer: AreaLayer, counts: dict[str, int]) -> None:
+    run.log(
+        f"{layer.title}: "
+        + ", ".join(f"{n:,} {how}" for how, n in counts.items() if n or how in ("within", "unplaced"))
+    )
 
 
 def _stage_assign_areas(run: RunState) -> None:
     records = _need(run, "assign_areas")
-    _load_layers(run)
+    load_layers(run)
     placement_counts = {}
     for name, layer in run.layers.items():
-        result, why = _place(run, records, name, layer)
-        unplaced = result.unplaced
-        distance = unplaced["distance_m"].map(lambda d: "" if pd.isna(d) else f"; the nearest is {d:,.0f} m away")
-        message = f"Not placed in {layer.title}: {why}" + distance.astype(str) + "."
-        quarantine = quarantine_frame(
-            f"assign_areas:{name}", unplaced, field="postcode", reason="outside_areas", message=message
+        column = directory_column(run, name)
+        has_codes = bool(column and column in records and records[column].notna().any())
+        rule, why = placement_rule(run, name, directory_codes=has_codes)
+        lookup_spec = run.spec.geography.layers[name].lookup
+        result = place(
+            records,
+            layer,
+            rule,
+            lookup=run.lookups.get(name),
+            via=lookup_spec.via if lookup_spec else None,
+            column=column,
+            tolerance_m=run.spec.geography.nearest_tolerance_m,
         )
+        quarantine = unplaced_quarantine(name, layer, result.unplaced, why)
         _account(run, f"assign_areas:{name}", records, result.placed, quarantine)
         placement_counts[name] = result.counts
         records = result.placed
-        run.log(
-            f"{layer.title}: "
-            + ", ".join(f"{n:,} {how}" for how, n in result.counts.items() if n or how in ("within", "unplaced"))
-        )
+        log_placement(run, layer, result.counts)
     run.records = records
     run.manifest["placement"] = {
         "nearest_tolerance_m": run.spec.geography.nearest_tolerance_m,
@@ -351,28 +436,34 @@ def _stage_aggregate(run: RunState) -> None:
     records = _need(run, "aggregate")
     if not run.layers:
         raise CirclesError("The 'aggregate' stage needs 'assign_areas' before it in the spec's stages.")
-    policy = disclosure_policy(run)
     person = run.spec.person_field
     for name, layer in run.layers.items():
         exact = count_by_area(records, layer, person=person)
-        run.exact_totals[name] = {c: int(exact[c].sum()) for c in COUNTS}
-        # the areas add up to the borough total, and each area's services add up to the area's records
-        counts = protect_table(exact, COUNTS, policy, groups=[[]])
-        by_service = protect_table(
-            count_by_area_and(records, layer, "service", person=person),
-            COUNTS,
-            policy,
-            groups=[["area_code"], ["service"]],
-        )
-        for table in (counts, by_service):
-            for item in table.attrs.get(UNRESOLVED_ATTR, []):
-                run.warnings.append(
-                    f"{name}: a suppressed {item['column']} cell in group {item['group']} {item['key']} "
-                    "has only zero cells beside it"
-                )
-        run.area_tables[name] = counts
-        run.publish(f"tables/{name}_by_service.csv", lambda p, t=by_service: write_csv(t, p, na_rep=SUPPRESSED))
+        by_service = count_by_area_and(records, layer, "service", person=person)
+        publish_area_counts(run, name, exact, by_service)
     run.manifest.setdefault("tables", {})["area_counts"] = {n: len(t) for n, t in run.area_tables.items()}
+
+
+def publish_area_counts(run: RunState, name: str, exact: gpd.GeoDataFrame, by_service: pd.DataFrame) -> None:
+    """Keep a layer's exact counts (private, for the statistics) and queue its protected tables.
+
+    Both engines count (:func:`circles.aggregate.count_by_area` or its partitioned twin) and hand the exact
+    tables here, so disclosure control is applied in one place.
+    """
+    policy = disclosure_policy(run)
+    run.exact_counts[name] = exact
+    run.exact_totals[name] = {c: int(exact[c].sum()) for c in COUNTS}
+    # the areas add up to the borough total, and each area's services add up to the area's records
+    counts = protect_table(exact, COUNTS, policy, groups=[[]])
+    by_service = protect_table(by_service, COUNTS, policy, groups=[["area_code"], ["service"]])
+    for table in (counts, by_service):
+        for item in table.attrs.get(UNRESOLVED_ATTR, []):
+            run.warnings.append(
+                f"{name}: a suppressed {item['column']} cell in group {item['group']} {item['key']} "
+                "has only zero cells beside it"
+            )
+    run.area_tables[name] = counts
+    run.publish(f"tables/{name}_by_service.csv", lambda p, t=by_service: write_csv(t, p, na_rep=SUPPRESSED))
 
 
 def _stage_rates(run: RunState) -> None:
@@ -468,7 +559,7 @@ def _stage_deprivation(run: RunState) -> None:
         raise CirclesError(f"deprivation.layer: no area table {spec.layer!r}.{suggest(spec.layer, run.area_tables)}")
     imd = read_imd(path, code=spec.code, decile=spec.decile)
     measure = run.spec.rates.measure
-    exact = count_by_area(run.records, run.layers[spec.layer], person=run.spec.person_field)
+    exact = run.exact_counts[spec.layer]
     population = _populations(run).get(spec.layer)
     if population is not None:
         exact = exact.assign(population=exact["area_code"].map(population).to_numpy())
@@ -552,7 +643,7 @@ def _stage_hotspots(run: RunState) -> None:
             run.warnings.append(f"hotspots: layer {name!r} not available; skipped")
             continue
         layer = run.layers[name]
-        exact = count_by_area(run.records, layer, person=run.spec.person_field).set_index("area_code")[measure]
+        exact = run.exact_counts[name].set_index("area_code")[measure]
         weights = spatial_weights(
             layer.areas, method=spec.weights, k=spec.k, threshold=spec.threshold_m, islands=spec.islands
         )
@@ -700,7 +791,17 @@ def _wrap(text: str, width: int = 95) -> str:
     return "\n".join(textwrap.fill(line, width) for line in text.splitlines())
 
 
+def _records_if_any(run: RunState, stage: str) -> pd.DataFrame | None:
+    """The records when the run read any (gathered from the cluster by the Dask engine), else ``None``."""
+    if run.records is None and run.partitions is not None and run.partitions.files:
+        return _need(run, stage)
+    return run.records
+
+
 def _need(run: RunState, stage: str) -> pd.DataFrame:
+    if run.records is None and run.partitions is not None:
+        run.records = run.partitions.collect()
+        run.log(f"{stage}: gathered {len(run.records):,} records from the cluster")
     if run.records is None:
         raise CirclesError(f"The {stage!r} stage needs 'read' before it in the spec's stages.")
     return run.records
@@ -939,11 +1040,10 @@ def _stage_challenge(run: RunState) -> None:
     )
     findings = need_findings(coverage, summary)
     crisis = None
-    if run.records is not None and "referral_source" in run.records:
+    records = _records_if_any(run, "challenge")
+    if records is not None and "referral_source" in records:
         policy = disclosure_policy(run)
-        counted = pd.DataFrame(
-            {"n": [int(run.records["referral_source"].isin(spec.crisis_referrals).sum()), len(run.records)]}
-        )
+        counted = pd.DataFrame({"n": [int(records["referral_source"].isin(spec.crisis_referrals).sum()), len(records)]})
         published = protect_table(counted, ["n"], policy)["n"]
         if published.notna().all() and published.iloc[1]:
             crisis = float(published.iloc[0] / published.iloc[1])
@@ -1098,7 +1198,7 @@ def _age_band_population(run: RunState, layer: str, age_band: str) -> pd.Series 
 
 def _treated_by_area(run: RunState, spec: Any) -> pd.Series | None:
     """Distinct people in treatment services per area (exact; protected by the caller)."""
-    records = run.records
+    records = _records_if_any(run, "costs")
     code = f"{spec.layer}_code"
     if records is None or code not in records or "service" not in records:
         return None

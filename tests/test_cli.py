@@ -51,3 +51,13 @@ def test_pack_renders_one_pack_from_a_report_and_audits_it(tmp_path):
     assert (tmp_path / "report" / "packs" / "hotspot_report.pdf").stat().st_size > 5_000
     wrong = runner.invoke(app, ["pack", "hotspots", "--pipeline", str(spec)])
     assert wrong.exit_code == 2 and "hotspot_report" in wrong.output
+
+
+def test_run_engine_options_reach_the_runner(tmp_path):
+    spec = demo_spec_in(tmp_path, shared=False, maps=False)
+    bad = runner.invoke(app, ["run", str(spec), "--quiet", "--scheduler", "localhost:8786"])
+    assert bad.exit_code == 2
+    assert "--scheduler 'localhost:8786'" in bad.output and "tcp://host:8786" in bad.output
+    wrong = runner.invoke(app, ["run", str(spec), "--quiet", "--engine", "spark"])
+    assert wrong.exit_code == 2 and "choose 'pandas' or 'dask'" in wrong.output
+    assert not (tmp_path / "report").exists()
