@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from circles.errors import AccountingError
@@ -47,18 +48,26 @@ class Ledger:
     ) -> None:
         """Check the partition for ``stage`` and record it per file (``files`` maps ids to their file)."""
         check_partition(stage, ids_in, accepted, quarantined)
-        if files is None:
-            files = pd.Series("all", index=pd.Index(ids_in))
-        by_file = pd.Series(files.to_numpy(), index=pd.Index(ids_in.to_numpy()))
-        for name in sorted(by_file.unique()):
-            mine = by_file.index[by_file.to_numpy() == name]
+        ids = pd.Index(pd.Series(ids_in).astype(str).to_numpy())
+        labels = np.full(len(ids), "all", dtype=object) if files is None else pd.Series(files).to_numpy()
+        codes, names = pd.factorize(labels)
+        # one pass per list (the ids partition exactly, so every accepted or quarantined id is found)
+        counts = [
+            np.bincount(codes[positions], minlength=len(names))
+            for positions in (
+                np.arange(len(ids)),
+                ids.get_indexer(pd.Index(pd.Series(accepted).astype(str).to_numpy())),
+                ids.get_indexer(pd.Index(pd.Series(quarantined).astype(str).to_numpy())),
+            )
+        ]
+        for i in sorted(range(len(names)), key=lambda i: str(names[i])):
             self.entries.append(
                 StageAccount(
                     stage=stage,
-                    file=str(name),
-                    read=len(mine),
-                    accepted=int(pd.Index(accepted).isin(mine).sum()),
-                    quarantined=int(pd.Index(quarantined).isin(mine).sum()),
+                    file=str(names[i]),
+                    read=int(counts[0][i]),
+                    accepted=int(counts[1][i]),
+                    quarantined=int(counts[2][i]),
                 )
             )
 
