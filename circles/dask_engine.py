@@ -56,7 +56,7 @@ import pandas as pd
 
 from circles.accounting import QUARANTINE_COLUMNS, ROW_ID, Ledger, StageAccount, check_partition
 from circles.aggregate import area_by_table, area_table
-from circles.areas import Placement, assign_areas
+from circles.areas import Placement, assign_areas, points_from_grid
 from circles.errors import CirclesError, EngineError
 from circles.geocode import geocode
 from circles.geography import AreaLayer, read_postcode_directory
@@ -79,7 +79,7 @@ from circles.stages import (
 )
 from circles.validate import flag_duplicates, validate_records
 
-__all__ = ["Partitions", "DASK_STAGES", "dask_client", "uses_dask"]
+__all__ = ["Partitions", "DASK_STAGES", "LOCAL_WORKER_CONFIG", "dask_client", "local_cluster", "uses_dask"]
 
 
 # ------------------------------------------------------------------------------------------------ cluster
@@ -100,8 +100,7 @@ def dask_client(settings: DaskSpec) -> Iterator[Any]:
         Dask is not installed, or the scheduler cannot be reached.
     """
     try:
-        import dask
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError:  # pragma: no cover - the dev install has it
         raise EngineError(
             "engine: dask needs Dask: install circles with its dask extra (pip install 'circles[dask]')."
@@ -117,15 +116,31 @@ def dask_client(settings: DaskSpec) -> Iterator[Any]:
         with client, _worker_failures():
             yield client
         return
-    with dask.config.set(
-        {
-            # personal data stays in memory: no spilling to the workers' disks
-            "distributed.worker.memory.target": False,
-            "distributed.worker.memory.spill": False,
-            "distributed.worker.memory.pause": 0.85,
-            "distributed.worker.memory.terminate": 0.98,
-        }
-    ):
+    with local_cluster(settings) as cluster, Client(cluster) as client, _worker_failures():
+        yield client
+
+
+#: Worker settings of the local cluster. Records are special-category personal data: they stay in memory
+#: (never spilled to the workers' disks); workers pause at 85% of their memory and are restarted at 98%.
+#: Freed memory goes back to the system (glibc trims, Arrow uses the system allocator rather than
+#: mimalloc's caches), so a worker's footprint follows the records it holds.
+LOCAL_WORKER_CONFIG: dict[str, Any] = {
+    "distributed.worker.memory.target": False,
+    "distributed.worker.memory.spill": False,
+    "distributed.worker.memory.pause": 0.85,
+    "distributed.worker.memory.terminate": 0.98,
+    "distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536, "ARROW_DEFAULT_MEMORY_POOL": "system"},
+}
+
+
+@contextmanager
+def local_cluster(settings: DaskSpec) -> Iterator[Any]:
+    """The :class:`distributed.LocalCluster` the engine starts when no scheduler is given: worker processes
+    (one per core by default), one thread each, :data:`LOCAL_WORKER_CONFIG`; closed on exit."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set(LOCAL_WORKER_CONFIG):
         cluster = LocalCluster(
             n_workers=settings.workers or os.cpu_count() or 1,
             threads_per_worker=settings.threads_per_worker,
@@ -134,8 +149,8 @@ def dask_client(settings: DaskSpec) -> Iterator[Any]:
             dashboard_address=None,
             silence_logs=logging.ERROR,
         )
-        with cluster, Client(cluster) as client, _worker_failures():
-            yield client
+    with cluster:
+        yield cluster
 
 
 @contextmanager
@@ -187,7 +202,15 @@ class Partitions:
         client = self.client
         results = [client.submit(function, part, *args, pure=False, **kwargs) for part in self.parts]
         self.parts = [client.submit(operator.itemgetter(0), r, pure=False) for r in results]
-        return client.gather([client.submit(operator.itemgetter(1), r, pure=False) for r in results])
+        return _gather_each([client.submit(operator.itemgetter(1), r, pure=False) for r in results])
+
+    def worker_memory(self) -> dict[str, list[int]]:
+        """Each worker's memory in MB: now, and its peak since it started (for the manifest's stage timings)."""
+        figures = self.client.run(_memory_mb)
+        return {
+            "worker_mb": sorted(f[0] for f in figures.values()),
+            "worker_peak_mb": sorted(f[1] for f in figures.values()),
+        }
 
     def collect(self) -> pd.DataFrame:
         """All records in one pandas frame, in the pandas engine's row order (pseudonyms stay categorical)."""
@@ -200,7 +223,7 @@ class Partitions:
                 seen = [p.cat.categories.to_series() for p in pieces if len(p.cat.categories)]
                 categories = pd.unique(pd.concat(seen, ignore_index=True)) if seen else []
                 out[column] = pd.Categorical(out[column], categories=categories)
-        return out
+        return _with_geometry(out)
 
     def whole_run(self, quarantine: pd.DataFrame) -> dict[str, int]:
         """Check read = accepted + quarantined file by file (on the workers) and return the run's totals."""
@@ -217,6 +240,33 @@ class Partitions:
         if stray:
             raise CirclesError(f"quarantine entries name files the run did not read: {', '.join(stray[:5])}")
         return {"read": int(totals[0]), "accepted": int(totals[1]), "quarantined": int(totals[2])}
+
+
+def _gather_each(futures: list[Any]) -> list[Any]:
+    """Gather results in order, each as soon as it is ready, so a worker can free it while others still run."""
+    from distributed import as_completed
+
+    order = {future.key: i for i, future in enumerate(futures)}
+    out: list[Any] = [None] * len(futures)
+    arriving = as_completed(futures, with_results=True)
+    futures.clear()  # as_completed holds the only references now
+    for future, result in arriving:
+        out[order[future.key]] = result
+    return out
+
+
+def _memory_mb() -> tuple[int, int]:
+    """This process's resident memory and its peak, in MB (the peak from ``resource``, where the OS has it)."""
+    import psutil
+
+    now = psutil.Process().memory_info().rss / 2**20
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    except ImportError:  # pragma: no cover - not on Windows
+        peak = now
+    return round(now), round(max(peak, now))
 
 
 def _whole_run_check(name: str, read_ids: pd.Series, part: pd.DataFrame, quarantined: pd.Series) -> list[int]:
@@ -257,7 +307,8 @@ def _partitions(run: RunState, stage: str) -> Partitions:
 
 def _read_file(spec: PipelineSpec, source_name: str, path: Path) -> tuple[tuple[pd.DataFrame, pd.Series], dict]:
     records, quarantine, entry = read_file(spec, source_name, path)
-    read_ids = pd.concat([records[ROW_ID], pd.Series(quarantine[ROW_ID].unique(), dtype=object)], ignore_index=True)
+    unreadable = pd.Series(quarantine[ROW_ID].unique(), dtype=object)
+    read_ids = pd.concat([records[ROW_ID], unreadable], ignore_index=True).astype("string[pyarrow]")
     ledger = Ledger()
     ledger.record("read", read_ids, records[ROW_ID], quarantine[ROW_ID].drop_duplicates(), None)
     entries = [StageAccount("read", path.name, e.read, e.accepted, e.quarantined) for e in ledger.entries]
@@ -270,7 +321,8 @@ def _stage_read(run: RunState) -> None:
     files = input_files(run.spec)
     results = [client.submit(_read_file, run.spec, source, path, pure=False) for source, path in files]
     pairs = [client.submit(operator.itemgetter(0), r, pure=False) for r in results]
-    smalls = client.gather([client.submit(operator.itemgetter(1), r, pure=False) for r in results])
+    smalls = _gather_each([client.submit(operator.itemgetter(1), r, pure=False) for r in results])
+    del results
     parts.files = [path.name for _, path in files]
     parts.sources = [source for source, _ in files]
     parts.parts = [client.submit(operator.itemgetter(0), p, pure=False) for p in pairs]
@@ -293,8 +345,8 @@ def _stage_read(run: RunState) -> None:
 
 def _validate(part: pd.DataFrame, columns: dict[str, Any], today: Any) -> tuple[tuple, dict]:
     result = validate_records(part, columns, today=today)
-    before = part[["source_file", ROW_ID]]
-    small = {"quarantine": result.quarantine, "failures": result.failures, "columns": list(result.records.columns)}
+    before = pd.DataFrame({"source_file": part["source_file"], ROW_ID: part[ROW_ID]})
+    small = {"quarantine": result.quarantine, "failures": result.failures, "dtypes": dict(result.records.dtypes)}
     return (result.records, before, result.quarantine), small
 
 
@@ -334,8 +386,15 @@ def _repeated_rows(validated: tuple, present: list[str], repeated: np.ndarray, n
     return keys
 
 
-def _apply_duplicates(validated: tuple, repeats: pd.DataFrame, drop: bool) -> tuple[pd.DataFrame, dict]:
+def _apply_duplicates(
+    validated: tuple, repeats: pd.DataFrame, drop: bool, schema: dict[str, Any]
+) -> tuple[pd.DataFrame, dict]:
     records, before, validation_quarantine = validated
+    # one schema for every partition, as concatenating the sources gives the pandas engine: a field only other
+    # sources have is blank here, in its place among the fields
+    missing = {c: pd.Series(index=records.index, dtype=t) for c, t in schema.items() if c not in records}
+    if missing:
+        records = records.assign(**missing)[list(schema)]
     repeat = records[ROW_ID].isin(repeats[ROW_ID]).to_numpy()
     out = records.assign(duplicate=repeat)
     mine = repeats[repeats[ROW_ID].isin(records[ROW_ID])] if drop else repeats.iloc[:0]
@@ -355,13 +414,17 @@ def _stage_validate(run: RunState) -> None:
         client.submit(_validate, part, spec.sources[source].column_specs(), today, pure=False)
         for source, part in zip(parts.sources, parts.parts, strict=True)
     ]
-    smalls = client.gather([client.submit(operator.itemgetter(1), v, pure=False) for v in validated])
+    parts.parts = []  # the read records go as soon as their validation has run
+    smalls = _gather_each([client.submit(operator.itemgetter(1), v, pure=False) for v in validated])
     validated = [client.submit(operator.itemgetter(0), v, pure=False) for v in validated]
     validation_quarantine = _quarantine(run, smalls)
 
     # duplicates across every file: count key hashes on the cluster, decide the repeating rows centrally
-    seen = {c for s in smalls for c in s["columns"]}
-    present = [k for k in spec.ingest.duplicate_key if k in seen]
+    schema: dict[str, Any] = {}
+    for small in smalls:  # every field in the order the sources and files first have it, with its type
+        for column, dtype in small["dtypes"].items():
+            schema.setdefault(column, dtype)
+    present = [k for k in spec.ingest.duplicate_key if k in schema]
     drop = spec.ingest.duplicates == "drop"
     repeats = pd.DataFrame(columns=QUARANTINE_COLUMNS)
     n_dup = 0
@@ -382,7 +445,7 @@ def _stage_validate(run: RunState) -> None:
             _, repeats, n_dup = flag_duplicates(candidates[["source_file", ROW_ID, *present]], present, drop=True)
     repeats_future = client.scatter(repeats, broadcast=True)
     parts.parts = validated
-    results = parts.map(_apply_duplicates, repeats_future, drop)
+    results = parts.map(_apply_duplicates, repeats_future, drop, schema)
     _ledger(run, results)
     if drop:
         run.quarantined(repeats)
@@ -442,14 +505,15 @@ def _stage_pseudonymise(run: RunState) -> None:
 def _geocode(part: pd.DataFrame, directory: pd.DataFrame, study_area: list[str] | None) -> tuple[Any, dict]:
     postcodes = part["postcode"].dropna().astype(str).unique()
     result = geocode(part, directory, study_area=study_area)
+    records = _without_geometry(result.records)
     small = {
         "postcodes": postcodes,
         "quarantine": result.quarantine,
         "outcomes": result.outcomes,
         "rows": len(part),
-        "entries": _entries("geocode", part, result.records, result.quarantine),
+        "entries": _entries("geocode", part, records, result.quarantine),
     }
-    return result.records, small
+    return records, small
 
 
 def _stage_geocode(run: RunState) -> None:
@@ -486,16 +550,33 @@ def _place_by_code(
     part: pd.DataFrame, layer: AreaLayer, rule: str, name: str, why: str, options: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict]:
     result = place(part, layer, rule, **options)
-    return _placed(part, result, layer, name, why)
-
-
-def _empty(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.iloc[:0]
+    placed = Placement(_without_geometry(result.placed), _without_geometry(result.unplaced), result.counts)
+    return _placed(part, placed, layer, name, why)
 
 
 def _points(part: pd.DataFrame) -> gpd.GeoDataFrame:
-    """The partition as bare points (row id and geometry) for the spatial join."""
-    return gpd.GeoDataFrame({ROW_ID: part[ROW_ID].to_numpy()}, geometry=part.geometry.to_numpy(), crs=part.crs)
+    """The partition as bare points (row id and geometry, from the grid reference) for the spatial join."""
+    return points_from_grid(pd.DataFrame({ROW_ID: part[ROW_ID].to_numpy(), **_grid(part)}))[[ROW_ID, "geometry"]]
+
+
+def _grid(part: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {c: part[c].to_numpy() for c in ("oseast1m", "osnrth1m")}
+
+
+def _without_geometry(frame: pd.DataFrame) -> pd.DataFrame:
+    """Partitions are held without their point geometry (a few hundred bytes a record): it is rebuilt from the
+    grid reference where a step needs it, and when the records are gathered."""
+    return pd.DataFrame(frame.drop(columns="geometry")) if "geometry" in frame else frame
+
+
+def _with_geometry(frame: pd.DataFrame) -> pd.DataFrame:
+    """A gathered frame as the pandas engine holds it: points from the grid reference, placed after it."""
+    if "osnrth1m" not in frame or "geometry" in frame:
+        return frame
+    columns = list(frame.columns)
+    at = columns.index("osnrth1m") + 1
+    points = points_from_grid(frame)
+    return points[[*columns[:at], "geometry", *columns[at:]]]
 
 
 def _place_in_polygons(
@@ -507,17 +588,18 @@ def _place_in_polygons(
         raise CirclesError(f"assign_areas:{name}: the spatial join returned rows of another partition")
     within = hits.assign(area_code=hits["area_code"].astype("string")).groupby(ROW_ID, sort=False)["area_code"].min()
     matched = part[ROW_ID].isin(within.index).to_numpy()
-    rest = assign_areas(part.loc[~matched], layer, tolerance_m=tolerance_m)  # the anti-join
+    rest = assign_areas(points_from_grid(part.loc[~matched]), layer, tolerance_m=tolerance_m)  # the anti-join
     if rest.counts["within"]:
         raise CirclesError(f"assign_areas:{name}: the spatial join missed {rest.counts['within']} point(s)")
     inside = part.loc[matched].copy()
     inside[f"{layer.name}_code"] = inside[ROW_ID].map(within).astype("string")
     inside[f"{layer.name}_method"] = pd.Series("within", index=inside.index, dtype="string")
-    placed = pd.concat([inside, rest.placed]) if len(rest.placed) else inside
+    placed = pd.concat([inside, _without_geometry(rest.placed)]) if len(rest.placed) else inside
     placed = placed.loc[part.index[part.index.isin(placed.index)]]  # input order, as assign_areas keeps it
     counts = {"within": int(matched.sum()), "nearest": rest.counts["nearest"], "by_code": 0}
     counts["unplaced"] = rest.counts["unplaced"]
-    return _placed(part, Placement(placed=placed, unplaced=rest.unplaced, counts=counts), layer, name, why)
+    unplaced = _without_geometry(rest.unplaced)
+    return _placed(part, Placement(placed=placed, unplaced=unplaced, counts=counts), layer, name, why)
 
 
 def _placed(part: pd.DataFrame, result: Placement, layer: AreaLayer, name: str, why: str) -> tuple[Any, dict]:
@@ -546,8 +628,10 @@ def _stage_assign_areas(run: RunState) -> None:
         rule, why = placement_rule(run, name, directory_codes=has_codes)
         shared = client.scatter(layer, broadcast=True)
         if rule == "polygon":
-            points = [client.submit(_points, p, pure=False) for p in parts.parts]
-            meta = client.submit(_empty, points[0], pure=False).result()
+            # points are made inside the graph, partition by partition, and dropped once joined
+            points = [dask.delayed(_points, pure=False)(p) for p in parts.parts]
+            empty = {ROW_ID: pd.Series([], dtype="str"), "oseast1m": [], "osnrth1m": []}
+            meta = _points(pd.DataFrame(empty).astype({"oseast1m": float, "osnrth1m": float}))
             hits = dask_geopandas.sjoin(
                 dd.from_delayed(points, meta=meta, verify_meta=False),
                 dask_geopandas.from_geopandas(layer.areas[["area_code", "geometry"]], npartitions=1),
@@ -562,8 +646,10 @@ def _stage_assign_areas(run: RunState) -> None:
                 for part, piece in zip(parts.parts, pieces, strict=True)
             ]
             results = client.compute(tasks)
+            del points, hits, pieces, tasks
             parts.parts = [client.submit(operator.itemgetter(0), r, pure=False) for r in results]
-            smalls = client.gather([client.submit(operator.itemgetter(1), r, pure=False) for r in results])
+            smalls = _gather_each([client.submit(operator.itemgetter(1), r, pure=False) for r in results])
+            del results
         else:
             lookup_spec = run.spec.geography.layers[name].lookup
             options = {
@@ -603,12 +689,11 @@ def _stage_aggregate(run: RunState) -> None:
     parts = _partitions(run, "aggregate")
     if not run.layers:
         raise CirclesError("The 'aggregate' stage needs 'assign_areas' before it in the spec's stages.")
-    client = parts.client
     person = run.spec.person_field
     meta = pd.DataFrame({c: pd.Series([], dtype="string") for c in ("area_code", "service", "person")})
     for name, layer in run.layers.items():
-        narrow = dd.from_delayed(
-            [client.submit(_narrow, p, f"{name}_code", person, pure=False) for p in parts.parts],
+        narrow = dd.from_delayed(  # made inside the graph partition by partition, dropped once counted
+            [dask.delayed(_narrow, pure=False)(p, f"{name}_code", person) for p in parts.parts],
             meta=meta,
             verify_meta=False,
         )

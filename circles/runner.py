@@ -50,6 +50,9 @@ _PACKAGES = (
     "pandera",
     "pydantic",
     "pyyaml",
+    "dask",
+    "distributed",
+    "dask-geopandas",
 )
 
 
@@ -155,6 +158,8 @@ def run_pipeline(
             t = time.perf_counter()
             functions[stage](run)
             timings.append({"stage": stage, "status": "ran", "seconds": round(time.perf_counter() - t, 3)})
+            if run.partitions is not None and run.partitions.files and run.records is None:
+                timings[-1] |= run.partitions.worker_memory()
 
         publish_area_tables(run)
         quarantine = (

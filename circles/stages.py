@@ -3,6 +3,10 @@
 A stage reads and extends a :class:`RunState` (the records so far, the area tables, the quarantine, the
 manifest figures) and queues its outputs; nothing is written here. :mod:`circles.runner` runs the stages in
 the spec's order, checks the row accounting, audits and writes the report folder.
+
+With ``engine: dask`` the heavy stages (read to aggregate) are replaced by their partitioned twins in
+:mod:`circles.dask_engine`, which call the public helpers below (``read_file``, ``place``,
+``publish_area_counts``...) one input file at a time, so both engines apply the same rules.
 """
 
 from __future__ import annotations
@@ -46,7 +50,27 @@ from circles.sources import map_columns, read_source, sha256_file
 from circles.spec import PipelineSpec
 from circles.validate import flag_duplicates, validate_records
 
-__all__ = ["RunState", "STAGE_FUNCTIONS", "prepare_inputs", "publish_area_tables", "disclosure_policy"]
+__all__ = [
+    "RunState",
+    "STAGE_FUNCTIONS",
+    "prepare_inputs",
+    "publish_area_tables",
+    "disclosure_policy",
+    # shared with the Dask engine's partitioned stages (circles.dask_engine)
+    "read_file",
+    "input_files",
+    "private_fields",
+    "pseudonym_key",
+    "protect_fields",
+    "note_pseudonymisation",
+    "load_layers",
+    "placement_rule",
+    "directory_column",
+    "place",
+    "unplaced_quarantine",
+    "log_placement",
+    "publish_area_counts",
+]
 
 COUNTS = ["records", "people"]
 

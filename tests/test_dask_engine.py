@@ -207,6 +207,32 @@ def test_messy_multi_source_input_gives_the_same_answers(messy, scheduler, dupli
         assert group["line"].is_monotonic_increasing
 
 
+def test_gathered_records_equal_the_pandas_engines_record_for_record(messy, scheduler, tmp_path):
+    """Beyond the published tables: the records the heavy stages leave, the secrets the audit searches for and
+    the ledger are the same (the record-level stages after aggregate see exactly what they see with pandas)."""
+    from circles.dask_engine import DASK_STAGES, Partitions
+    from circles.stages import STAGE_FUNCTIONS, RunState
+
+    folder, _ = messy
+    shutil.copytree(folder / "inputs", tmp_path / "inputs")
+    spec = load_spec(_messy_spec(tmp_path))
+    heavy = ["read", "validate", "pseudonymise", "geocode", "assign_areas"]
+    ours = RunState(spec=spec, log=lambda _m: None, quiet=True)
+    for stage in heavy:
+        STAGE_FUNCTIONS[stage](ours)
+    with distributed.Client(scheduler) as client:
+        theirs = RunState(spec=spec, log=lambda _m: None, quiet=True, partitions=Partitions(client=client))
+        for stage in heavy:
+            DASK_STAGES[stage](theirs)
+        gathered = theirs.partitions.collect()
+    assert type(gathered) is type(ours.records)
+    pd.testing.assert_frame_equal(gathered, ours.records.reset_index(drop=True))
+    assert theirs.secrets_identifiers == ours.secrets_identifiers and len(ours.secrets_identifiers) > 2000
+    assert theirs.secrets_pseudonyms == ours.secrets_pseudonyms
+    assert theirs.secrets_postcodes == ours.secrets_postcodes
+    assert theirs.ledger.entries == ours.ledger.entries
+
+
 def test_bad_file_stops_the_dask_run_with_the_same_error(messy, scheduler, tmp_path):
     folder, _ = messy
     spec = _messy_spec(tmp_path)
@@ -256,3 +282,47 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
         run_pipeline(spec, scheduler="tcp://127.0.0.1:9", quiet=True)
     assert isinstance(caught.value, CirclesError)
     assert "dask scheduler" in str(caught.value)
+
+
+# ------------------------------------------------------------------------------- the anti-join, unit-tested
+
+
+def test_inner_spatial_join_plus_anti_join_places_as_assign_areas_does():
+    """What dask_geopandas.sjoin (inner) leaves out goes through the nearest-area fallback or the quarantine."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from circles.areas import assign_areas, points_from_grid
+    from circles.dask_engine import _place_in_polygons
+    from circles.geography import AreaLayer
+
+    areas = gpd.GeoDataFrame(
+        {"area_code": ["B", "A", "C"], "area_name": ["B", "A", "C"]},
+        geometry=[box(10, 0, 20, 10), box(0, 0, 10, 10), box(5, 5, 15, 15)],  # C overlaps A and B
+        crs=27700,
+    )
+    layer = AreaLayer("zone", "Zone", areas, "example")
+    xy = [(2, 2), (10, 2), (7, 7), (25, 5), (900, 900), (12, 2)]
+    records = pd.DataFrame(  # partitions are held without geometry: the grid reference is enough
+        {
+            "source_file": "f.csv",
+            "source_row": [f"f.csv:{i}" for i in range(2, 8)],
+            "service": "GP",
+            "oseast1m": [float(x) for x, _ in xy],
+            "osnrth1m": [float(y) for _, y in xy],
+        },
+        index=[10, 11, 12, 13, 14, 15],
+    )
+    points = points_from_grid(records)
+    hits = gpd.sjoin(points[["source_row", "geometry"]], areas[["area_code", "geometry"]], predicate="within")
+    placed, small = _place_in_polygons(records, hits, layer, "zone", "no area within 10 m", 10.0)
+    assert "geometry" not in placed
+    expected = assign_areas(points, layer, tolerance_m=10.0)
+    assert placed["zone_code"].tolist() == expected.placed["zone_code"].tolist() == ["A", "A", "A", "B", "B"]
+    assert placed["zone_method"].tolist() == ["within", "nearest", "within", "nearest", "within"]
+    assert placed.index.tolist() == expected.placed.index.tolist() == [10, 11, 12, 13, 15]
+    assert small["counts"] == expected.counts == {"within": 3, "nearest": 2, "by_code": 0, "unplaced": 1}
+    quarantine = small["quarantine"]
+    assert quarantine["source_row"].tolist() == ["f.csv:6"]
+    assert quarantine["message"].iloc[0].startswith("Not placed in Zone: no area within 10 m; the nearest is")
+    assert [(e.read, e.accepted, e.quarantined) for e in small["entries"]] == [(6, 5, 1)]
