@@ -52,6 +52,16 @@ def area_table(layer: AreaLayer, records: pd.Series, people: pd.Series) -> gpd.G
 
     An engine that counts elsewhere (the Dask engine counts per partition and combines) builds the same table
     with this; areas with no records get 0, and a code not in the layer is an error.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely.geometry import box
+    >>> layer = AreaLayer("z", "Zone", gpd.GeoDataFrame({"area_code": ["A", "B"], "area_name": ["A", "B"]},
+    ...                   geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=27700), "example")
+    >>> table = area_table(layer, pd.Series({"B": 4}), pd.Series({"B": 3}))
+    >>> table[["area_code", "records", "people"]].values.tolist()
+    [['A', 0, 0], ['B', 4, 3]]
     """
     counts = pd.DataFrame({"records": records, "people": people}).fillna(0).astype("int64")
     unknown = counts.index.difference(layer.areas["area_code"])

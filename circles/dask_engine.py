@@ -86,7 +86,15 @@ __all__ = ["Partitions", "DASK_STAGES", "LOCAL_WORKER_CONFIG", "dask_client", "l
 
 
 def uses_dask(spec: PipelineSpec) -> bool:
-    """Whether a run of ``spec`` needs a Dask cluster: the Dask engine and at least one partitioned stage."""
+    """Whether a run of ``spec`` needs a Dask cluster: the Dask engine and at least one partitioned stage.
+
+    Examples
+    --------
+    >>> from circles.spec import load_spec
+    >>> spec = load_spec("pipelines/demo.yaml")
+    >>> uses_dask(spec), uses_dask(spec.model_copy(update={"engine": "dask"}))
+    (False, True)
+    """
     return spec.engine == "dask" and any(stage in PARTITIONED_STAGES for stage in spec.stages)
 
 
