@@ -72,4 +72,4 @@ def to_pcd7(pcds: pd.Series) -> pd.Series:
 
 def postcode_district(pcds: pd.Series) -> pd.Series:
     """The outward code (postcode district), e.g. ``"BB1"``: coarse enough to keep after geocoding."""
-    return pcds.astype("string").str.split(" ", n=1).str[0]
+    return pcds.astype("string").str.split(" ", n=1).str[0].astype("str")

@@ -266,7 +266,8 @@ def read_csv_source(path: str | Path, *, expected: Collection[str] = ()) -> Sour
         maybe = frame.iloc[:, 0].str.strip().eq("").to_numpy()  # only rows blank in the first column can be empty
         if maybe.any():
             empty[maybe] = frame.loc[maybe].apply(lambda s: s.str.strip().eq("")).all(axis=1).to_numpy()
-    ids = (name + ":" + pd.Series(good_lines, index=frame.index).astype("string")).astype(object)
+    # Arrow-backed text, not Python objects: millions of small str objects fragment the heap
+    ids = (name + ":" + pd.Series(good_lines, index=frame.index).astype("string")).astype("str")
     frame.insert(0, "source_file", name)
     frame.insert(1, ROW_ID, ids)
 
@@ -426,7 +427,7 @@ def read_excel_source(path: str | Path, *, expected: Collection[str] = (), sheet
         pd.DataFrame(records, columns=header, dtype=object) if records else pd.DataFrame(columns=header, dtype=object)
     )
     frame.insert(0, "source_file", name)
-    frame.insert(1, ROW_ID, [f"{name}!{sheet}:{n}" for n in row_numbers])
+    frame.insert(1, ROW_ID, pd.array([f"{name}!{sheet}:{n}" for n in row_numbers], dtype="str"))
 
     from openpyxl.utils import get_column_letter
 
@@ -500,7 +501,7 @@ def read_parquet_source(path: str | Path) -> SourceTable:
         frame[str(column)] = text.where(series.notna(), "").astype(object)
     frame = frame.reset_index(drop=True)
     frame.insert(0, "source_file", path.name)
-    frame.insert(1, ROW_ID, [f"{path.name}#{i}" for i in range(1, len(frame) + 1)])
+    frame.insert(1, ROW_ID, pd.array([f"{path.name}#{i}" for i in range(1, len(frame) + 1)], dtype="str"))
     info = {"format": "parquet", "columns": [str(c) for c in table.columns]}
     return SourceTable(frame, pd.DataFrame(columns=QUARANTINE_COLUMNS), info)
 
