@@ -11,8 +11,10 @@ import logging
 import shutil
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 import yaml
 
@@ -71,6 +73,13 @@ def _assert_same(pandas_dir: Path, dask_dir: Path, pandas_manifest: dict, dask_m
     assert sorted(ours) == sorted(theirs)
     differ = [name for name in ours if ours[name] != theirs[name]]
     assert differ == []
+    # GeoPackages carry their write time, so their layers are compared rather than their bytes
+    packages = sorted(p.relative_to(pandas_dir) for p in pandas_dir.rglob("*.gpkg"))
+    assert packages and packages == sorted(p.relative_to(dask_dir) for p in dask_dir.rglob("*.gpkg"))
+    for package in packages:
+        for layer in pyogrio.list_layers(pandas_dir / package)[:, 0]:
+            ours_layer = gpd.read_file(pandas_dir / package, layer=layer)
+            assert ours_layer.equals(gpd.read_file(dask_dir / package, layer=layer)), (package, layer)
     for key in SAME:
         assert pandas_manifest.get(key) == dask_manifest.get(key), key
     assert pandas_manifest["engine"] == {"name": "pandas"}
@@ -289,7 +298,6 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
 
 def test_inner_spatial_join_plus_anti_join_places_as_assign_areas_does():
     """What dask_geopandas.sjoin (inner) leaves out goes through the nearest-area fallback or the quarantine."""
-    import geopandas as gpd
     from shapely.geometry import box
 
     from circles.areas import assign_areas, points_from_grid
