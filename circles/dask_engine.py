@@ -46,7 +46,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +58,7 @@ from circles.aggregate import area_by_table, area_table
 from circles.areas import Placement, assign_areas, points_from_grid
 from circles.errors import CirclesError, EngineError
 from circles.geocode import geocode
-from circles.geography import AreaLayer, read_postcode_directory
+from circles.geography import AreaLayer
 from circles.spec import PARTITIONED_STAGES, DaskSpec, PipelineSpec
 from circles.stages import (
     RunState,
@@ -67,9 +66,12 @@ from circles.stages import (
     input_files,
     load_layers,
     log_placement,
+    note_geocoding,
     note_pseudonymisation,
+    note_validation,
     place,
     placement_rule,
+    postcode_directory,
     private_fields,
     protect_fields,
     pseudonym_key,
@@ -318,9 +320,9 @@ def _read_file(spec: PipelineSpec, source_name: str, path: Path) -> tuple[tuple[
     unreadable = pd.Series(quarantine[ROW_ID].unique(), dtype=object)
     read_ids = pd.concat([records[ROW_ID], unreadable], ignore_index=True).astype("string[pyarrow]")
     ledger = Ledger()
-    ledger.record("read", read_ids, records[ROW_ID], quarantine[ROW_ID].drop_duplicates(), None)
-    entries = [StageAccount("read", path.name, e.read, e.accepted, e.quarantined) for e in ledger.entries]
-    return (records, read_ids), {"quarantine": quarantine, "entry": entry, "entries": entries}
+    files = np.full(len(read_ids), path.name, dtype=object)
+    ledger.record("read", read_ids, records[ROW_ID], quarantine[ROW_ID].drop_duplicates(), files)
+    return (records, read_ids), {"quarantine": quarantine, "entry": entry, "entries": ledger.entries}
 
 
 def _stage_read(run: RunState) -> None:
@@ -462,14 +464,8 @@ def _stage_validate(run: RunState) -> None:
         for reason, n in small["failures"].items():
             failures[reason] = failures.get(reason, 0) + n
     accepted = sum(e.accepted for r in results for e in r["entries"])
-    run.manifest["validation"] = {
-        "failed_checks": dict(sorted(failures.items())),
-        "rows_failing": int(validation_quarantine[ROW_ID].nunique()),
-        "duplicates": {"found": n_dup, "policy": spec.ingest.duplicates, "key": spec.ingest.duplicate_key},
-        "reference_date": str(spec.ingest.reference_date or datetime.now(UTC).date()),
-    }
-    quarantined = validation_quarantine[ROW_ID].nunique() + (len(repeats) if drop else 0)
-    run.log(f"validated: {accepted:,} accepted, {quarantined:,} quarantined ({n_dup:,} duplicates)")
+    failing = int(validation_quarantine[ROW_ID].nunique())
+    note_validation(run, failures, failing, n_dup, accepted, failing + (len(repeats) if drop else 0))
 
 
 # ------------------------------------------------------------------------------------------- pseudonymise
@@ -526,8 +522,7 @@ def _geocode(part: pd.DataFrame, directory: pd.DataFrame, study_area: list[str] 
 
 def _stage_geocode(run: RunState) -> None:
     parts, spec = _partitions(run, "geocode"), run.spec
-    directory_path = spec.geography.postcode_directory
-    directory = read_postcode_directory(None if directory_path == "embedded" else spec.resolve(directory_path))
+    directory = postcode_directory(spec)
     shared = parts.client.scatter(directory, broadcast=True)  # every worker holds the directory once
     smalls = parts.map(_geocode, shared, list(spec.geography.study_area) or None)
     _ledger(run, smalls)
@@ -537,14 +532,7 @@ def _stage_geocode(run: RunState) -> None:
         run.secrets_postcodes.update(small["postcodes"])
         for name, n in small["outcomes"].items():
             outcomes[name] = outcomes.get(name, 0) + n
-    run.manifest["geocoding"] = {
-        "postcode_directory": "embedded ONS Postcode Directory extract"
-        if directory_path == "embedded"
-        else os.path.relpath(spec.resolve(directory_path), spec.base_dir),
-        "directory_postcodes": len(directory),
-        "outcomes": outcomes,
-    }
-    run.log(f"geocoded {outcomes.get('matched', 0):,} of {sum(s['rows'] for s in smalls):,} records")
+    note_geocoding(run, len(directory), outcomes, sum(s["rows"] for s in smalls))
 
 
 # ------------------------------------------------------------------------------------------- assign areas

@@ -63,6 +63,9 @@ __all__ = [
     "pseudonym_key",
     "protect_fields",
     "note_pseudonymisation",
+    "note_validation",
+    "postcode_directory",
+    "note_geocoding",
     "load_layers",
     "placement_rule",
     "directory_column",
@@ -214,13 +217,22 @@ def _stage_validate(run: RunState) -> None:
     quarantine = pd.concat([*quarantines, dup_quarantine], ignore_index=True)
     _account(run, "validate", records, kept, quarantine)
     run.records = kept
+    rows_failing = int(pd.concat(quarantines)[ROW_ID].nunique()) if quarantines else 0
+    note_validation(run, failures, rows_failing, n_dup, len(kept), int(quarantine[ROW_ID].nunique()))
+
+
+def note_validation(
+    run: RunState, failures: dict[str, int], rows_failing: int, n_dup: int, accepted: int, quarantined: int
+) -> None:
+    """The manifest entry and log line of the validate stage (both engines)."""
+    spec = run.spec
     run.manifest["validation"] = {
         "failed_checks": dict(sorted(failures.items())),
-        "rows_failing": int(pd.concat(quarantines)[ROW_ID].nunique()) if quarantines else 0,
+        "rows_failing": rows_failing,
         "duplicates": {"found": n_dup, "policy": spec.ingest.duplicates, "key": spec.ingest.duplicate_key},
         "reference_date": str(spec.ingest.reference_date or datetime.now(UTC).date()),
     }
-    run.log(f"validated: {len(kept):,} accepted, {quarantine[ROW_ID].nunique():,} quarantined ({n_dup:,} duplicates)")
+    run.log(f"validated: {accepted:,} accepted, {quarantined:,} quarantined ({n_dup:,} duplicates)")
 
 
 def _stage_pseudonymise(run: RunState) -> None:
@@ -294,20 +306,32 @@ def _account(run: RunState, stage: str, before: pd.DataFrame, after: pd.DataFram
 
 def _stage_geocode(run: RunState) -> None:
     spec, records = run.spec, _need(run, "geocode")
-    directory_path = spec.geography.postcode_directory
-    directory = read_postcode_directory(None if directory_path == "embedded" else spec.resolve(directory_path))
+    directory = postcode_directory(spec)
     run.secrets_postcodes.update(records["postcode"].dropna().astype(str).unique())
     result = geocode(records, directory, study_area=spec.geography.study_area or None)
     _account(run, "geocode", records, result.records, result.quarantine)
     run.records = result.records
+    note_geocoding(run, len(directory), result.outcomes, len(records))
+
+
+def postcode_directory(spec: PipelineSpec) -> pd.DataFrame:
+    """The spec's postcode directory: the embedded extract, or the ONSPD/NSPL file it names."""
+    path = spec.geography.postcode_directory
+    return read_postcode_directory(None if path == "embedded" else spec.resolve(path))
+
+
+def note_geocoding(run: RunState, directory_postcodes: int, outcomes: dict[str, int], records: int) -> None:
+    """The manifest entry and log line of the geocode stage (both engines)."""
+    spec = run.spec
+    path = spec.geography.postcode_directory
     run.manifest["geocoding"] = {
         "postcode_directory": "embedded ONS Postcode Directory extract"
-        if directory_path == "embedded"
-        else os.path.relpath(spec.resolve(directory_path), spec.base_dir),
-        "directory_postcodes": len(directory),
-        "outcomes": result.outcomes,
+        if path == "embedded"
+        else os.path.relpath(spec.resolve(path), spec.base_dir),
+        "directory_postcodes": directory_postcodes,
+        "outcomes": outcomes,
     }
-    run.log(f"geocoded {result.outcomes['matched']:,} of {len(records):,} records")
+    run.log(f"geocoded {outcomes.get('matched', 0):,} of {records:,} records")
 
 
 def load_layers(run: RunState) -> None:
