@@ -137,15 +137,15 @@ def write_spec(folder: Path, records: Path, directory: Path, engine: str) -> Pat
 
 def run_one(spec: Path, engine: str, workers: int) -> dict:
     """One run (called in a fresh process): wall time, stage times, peak memory of this process and workers."""
-    from circles.runner import run_pipeline
+    from circles.pipeline.runner import run_pipeline
 
     t0 = time.perf_counter()
     worker_peaks: list[float] = []
     if engine == "dask":
         from distributed import Client
 
-        from circles.dask_engine import local_cluster
-        from circles.spec import DaskSpec
+        from circles.pipeline.dask_engine import local_cluster
+        from circles.pipeline.spec import DaskSpec
 
         # the engine's own local cluster, started here so each worker's peak memory can be read at the end
         with local_cluster(DaskSpec(workers=workers)) as cluster, Client(cluster) as client:

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from circles.geography import read_postcode_directory
-from circles.pseudonymise import DEMO_KEY, PseudonymKey, protect_identifiers
-from circles.sources import map_columns, read_source
-from circles.spec import SourceSpec
-from circles.validate import flag_duplicates, validate_records
+from circles.geo.layers import read_postcode_directory
+from circles.ingest.pseudonyms import DEMO_KEY, PseudonymKey, protect_identifiers
+from circles.ingest.validate import flag_duplicates, validate_records
+from circles.io.readers import map_columns, read_source
+from circles.pipeline.spec import SourceSpec
 
 COLUMNS = SourceSpec.model_validate(
     {

@@ -28,11 +28,11 @@ import pandas as pd
 import pyogrio
 from libpysal.weights import Queen
 
-from circles.aggregate import count_by_area
-from circles.areas import assign_areas
-from circles.geocode import geocode
-from circles.geography import ANALYSIS_CRS, AreaLayer
-from circles.hotspots import getis_ord, spatial_weights
+from circles.geo.areas import assign_areas
+from circles.geo.geocoding import geocode
+from circles.geo.layers import ANALYSIS_CRS, AreaLayer
+from circles.stats.aggregate import count_by_area
+from circles.stats.hotspots import getis_ord, spatial_weights
 
 
 def load_reference() -> tuple[pd.DataFrame, AreaLayer]:

@@ -4,9 +4,9 @@ Synthetic, seeded take-up records with a realistic skew: most families are known
 of services per family is geometric, mean about 1.9, capped at 15), service popularity follows a Zipf-like
 law, and each (family, service) pair has 1–4 contact rows. Times, in seconds:
 
-* ``overlap``  — :func:`circles.network.service_overlap` (sparse ``Bᵀ·B``) + caseloads;
-* ``graph``    — :func:`circles.network.overlap_graph`;
-* ``measures`` — :func:`circles.network.network_measures` (betweenness with 1/weight, Louvain);
+* ``overlap``  — :func:`circles.challenge.network.service_overlap` (sparse ``Bᵀ·B``) + caseloads;
+* ``graph``    — :func:`circles.challenge.network.overlap_graph`;
+* ``measures`` — :func:`circles.challenge.network.network_measures` (betweenness with 1/weight, Louvain);
 * ``many`` and ``combinations`` — :func:`families_in_many` and :func:`service_combinations` (reported apart).
 
 Target on 2 cores: overlap network (overlap + graph + measures) <= 10 s.
@@ -22,7 +22,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from circles.network import (
+from circles.challenge.network import (
     families_in_many,
     network_measures,
     overlap_graph,

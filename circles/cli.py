@@ -22,7 +22,7 @@ app = typer.Typer(
 def _stop_on(findings: list) -> None:
     """Print an audit's findings and exit with status 1 when there are any."""
     if findings:
-        from circles.audit import format_findings
+        from circles.pipeline.audit import format_findings
 
         typer.secho(format_findings(findings), fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1)
@@ -55,7 +55,7 @@ def run(
     ] = None,
 ) -> None:
     """Run a pipeline spec and write its report folder."""
-    from circles.runner import run_pipeline
+    from circles.pipeline.runner import run_pipeline
 
     try:
         result = run_pipeline(
@@ -83,7 +83,7 @@ def synth(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical files")] = 20110401,
 ) -> None:
     """Write the SYNTHETIC demo inputs (take-up records and workshop notes) for a seed."""
-    from circles.synthetic import generate_demo_data
+    from circles.demo.synthetic import generate_demo_data
 
     try:
         data = generate_demo_data(folder, seed=seed)
@@ -102,7 +102,7 @@ def key_new(
     path: Annotated[Path, typer.Argument(help="Where to write the key: a file OUTSIDE any repository")],
 ) -> None:
     """Make a new random pseudonymisation key (32 bytes, file mode 0600)."""
-    from circles.pseudonymise import write_key_file
+    from circles.ingest.pseudonyms import write_key_file
 
     try:
         key = write_key_file(path)
@@ -120,7 +120,7 @@ def audit(
     spec: Annotated[Path | None, typer.Option(help="The run's spec (default: the one its manifest names)")] = None,
 ) -> None:
     """Scan every file in a report folder for identifiers, pseudonyms, full postcodes and small counts."""
-    from circles.runner import audit_folder
+    from circles.pipeline.runner import audit_folder
 
     try:
         findings = audit_folder(report_dir, spec)
@@ -138,9 +138,9 @@ def pack(
     large_print: Annotated[bool, typer.Option("--large-print", help="Body text 16 pt or more")] = False,
 ) -> None:
     """Render one pack (PDF and HTML) from a report folder's published files, then audit the folder."""
-    from circles.packs import build_pack
-    from circles.runner import audit_folder
-    from circles.spec import load_spec
+    from circles.packs.render import build_pack
+    from circles.pipeline.runner import audit_folder
+    from circles.pipeline.spec import load_spec
 
     try:
         spec = load_spec(pipeline)

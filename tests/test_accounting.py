@@ -3,8 +3,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from circles.accounting import Ledger, check_partition
 from circles.errors import AccountingError
+from circles.ingest.accounting import Ledger, check_partition
 
 IDS = pd.Series(["a:2", "a:3", "b:2"])
 

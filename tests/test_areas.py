@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from circles.areas import assign_areas, points_from_grid
-from circles.geography import AreaLayer, embedded_layer, read_postcode_directory
+from circles.geo.areas import assign_areas, points_from_grid
+from circles.geo.layers import AreaLayer, embedded_layer, read_postcode_directory
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ import pytest
 from matplotlib.backends.backend_pdf import PdfPages
 from shapely.geometry import Point
 
-from circles.audit import Finding, Secrets, audit_report, format_findings
-from circles.disclosure import POLICIES
-from circles.runner import run_pipeline
+from circles.ingest.disclosure import POLICIES
+from circles.pipeline.audit import Finding, Secrets, audit_report, format_findings
+from circles.pipeline.runner import run_pipeline
 from tests.test_demo_pipeline import demo_spec_in
 
 matplotlib.use("Agg")

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from circles.cli import app
 from circles.errors import CirclesError
-from circles.runner import run_pipeline
+from circles.pipeline.runner import run_pipeline
 
 DATA = Path(__file__).resolve().parent / "data"
 BAD = DATA / "bad"

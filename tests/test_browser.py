@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from circles.runner import run_pipeline
+from circles.pipeline.runner import run_pipeline
 from tests.test_demo_pipeline import demo_spec_in
 
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (dev extra)")

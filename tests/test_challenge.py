@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from circles.challenge import QUESTIONS, challenge_questions, need_findings
+from circles.challenge.findings import QUESTIONS, challenge_questions, need_findings
 
 COVERAGE = pd.DataFrame(
     {

@@ -10,7 +10,7 @@ import pytest
 from matplotlib.text import Text
 from pypdf import PdfReader
 
-from circles.circle import (
+from circles.challenge.circle import (
     CENTRE_GID,
     KEY_GID,
     LABEL_GID,
@@ -22,8 +22,8 @@ from circles.circle import (
     circle_layout,
 )
 from circles.errors import CirclesError
-from circles.interactive import write_html
-from circles.maps import save_print_map
+from circles.figures.interactive_maps import write_html
+from circles.figures.print_maps import save_print_map
 
 SEGMENT = "Parents who drink at harmful levels, and their children"
 A3_LANDSCAPE_POINTS = (1190.551, 841.890)

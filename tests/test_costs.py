@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from circles.costs import (
+from circles.costs.estimates import prevalence, round_half_up, round_to
+from circles.costs.model import (
     COST_TYPES,
     CostError,
     CostModel,
@@ -25,7 +26,6 @@ from circles.costs import (
     sector_totals,
 )
 from circles.errors import CirclesError
-from circles.prevalence import prevalence, round_half_up, round_to
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "pipelines" / "demo_costs.yaml"

@@ -18,10 +18,10 @@ import pyogrio
 import pytest
 import yaml
 
+from circles.demo.synthetic import generate_demo_data
 from circles.errors import CirclesError, EngineError, SourceError, SpecError
-from circles.runner import run_pipeline
-from circles.spec import load_spec
-from circles.synthetic import generate_demo_data
+from circles.pipeline.runner import run_pipeline
+from circles.pipeline.spec import load_spec
 from tests.test_demo_pipeline import demo_spec_in
 
 distributed = pytest.importorskip("distributed")
@@ -219,8 +219,8 @@ def test_messy_multi_source_input_gives_the_same_answers(messy, scheduler, dupli
 def test_gathered_records_equal_the_pandas_engines_record_for_record(messy, scheduler, tmp_path):
     """Beyond the published tables: the records the heavy stages leave, the secrets the audit searches for and
     the ledger are the same (the record-level stages after aggregate see exactly what they see with pandas)."""
-    from circles.dask_engine import DASK_STAGES, Partitions
-    from circles.stages import STAGE_FUNCTIONS, RunState
+    from circles.pipeline.dask_engine import DASK_STAGES, Partitions
+    from circles.pipeline.stages import STAGE_FUNCTIONS, RunState
 
     folder, _ = messy
     shutil.copytree(folder / "inputs", tmp_path / "inputs")
@@ -300,9 +300,9 @@ def test_inner_spatial_join_plus_anti_join_places_as_assign_areas_does():
     """What dask_geopandas.sjoin (inner) leaves out goes through the nearest-area fallback or the quarantine."""
     from shapely.geometry import box
 
-    from circles.areas import assign_areas, points_from_grid
-    from circles.dask_engine import _place_in_polygons
-    from circles.geography import AreaLayer
+    from circles.geo.areas import assign_areas, points_from_grid
+    from circles.geo.layers import AreaLayer
+    from circles.pipeline.dask_engine import _place_in_polygons
 
     areas = gpd.GeoDataFrame(
         {"area_code": ["B", "A", "C"], "area_name": ["B", "A", "C"]},

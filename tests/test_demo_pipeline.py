@@ -13,9 +13,9 @@ import yaml
 from typer.testing import CliRunner
 
 from circles.cli import app
+from circles.demo.synthetic import PLANTED_CORES, PLANTED_HOTSPOTS
 from circles.errors import SourceError
-from circles.runner import run_pipeline
-from circles.synthetic import PLANTED_CORES, PLANTED_HOTSPOTS
+from circles.pipeline.runner import run_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "pipelines" / "demo.yaml"
@@ -250,7 +250,7 @@ def test_the_notes_are_coded_and_the_refi_export_reimports_to_the_same_codings(d
 def test_challenge_outputs_network_circle_and_directory(demo_run):
     from pypdf import PdfReader
 
-    from circles import services
+    from circles.challenge import services
     from circles.qualitative.codebook import read_codebook
 
     _, result = demo_run

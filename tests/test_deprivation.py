@@ -3,8 +3,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from circles.deprivation import deprivation_profile, read_imd, share_most_deprived
 from circles.errors import GeographyError
+from circles.geo.deprivation import deprivation_profile, read_imd, share_most_deprived
 
 
 def test_real_imd_for_the_borough(shared_geo):

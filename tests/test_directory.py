@@ -7,8 +7,8 @@ import zipfile
 import pandas as pd
 import pytest
 
-from circles.directory import read_postcode_directory
 from circles.errors import GeographyError
+from circles.geo.postcode_directory import read_postcode_directory
 
 EMBEDDED = read_postcode_directory()
 

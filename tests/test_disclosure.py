@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circles.disclosure import (
+from circles.errors import DisclosureError
+from circles.ingest.disclosure import (
     POLICIES,
     drop_raw,
     get_policy,
@@ -15,7 +16,6 @@ from circles.disclosure import (
     rate_from_published,
     secondary_suppression,
 )
-from circles.errors import DisclosureError
 
 
 def test_nhs_policy_zero_suppress_round():

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from circles.accounting import check_partition
-from circles.geocode import OUTCOMES, geocode
+from circles.geo.geocoding import OUTCOMES, geocode
+from circles.ingest.accounting import check_partition
 
 DIRECTORY = pd.DataFrame(
     {

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from circles.errors import GeographyError
-from circles.geography import ANALYSIS_CRS, embedded_geo_dir, embedded_layer, read_area_layer, read_postcode_directory
+from circles.geo.layers import ANALYSIS_CRS, embedded_geo_dir, embedded_layer, read_area_layer, read_postcode_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 

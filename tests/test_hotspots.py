@@ -15,13 +15,14 @@ from scipy.spatial import distance_matrix
 from scipy.stats import false_discovery_control
 from shapely.geometry import box
 
-import circles.hotspots as hotspots
-from circles.aggregate import count_by_area
-from circles.areas import assign_areas
+import circles.stats.hotspots as hotspots
+from circles.demo.synthetic import DEFAULT_SEED, PLANTED_CORES, PLANTED_HOTSPOTS, generate_demo_data
 from circles.errors import GeographyError
-from circles.geocode import geocode
-from circles.geography import embedded_layer, read_postcode_directory
-from circles.hotspots import (
+from circles.geo.areas import assign_areas
+from circles.geo.geocoding import geocode
+from circles.geo.layers import embedded_layer, read_postcode_directory
+from circles.stats.aggregate import count_by_area
+from circles.stats.hotspots import (
     GI_BIN_COLOURS,
     GI_BIN_LABELS,
     GI_LABEL_COLOURS,
@@ -35,7 +36,6 @@ from circles.hotspots import (
     significance_thresholds,
     spatial_weights,
 )
-from circles.synthetic import DEFAULT_SEED, PLANTED_CORES, PLANTED_HOTSPOTS, generate_demo_data
 
 PLANTED = list(PLANTED_HOTSPOTS)
 

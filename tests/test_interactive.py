@@ -12,8 +12,8 @@ import shapely
 from plotly.offline import get_plotlyjs
 from shapely.geometry import box
 
-from circles.geography import embedded_layer
-from circles.interactive import SUPPRESSED_COLOUR, hover_text, interactive_map, write_html
+from circles.figures.interactive_maps import SUPPRESSED_COLOUR, hover_text, interactive_map, write_html
+from circles.geo.layers import embedded_layer
 
 RAW_SECRET = 6  # the exact count of the suppressed area: must never reach the figure
 

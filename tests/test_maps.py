@@ -16,8 +16,7 @@ from PIL import Image
 from pypdf import PdfReader
 from shapely.geometry import box
 
-from circles.geography import ATTRIBUTION, embedded_layer, read_area_layer
-from circles.maps import (
+from circles.figures.print_maps import (
     LABEL_GID,
     NORTH_ARROW_GID,
     SCALE_BAR_GID,
@@ -25,6 +24,7 @@ from circles.maps import (
     paper_size,
     save_print_map,
 )
+from circles.geo.layers import ATTRIBUTION, embedded_layer, read_area_layer
 
 # ISO 216 in PostScript points (1/72 inch)
 PAGE_POINTS = {"A4": (595.276, 841.890), "A3": (841.890, 1190.551)}

@@ -12,9 +12,7 @@ import pandas as pd
 import pytest
 from networkx.algorithms import bipartite
 
-from circles.disclosure import get_policy
-from circles.errors import CirclesError
-from circles.network import (
+from circles.challenge.network import (
     EDGE_LABEL_GID,
     NODE_GID,
     SUPPRESSED_EDGE_GID,
@@ -32,6 +30,8 @@ from circles.network import (
     service_combinations,
     service_overlap,
 )
+from circles.errors import CirclesError
+from circles.ingest.disclosure import get_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 

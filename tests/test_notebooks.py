@@ -86,7 +86,7 @@ def test_codebook_repr_html() -> None:
 
 
 def test_cost_model_repr_html() -> None:
-    from circles.costs import read_cost_model
+    from circles.costs.model import read_cost_model
 
     html = read_cost_model(PIPELINES / "demo_costs.yaml")._repr_html_()
     assert "£33,550,763" in html
@@ -94,8 +94,8 @@ def test_cost_model_repr_html() -> None:
 
 
 def test_run_result_repr_html(tmp_path: Path) -> None:
-    from circles.runner import run_pipeline
-    from circles.spec import load_spec
+    from circles.pipeline.runner import run_pipeline
+    from circles.pipeline.spec import load_spec
 
     spec = load_spec(PIPELINES / "demo.yaml", output=tmp_path / "report")
     data = tmp_path / "data"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from circles.outputs import atomic_path, neutralise_formulas, write_csv
+from circles.io.writers import atomic_path, neutralise_formulas, write_csv
 
 
 def test_failed_write_leaves_nothing(tmp_path):

@@ -12,8 +12,17 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from circles.packs import PACKS, PAGE_SIZES, OfflineFetcher, PackError, build_all, build_pack, page_one_png, render_pdf
-from circles.runner import run_pipeline
+from circles.packs.render import (
+    PACKS,
+    PAGE_SIZES,
+    OfflineFetcher,
+    PackError,
+    build_all,
+    build_pack,
+    page_one_png,
+    render_pdf,
+)
+from circles.pipeline.runner import run_pipeline
 from tests.test_demo_pipeline import demo_spec_in
 
 HEADINGS = {
@@ -87,7 +96,7 @@ def test_hotspot_report_method_notes_come_from_the_manifest(built):
     _, report, packs = built
     import json
 
-    from circles.deprivation import IMD_ATTRIBUTION
+    from circles.geo.deprivation import IMD_ATTRIBUTION
 
     manifest = json.loads((report / "manifest.json").read_text())
     text = _flat(_text(packs["hotspot_report"]["pdf"]))

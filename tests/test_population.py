@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from circles.errors import CirclesError, GeographyError
-from circles.population import AGE_BANDS, age_band_label, parse_age_band, parse_age_label, read_population
+from circles.geo.populations import AGE_BANDS, age_band_label, parse_age_band, parse_age_label, read_population
 
 MID2020 = "population_lsoa_mid2020_syoa.csv"
 WARD2021 = "population_ward_census2021_syoa.csv"

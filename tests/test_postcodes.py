@@ -4,8 +4,8 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from circles.geography import read_postcode_directory
-from circles.postcodes import normalise_postcodes, postcode_district, to_pcd7
+from circles.geo.layers import read_postcode_directory
+from circles.geo.postcodes import normalise_postcodes, postcode_district, to_pcd7
 
 
 def test_every_embedded_directory_postcode_is_valid_and_already_normal():

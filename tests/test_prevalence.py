@@ -6,16 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from circles.errors import CirclesError, RateError
-from circles.population import read_population
-from circles.prevalence import (
+from circles.costs.estimates import (
     children_affected,
     prevalence,
     round_half_up,
     round_to,
     treatment_penetration,
 )
-from circles.rates import wilson_interval
+from circles.errors import CirclesError, RateError
+from circles.geo.populations import read_population
+from circles.stats.rates import wilson_interval
 
 ADULTS = 102_787
 CHILDREN = 34_683

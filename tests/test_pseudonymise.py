@@ -10,8 +10,15 @@ import pandas as pd
 import pytest
 
 from circles.errors import PseudonymKeyError
-from circles.pseudonymise import DEMO_KEY, PseudonymKey, load_key, protect_identifiers, pseudonymise, write_key_file
-from circles.spec import ColumnSpec, PseudonymisationSpec
+from circles.ingest.pseudonyms import (
+    DEMO_KEY,
+    PseudonymKey,
+    load_key,
+    protect_identifiers,
+    pseudonymise,
+    write_key_file,
+)
+from circles.pipeline.spec import ColumnSpec, PseudonymisationSpec
 
 KEY = PseudonymKey(bytes(range(32)), "test")
 

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
 from circles.errors import CirclesError
-from circles.qualitative.agreement import (
+from circles.qualitative.model import Code, Codebook, make_segments
+from circles.qualitative.reliability import (
     ALL_CODES,
     DOCUMENT_UNIT,
     AgreementError,
@@ -27,7 +28,6 @@ from circles.qualitative.agreement import (
     disagreements,
     krippendorff_alpha_nominal,
 )
-from circles.qualitative.model import Code, Codebook, make_segments
 
 NAN = float("nan")
 

@@ -13,10 +13,10 @@ from docx.enum.text import WD_BREAK
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from circles.demo.synthetic import DEFAULT_SEED, SYNTHETIC_NOTICE, generate_demo_data
 from circles.errors import CodingError, SourceError
 from circles.qualitative.model import SEGMENT_COLUMNS, Source, make_segments
 from circles.qualitative.sources import UNIT_COLUMNS, all_units, read_sources, reanchor, slugify, units
-from circles.synthetic import DEFAULT_SEED, SYNTHETIC_NOTICE, generate_demo_data
 
 DATA = Path(__file__).resolve().parent / "data" / "qual"
 TURN_LINE = re.compile(r"^(?!- )([A-Z][^:\n]*): (.+)$", re.MULTILINE)

@@ -10,10 +10,10 @@ import pytest
 from esda.smoothing import Empirical_Bayes
 from shapely.geometry import box
 
-from circles.disclosure import POLICIES, protect_table
 from circles.errors import CirclesError, DisclosureError, RateError
-from circles.population import read_population
-from circles.rates import (
+from circles.geo.populations import read_population
+from circles.ingest.disclosure import POLICIES, protect_table
+from circles.stats.rates import (
     COMPARISON_COLOURS,
     COMPARISONS,
     area_rates,

@@ -8,8 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from circles.qualitative.codebook import read_codebook
-from circles.services import (
+from circles.challenge.services import (
     TABLES,
     DirectoryError,
     ServiceDirectory,
@@ -21,6 +20,7 @@ from circles.services import (
     needs_met,
     read_services_yaml,
 )
+from circles.qualitative.codebook import read_codebook
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "pipelines" / "demo_services.yaml"

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from circles.errors import SpecError
-from circles.spec import load_spec
+from circles.pipeline.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "pipelines" / "demo.yaml"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from circles.spec import PLANNED_STAGES, REPORT_STAGES, STAGES
-from circles.stages import STAGE_FUNCTIONS
+from circles.pipeline.spec import PLANNED_STAGES, REPORT_STAGES, STAGES
+from circles.pipeline.stages import STAGE_FUNCTIONS
 
 
 def test_every_built_stage_has_a_function_and_no_planned_stage_does():

@@ -1,4 +1,4 @@
-"""Tests for the synthetic demo inputs (circles.synthetic)."""
+"""Tests for the synthetic demo inputs (circles.demo.synthetic)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from circles.areas import assign_areas, points_from_grid
-from circles.errors import CirclesError
-from circles.geography import embedded_layer, read_postcode_directory
-from circles.postcodes import normalise_postcodes
-from circles.synthetic import (
+from circles.demo.synthetic import (
     DEFAULT_SEED,
     PLANTED_CORES,
     PLANTED_HOTSPOTS,
@@ -21,6 +17,10 @@ from circles.synthetic import (
     SyntheticDataError,
     generate_demo_data,
 )
+from circles.errors import CirclesError
+from circles.geo.areas import assign_areas, points_from_grid
+from circles.geo.layers import embedded_layer, read_postcode_directory
+from circles.geo.postcodes import normalise_postcodes
 
 AGENCY_FILES = {
     "specialist_alcohol.csv",
@@ -223,7 +223,7 @@ def test_planted_hotspots_are_the_highest_lsoas(seed, demo_for, directory, lsoa_
 
 
 def test_planted_hotspots_are_neighbourhoods_around_their_cores(lsoa_layer):
-    from circles.hotspots import spatial_weights
+    from circles.stats.hotspots import spatial_weights
 
     assert len(PLANTED_HOTSPOTS) == len(set(PLANTED_HOTSPOTS)) == 15
     assert set(PLANTED_HOTSPOTS) <= set(lsoa_layer.areas["area_code"])

@@ -7,8 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from circles.spec import ColumnSpec
-from circles.validate import flag_duplicates, normalise_nhs_numbers, parse_dates, parse_integers, validate_records
+from circles.ingest.validate import (
+    flag_duplicates,
+    normalise_nhs_numbers,
+    parse_dates,
+    parse_integers,
+    validate_records,
+)
+from circles.pipeline.spec import ColumnSpec
 
 TODAY = dt.date(2011, 6, 1)
 

@@ -205,7 +205,7 @@ def summary_chart(summary: pd.DataFrame, codebook: Codebook, *, title: str, top:
     """Print chart of :func:`dimension_summary`: one panel per dimension, its most raised codes as bars.
 
     Bars are coloured with each code's codebook colour and labelled with the number of coded segments.
-    Returns a matplotlib figure (A4 portrait) for :func:`circles.maps.save_print_map`-style saving.
+    Returns a matplotlib figure (A4 portrait) for :func:`circles.figures.print_maps.save_print_map`-style saving.
     """
     import matplotlib
 

@@ -6,7 +6,7 @@ Sources
 
 ``.txt``, ``.md``
     Workshop notes and transcripts. The encoding (UTF-8, UTF-8 with BOM, Windows-1252) is detected by
-    :func:`circles.sources.detect_encoding`; the BOM is dropped and the text is otherwise kept exactly as read
+    :func:`circles.io.readers.detect_encoding`; the BOM is dropped and the text is otherwise kept exactly as read
     (line ends untouched), so that offsets stay valid. A leading block of ``- Key: value`` lines (``- Date:
     2010-07-13``, ``- Where: ...``) gives the source's attributes: the first run of such lines, starting within
     :data:`ATTRIBUTE_SEARCH_LINES` lines of the top and before any speaker turn (a key given twice is an error).
@@ -16,7 +16,7 @@ Sources
     the text, so a Word heading is a unit like any paragraph (and ``Session 2: barriers`` reads as a speaker).
 ``.csv``, ``.tsv``, ``.xlsx``
     Survey responses: one source per row with text in ``text_column``, read through
-    :func:`circles.sources.read_source` (encodings, delimiters, title rows). Other columns become attributes.
+    :func:`circles.io.readers.read_source` (encodings, delimiters, title rows). Other columns become attributes.
     Rows whose text is blank are left out (they hold nothing to code).
 
 A file's :attr:`~circles.qualitative.model.Source.id` is its stem, slugified (``"Parents Workshop.md"`` →
@@ -70,10 +70,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from circles.accounting import ROW_ID
 from circles.errors import CodingError, SourceError, suggest
+from circles.ingest.accounting import ROW_ID
+from circles.io.readers import detect_encoding, read_source
 from circles.qualitative.model import CONTEXT, SEGMENT_COLUMNS, Source
-from circles.sources import detect_encoding, read_source
 
 __all__ = [
     "UNITS",

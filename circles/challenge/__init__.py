@@ -1,0 +1,113 @@
+"""Challenge: the service directory, the service-overlap network, the circle of need and the findings.
+
+Modules, in data-flow order:
+
+``services``  the service directory: YAML, Open Referral (HSDS 3.0 / UK) import and export
+``network``   the service-overlap network (networkx)
+``circle``    the circle of need diagram (A3 PDF and HTML)
+``findings``  per-need findings and the six challenge questions
+"""
+
+from circles.challenge.circle import (
+    CENTRE_GID,
+    DIMENSION_COLOURS,
+    DIMENSION_ORDER,
+    KEY_GID,
+    LABEL_GID,
+    LABEL_WRAP,
+    MIN_FONT_PT,
+    RING_RADII,
+    CircleError,
+    CircleLayout,
+    circle_figure,
+    circle_html,
+    circle_layout,
+)
+from circles.challenge.findings import (
+    QUESTIONS,
+    challenge_questions,
+    need_findings,
+)
+from circles.challenge.network import (
+    EDGE_GID,
+    EDGE_LABEL_GID,
+    NODE_GID,
+    NODE_LABEL_GID,
+    SUPPRESSED_EDGE_GID,
+    NetworkError,
+    combinations_figure,
+    families_in_many,
+    family_service_graph,
+    network_figure,
+    network_html,
+    network_measures,
+    overlap_graph,
+    publishable_edges,
+    publishable_measures,
+    service_caseloads,
+    service_combinations,
+    service_overlap,
+)
+from circles.challenge.services import (
+    TABLES,
+    WEEKDAYS,
+    DirectoryError,
+    ServiceDirectory,
+    export_hsds,
+    hours_table,
+    import_hsds,
+    import_open_referral,
+    need_coverage,
+    needs_met,
+    read_services_yaml,
+    validate_directory,
+)
+
+__all__ = [
+    "DirectoryError",
+    "ServiceDirectory",
+    "TABLES",
+    "WEEKDAYS",
+    "read_services_yaml",
+    "import_open_referral",
+    "import_hsds",
+    "export_hsds",
+    "validate_directory",
+    "hours_table",
+    "needs_met",
+    "need_coverage",
+    "NetworkError",
+    "family_service_graph",
+    "service_caseloads",
+    "service_overlap",
+    "overlap_graph",
+    "network_measures",
+    "families_in_many",
+    "service_combinations",
+    "publishable_edges",
+    "publishable_measures",
+    "network_figure",
+    "network_html",
+    "combinations_figure",
+    "NODE_GID",
+    "EDGE_GID",
+    "SUPPRESSED_EDGE_GID",
+    "EDGE_LABEL_GID",
+    "NODE_LABEL_GID",
+    "CircleError",
+    "CircleLayout",
+    "circle_layout",
+    "circle_figure",
+    "circle_html",
+    "DIMENSION_ORDER",
+    "DIMENSION_COLOURS",
+    "RING_RADII",
+    "MIN_FONT_PT",
+    "LABEL_WRAP",
+    "LABEL_GID",
+    "KEY_GID",
+    "CENTRE_GID",
+    "QUESTIONS",
+    "need_findings",
+    "challenge_questions",
+]

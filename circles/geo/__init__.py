@@ -1,0 +1,102 @@
+"""Geography: postcodes to points to areas, and the populations and deprivation of those areas (ONS).
+
+Modules, in data-flow order:
+
+``postcodes``           UK postcode normalisation and checks
+``postcode_directory``  ONS Postcode Directory (ONSPD) extracts
+``geocoding``           records to points through the postcode directory
+``layers``              area layers (LSOA, MSOA, wards): embedded, files, lookups
+``areas``               placing points in areas, by code or point in polygon
+``populations``         ONS and Nomis population tables; derived populations
+``deprivation``         English Indices of Deprivation (IMD) profiles
+"""
+
+from circles.geo.areas import (
+    Placement,
+    assign_areas,
+    assign_by_code,
+    layer_from_lookup,
+    points_from_grid,
+)
+from circles.geo.deprivation import (
+    IMD_ATTRIBUTION,
+    deprivation_profile,
+    read_imd,
+    share_most_deprived,
+)
+from circles.geo.geocoding import (
+    OUTCOMES,
+    Geocoded,
+    geocode,
+)
+from circles.geo.layers import (
+    ANALYSIS_CRS,
+    ATTRIBUTION,
+    EMBEDDED_LAYERS,
+    WEB_CRS,
+    AreaLayer,
+    embedded_geo_dir,
+    embedded_layer,
+    read_area_layer,
+    read_lookup,
+)
+from circles.geo.populations import (
+    AGE_BANDS,
+    AgeBand,
+    age_band_label,
+    derive_population,
+    parse_age_band,
+    parse_age_label,
+    read_population,
+)
+from circles.geo.postcode_directory import (
+    AREA_COLUMNS,
+    DIRECTORY_COLUMNS,
+    embedded_directory_path,
+    read_postcode_directory,
+)
+from circles.geo.postcodes import (
+    POSTCODE_PATTERN,
+    normalise_postcodes,
+    postcode_district,
+    to_pcd7,
+)
+
+__all__ = [
+    "POSTCODE_PATTERN",
+    "normalise_postcodes",
+    "to_pcd7",
+    "postcode_district",
+    "DIRECTORY_COLUMNS",
+    "AREA_COLUMNS",
+    "read_postcode_directory",
+    "embedded_directory_path",
+    "OUTCOMES",
+    "Geocoded",
+    "geocode",
+    "ANALYSIS_CRS",
+    "WEB_CRS",
+    "ATTRIBUTION",
+    "AreaLayer",
+    "embedded_geo_dir",
+    "embedded_layer",
+    "read_area_layer",
+    "read_lookup",
+    "EMBEDDED_LAYERS",
+    "Placement",
+    "assign_areas",
+    "assign_by_code",
+    "layer_from_lookup",
+    "points_from_grid",
+    "AGE_BANDS",
+    "AgeBand",
+    "parse_age_band",
+    "parse_age_label",
+    "age_band_label",
+    "read_population",
+    "derive_population",
+    "IMD_ATTRIBUTION",
+    "read_imd",
+    "deprivation_profile",
+    "share_most_deprived",
+]

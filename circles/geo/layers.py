@@ -1,0 +1,189 @@
+"""Reference geography: postcode directories and area layers (I/O only).
+
+The embedded extracts in ``geo/`` cover Blackburn with Darwen (E06000008): its 91 LSOAs (2011), the 18 MSOAs
+dissolved from them, and its ~5,100 postcodes from the ONS Postcode Directory. Any other polygon file that
+pyogrio reads (GeoJSON, GeoPackage, Shapefile) can be declared as an area layer with its code and name columns.
+
+Everything here returns frames in British National Grid (EPSG:27700), the CRS of analysis; web output is
+reprojected to EPSG:4326 at the figure stage.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from circles.errors import GeographyError, suggest
+from circles.geo.postcode_directory import read_postcode_directory
+
+__all__ = [
+    "ANALYSIS_CRS",
+    "WEB_CRS",
+    "ATTRIBUTION",
+    "AreaLayer",
+    "embedded_geo_dir",
+    "embedded_layer",
+    "read_area_layer",
+    "read_postcode_directory",
+    "read_lookup",
+    "EMBEDDED_LAYERS",
+]
+
+ANALYSIS_CRS = "EPSG:27700"
+WEB_CRS = "EPSG:4326"
+
+#: Printed on every map and report that uses ONS/OS geography (see geo/README.md).
+ATTRIBUTION = (
+    "Contains National Statistics data © Crown copyright and database right 2025. "
+    "Contains OS data © Crown copyright and database right 2025. "
+    "Source: Office for National Statistics licensed under the Open Government Licence v3.0."
+)
+
+
+@dataclass(frozen=True)
+class AreaLayer:
+    """A set of areas (wards, LSOAs, MSOAs...) to count records in.
+
+    Attributes
+    ----------
+    name : str
+        Short key used in column names and file names, e.g. ``"lsoa"``.
+    title : str
+        Human title for maps and tables, e.g. ``"LSOA (2011)"``.
+    areas : geopandas.GeoDataFrame
+        One row per area with columns ``area_code``, ``area_name`` and ``geometry`` (EPSG:27700),
+        sorted by ``area_code``.
+    source : str
+        Where the boundaries came from, for the manifest.
+    """
+
+    name: str
+    title: str
+    areas: gpd.GeoDataFrame
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.areas)
+
+
+def embedded_geo_dir() -> Path:
+    """The folder holding the embedded extracts (``$CIRCLES_GEO_DIR`` or the repository's ``geo/``)."""
+    override = os.environ.get("CIRCLES_GEO_DIR")
+    folder = Path(override) if override else Path(__file__).resolve().parent.parent.parent / "geo"
+    if not (folder / "postcodes_bwd.csv").exists():
+        raise GeographyError(
+            f"The embedded geography is missing from {folder}. Run `python geo/build_geo.py` in a checkout "
+            "with the dev extra installed, or set CIRCLES_GEO_DIR to a folder holding its extracts."
+        )
+    return folder
+
+
+#: Embedded layers: key -> (file, code column, name column, title)
+EMBEDDED_LAYERS: dict[str, tuple[str, str, str, str]] = {
+    "lsoa11": ("lsoa11_bwd.geojson", "lsoa11cd", "lsoa11nm", "LSOA (2011)"),
+    "msoa11": ("msoa11_bwd.geojson", "msoa11nm", "msoa11nm", "MSOA (2011)"),
+}
+
+
+def read_area_layer(
+    path: str | Path,
+    *,
+    code: str,
+    name: str | None = None,
+    layer_name: str | None = None,
+    title: str | None = None,
+    layer: str | None = None,
+) -> AreaLayer:
+    """Read polygons from any file pyogrio reads and standardise them into an :class:`AreaLayer`.
+
+    Parameters
+    ----------
+    path : path-like
+        GeoJSON, GeoPackage, Shapefile...
+    code, name : str
+        Columns holding the area code and name (``name`` defaults to ``code``).
+    layer_name : str, optional
+        Key of the layer in outputs; defaults to the file stem.
+    title : str, optional
+        Title for maps; defaults to ``layer_name``.
+    layer : str, optional
+        Layer inside a multi-layer file such as a GeoPackage.
+
+    Raises
+    ------
+    GeographyError
+        If the file cannot be read, has no CRS, or lacks the named columns.
+    """
+    path = Path(path)
+    layer_name = layer_name or path.stem
+    name = name or code
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+    except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError...
+        raise GeographyError(f"Cannot read area layer {path}: {exc}") from None
+    fields = list(info["fields"])
+    for role, column in (("code", code), ("name", name)):
+        if column not in fields:
+            raise GeographyError(
+                f"Area layer {path} has no {role} column {column!r}.{suggest(column, fields)} "
+                f"Its columns are: {', '.join(fields)}."
+            )
+    frame = pyogrio.read_dataframe(path, layer=layer, columns=sorted({code, name}))
+    if frame.crs is None:
+        raise GeographyError(f"Area layer {path} has no coordinate reference system; set one in the file.")
+    if frame[code].isna().any() or frame[code].duplicated().any():
+        dupes = frame.loc[frame[code].duplicated(), code].astype(str).tolist()[:3]
+        raise GeographyError(
+            f"Area layer {path}: column {code!r} must hold one unique code per area (blank or repeated: {dupes})."
+        )
+    areas = gpd.GeoDataFrame(
+        {
+            "area_code": frame[code].astype(str).to_numpy(),
+            "area_name": frame[name].astype(str).to_numpy(),
+        },
+        geometry=frame.geometry.to_crs(ANALYSIS_CRS).make_valid().to_numpy(),
+        crs=ANALYSIS_CRS,
+    )
+    areas = areas.sort_values("area_code", kind="stable").reset_index(drop=True)
+    return AreaLayer(name=layer_name, title=title or layer_name, areas=areas, source=str(path))
+
+
+def embedded_layer(key: str, *, layer_name: str | None = None, title: str | None = None) -> AreaLayer:
+    """One of the embedded layers: ``"lsoa11"`` (91 LSOAs) or ``"msoa11"`` (18 MSOAs)."""
+    if key not in EMBEDDED_LAYERS:
+        raise GeographyError(f"No embedded layer {key!r}.{suggest(key, EMBEDDED_LAYERS)}")
+    file, code, name, default_title = EMBEDDED_LAYERS[key]
+    layer = read_area_layer(
+        embedded_geo_dir() / file, code=code, name=name, layer_name=layer_name or key, title=title or default_title
+    )
+    return AreaLayer(layer.name, layer.title, layer.areas, source=f"embedded:{key} ({file})")
+
+
+def read_lookup(path: str | Path, from_code: str, to_code: str, to_name: str | None = None) -> pd.DataFrame:
+    """Read a code lookup table (e.g. the ONS LSOA (2011) to Ward (2017) lookup) as text, checking its columns.
+
+    Each ``from_code`` must map to one ``to_code`` (a best-fit lookup); a code mapped twice is an error.
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:
+        raise GeographyError(f"Cannot read lookup {path}: {exc}") from None
+    for column in (from_code, to_code, to_name):
+        if column and column not in table.columns:
+            raise GeographyError(
+                f"Lookup {path} has no column {column!r}.{suggest(column, table.columns)} "
+                f"Columns: {', '.join(table.columns)}."
+            )
+    repeated = table[from_code][table[from_code].duplicated()].unique()
+    if len(repeated):
+        raise GeographyError(
+            f"Lookup {path}: {len(repeated)} code(s) in {from_code!r} map to more than one area "
+            f"(first: {repeated[0]}); a best-fit lookup maps each code once."
+        )
+    return table

@@ -1,0 +1,801 @@
+"""Audit a finished report folder for personal data and unsuppressed small counts before it travels.
+
+Disclosure control is applied when a report is written; this module checks the result independently, the
+way a second pair of eyes would. :func:`audit_report` reads every file under a report folder and looks for
+
+``identifier``
+    a clear identifier from the inputs (client id, family id, NHS number, name, date of birth, ...);
+``pseudonym``
+    a pseudonym the run computed;
+``postcode``
+    a full postcode from the inputs (a postcode district such as ``BB2``, or a masked ``BB2 ***``, is fine);
+``small_count``
+    a count from 1 to ``suppress_below - 1`` in a count column of a table (CSV, XLSX, GeoPackage);
+``unreadable``
+    a file the audit could not read. An audit that cannot read a file must fail, not pass.
+
+The secrets are given as a :class:`Secrets` (built with :meth:`Secrets.from_values` from the input columns and
+the run's pseudonyms). A :class:`Finding` says where the problem is and what kind it is, but never repeats
+the secret itself, so findings can be printed, logged and shared.
+
+What is read
+------------
+========================================  ==================================================================
+file                                      read as
+========================================  ==================================================================
+``.csv``, ``.tsv``                        every cell (csv module); counts checked
+``.xlsx``, ``.xlsm``                      every cell of every sheet, formulas and cached values, sheet names,
+                                          document properties (openpyxl); counts checked
+``.gpkg``                                 every attribute of every vector layer, layer names (pyogrio); counts
+                                          checked. Geometries are not examined.
+``.json``, ``.geojson``                   every key and value, located by a JSON path (``$.inputs[0].file``);
+                                          text that is not valid JSON is read line by line instead
+``.html``, ``.htm``, ``.svg``, ``.xml``   text with entities decoded, both with tags (attributes, comments,
+                                          scripts; matplotlib writes SVG text as comments) and without them
+``.pdf``                                  extracted text of every page and the document information (pypdf)
+raster images (``.png``, ``.jpg``, ...)   not read: they hold no searchable text
+anything else                             as UTF-8 text, line by line; a file that is not text is reported as
+                                          ``unreadable``
+========================================  ==================================================================
+
+Not examined: text drawn inside raster images, PDF annotations and bookmarks, spreadsheet comments and charts,
+and geometries (a layer of points at home addresses would pass).
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import html
+import io
+import json
+import logging
+import math
+import os
+import re
+import warnings
+import zipfile
+from bisect import bisect_right
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from circles.ingest.disclosure import POLICIES, DisclosurePolicy
+
+__all__ = [
+    "Finding",
+    "Secrets",
+    "audit_report",
+    "format_findings",
+    "KINDS",
+    "COUNT_COLUMNS",
+    "MIN_SECRET_LENGTH",
+]
+
+#: Every kind of :class:`Finding`.
+KINDS = ("identifier", "pseudonym", "postcode", "small_count", "unreadable")
+
+#: Column names (compared case-insensitively) that always hold counts. Columns ending in ``_count`` and
+#: columns with a ``<name>_suppressed`` companion are count columns too.
+COUNT_COLUMNS = frozenset({"records", "people", "count", "n", "families", "clients", "cases"})
+
+#: Secrets shorter than this (after normalising) are dropped: a 1-3 character value such as ``"M"``, ``"12"``
+#: or ``"Lee"`` occurs by chance in any report, so searching for it would flag everything and protect nothing.
+MIN_SECRET_LENGTH = 4
+
+_TOKEN = re.compile(r"[^\W_]+")  # runs of letters and digits (any script); punctuation and _ split tokens
+_WHITESPACE = re.compile(r"\s+")
+_NON_SPACE = re.compile(r"\S+")
+_NEWLINE = re.compile(r"\n")
+_TEN_DIGITS = re.compile(r"[0-9]{10}")
+_NHS_VALUE = re.compile(r"[0-9]{3}[\s-]*[0-9]{3}[\s-]*[0-9]{4}")
+# a 10-digit number, optionally with one space or dash after the 3rd and the 6th digit: 943 476 5919
+_NHS_TEXT = re.compile(r"(?<![0-9])[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}(?![0-9])")
+_POSTCODE_VALUE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}")
+_POSTCODE_TEXT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,2}[0-9][A-Za-z0-9]?)\s*([0-9][A-Za-z]{2})(?![A-Za-z0-9])")
+_TAG = re.compile(r"<[^>]*>")
+_JSON_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+_RASTER = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ico"})
+_MARKUP = frozenset({".html", ".htm", ".xhtml", ".svg", ".xml", ".qdc", ".qde"})
+#: Zip archives whose members are read one by one (REFI-QDA projects are zips of XML and text).
+_ARCHIVES = frozenset({".qdpx", ".zip"})
+_JSON = frozenset({".json", ".geojson"})
+_TABLES = {".csv": ",", ".tsv": "\t"}
+_SPREADSHEETS = frozenset({".xlsx", ".xlsm"})
+_TEXT = frozenset({".txt", ".md", ".markdown", ".rst", ".log", ".yaml", ".yml", ".tex", ".qmd", ".css", ".js"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in an audited report folder.
+
+    Attributes
+    ----------
+    file : str
+        Path relative to the audited folder (``/``-separated). A folder or file name that itself contains
+        personal data is replaced by ``<name withheld N>``.
+    location : str
+        Where in the file: ``"line 12, column 'people'"``, ``"layer 'lsoa', row 3, column 'people'"``,
+        ``"page 2"``, ``"sheet 'Areas', cell B7"``, ``"$.inputs[0].file"``, ``"file name"``.
+    kind : str
+        One of :data:`KINDS`.
+    detail : str
+        A human explanation. It never repeats the secret itself.
+    """
+
+    file: str
+    location: str
+    kind: str
+    detail: str
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str) or not pd.api.types.is_scalar(value):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_text(value: Any) -> str | None:
+    """A secret value as stripped text with whitespace runs collapsed, or ``None`` when missing."""
+    if _is_missing(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # an NHS number read as a float: 9434765919.0
+    text = _WHITESPACE.sub(" ", str(value)).strip()
+    return text or None
+
+
+def _keep(values: Iterable[str | None]) -> frozenset[str]:
+    return frozenset(v for v in values if v is not None and len(v) >= MIN_SECRET_LENGTH)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """What must not appear in a report.
+
+    Build it with :meth:`from_values`, which normalises the values; the audit compares case-insensitively.
+
+    Attributes
+    ----------
+    identifiers : frozenset of str
+        Clear identifiers from the inputs: client ids, family ids, NHS numbers (stored as 10 digits), names
+        (may contain spaces), dates of birth, addresses.
+    pseudonyms : frozenset of str
+        Pseudonyms the run computed (hex strings).
+    postcodes : frozenset of str
+        Full postcodes from the inputs, compact and upper case (``"BB21AA"``).
+    """
+
+    identifiers: frozenset[str] = frozenset()
+    pseudonyms: frozenset[str] = frozenset()
+    postcodes: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_values(
+        cls,
+        *,
+        identifiers: Iterable[Any] = (),
+        pseudonyms: Iterable[Any] = (),
+        postcodes: Iterable[Any] = (),
+    ) -> Secrets:
+        """Normalise raw values (e.g. input columns) into a :class:`Secrets`.
+
+        Every value is converted to text and stripped, and runs of whitespace become one space; missing
+        values (``None``, NaN, ``<NA>``) and blanks are dropped. Values shorter than
+        :data:`MIN_SECRET_LENGTH` (4) characters are dropped too: they are too short to search for
+        meaningfully (``"M"`` or ``"Lee"`` occur by chance in any text). Whole floats become integers
+        (``9434765919.0`` -> ``"9434765919"``).
+
+        Identifiers shaped like an NHS number (10 digits, possibly written ``943 476 5919`` or
+        ``943-476-5919``) are stored as the 10 digits. Postcodes are stored compact and upper case
+        (``"bb2 1aa"`` -> ``"BB21AA"``); a value that is not shaped like a full postcode (a district such as
+        ``"BB2"``, ``"NFA"``, ``"UNKNOWN"``) is dropped, as it is not a full postcode and could never be found.
+
+        Parameters
+        ----------
+        identifiers, pseudonyms, postcodes : iterable
+            Raw values; a pandas Series works.
+
+        Examples
+        --------
+        >>> s = Secrets.from_values(identifiers=["C000123", " 943 476 5919 ", "Jane  Doe", "M", None],
+        ...                         postcodes=["bb2 1aa", "BB2", "UNKNOWN"])
+        >>> sorted(s.identifiers)
+        ['9434765919', 'C000123', 'Jane Doe']
+        >>> sorted(s.postcodes)
+        ['BB21AA']
+        """
+        clear = []
+        for value in identifiers:
+            text = _as_text(value)
+            if text is not None and _NHS_VALUE.fullmatch(text):
+                text = re.sub(r"[\s-]", "", text)
+            clear.append(text)
+        compact = []
+        for value in postcodes:
+            text = _as_text(value)
+            if text is not None:
+                text = text.replace(" ", "").upper()
+                compact.append(text if _POSTCODE_VALUE.fullmatch(text) else None)
+        return cls(
+            identifiers=_keep(clear),
+            pseudonyms=_keep(_as_text(v) for v in pseudonyms),
+            postcodes=_keep(compact),
+        )
+
+
+# --------------------------------------------------------------------------------------------------- scanning
+
+
+@dataclass(frozen=True)
+class _Hit:
+    offset: int  # where in the scanned text (for line numbers)
+    kind: str
+    key: str  # the normalised secret: used to deduplicate, never shown
+    detail: str
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regex matching any of ``words`` (longest first), built as a trie so it runs in one pass."""
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 and not ends else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return build(root)
+
+
+def _describe(kind: str, secret: str) -> str:
+    if kind == "pseudonym":
+        return f"a pseudonym computed by the run ({len(secret)} characters)"
+    words = len(secret.split(" "))
+    shape = f"{len(secret)} characters" + (f", {words} words" if words > 1 else "")
+    return f"an identifier from the inputs ({shape})"
+
+
+class _Scanner:
+    """Finds secrets in text. Built once per audit; every lookup is a set or one-pass regex."""
+
+    def __init__(self, secrets: Secrets) -> None:
+        self.tokens: dict[str, tuple[str, str]] = {}  # casefolded secret -> (kind, detail)
+        phrases: dict[str, tuple[str, str]] = {}
+        # identifiers last: a value that is both is reported as an identifier
+        for kind, values in (("pseudonym", secrets.pseudonyms), ("identifier", secrets.identifiers)):
+            for value in values:
+                key = _WHITESPACE.sub(" ", value).casefold()
+                target = self.tokens if _TOKEN.fullmatch(key) else phrases
+                target[key] = (kind, _describe(kind, value))
+        self.token_keys = frozenset(self.tokens)
+        self.phrases = phrases
+        # values with whitespace or punctuation: one trie regex over whitespace-collapsed, casefolded text,
+        # matched as whole words (a letter or digit may not touch either end)
+        self.phrase_re = re.compile(r"(?<![^\W_])" + _trie_pattern(phrases) + r"(?![^\W_])") if phrases else None
+        self.nhs = frozenset(k for k in self.tokens if _TEN_DIGITS.fullmatch(k))
+        self.postcodes = secrets.postcodes
+
+    def scan(self, text: str) -> list[_Hit]:
+        """Every secret in ``text``, with its offset."""
+        hits: list[_Hit] = []
+        if self.token_keys:
+            found = self.token_keys.intersection(_TOKEN.findall(text.casefold()))
+            if found:
+                for match in _TOKEN.finditer(text):
+                    key = match.group().casefold()
+                    if key in found:
+                        kind, detail = self.tokens[key]
+                        hits.append(_Hit(match.start(), kind, key, detail))
+        if self.nhs:
+            for match in _NHS_TEXT.finditer(text):
+                written = match.group()
+                digits = written.replace(" ", "").replace("-", "")
+                if len(written) > 10 and digits in self.nhs:
+                    detail = "an identifier from the inputs, written with spaces or dashes (10 digits)"
+                    hits.append(_Hit(match.start(), "identifier", digits, detail))
+        if self.postcodes:
+            for match in _POSTCODE_TEXT.finditer(text):
+                compact = (match.group(1) + match.group(2)).upper()
+                if compact in self.postcodes:
+                    detail = "a full postcode from the inputs (publish the district only, or mask the inward code)"
+                    hits.append(_Hit(match.start(), "postcode", compact, detail))
+        if self.phrase_re is not None:
+            hits.extend(self._phrases(text))
+        return hits
+
+    def _phrases(self, text: str) -> Iterator[_Hit]:
+        assert self.phrase_re is not None
+        if not self.phrase_re.search(" ".join(text.split()).casefold()):
+            return  # the common case, without the bookkeeping below
+        pieces = list(_NON_SPACE.finditer(text))
+        starts, folded, position = [], [], 0
+        for piece in pieces:  # casefold piece by piece, so a match maps back to the piece (and line) it starts in
+            starts.append(position)
+            word = piece.group().casefold()
+            folded.append(word)
+            position += len(word) + 1
+        for match in self.phrase_re.finditer(" ".join(folded)):
+            key = match.group()
+            kind, detail = self.phrases[key]
+            piece = pieces[bisect_right(starts, match.start()) - 1]
+            yield _Hit(piece.start(), kind, key, detail)
+
+    def clean(self, text: str) -> bool:
+        return not self.scan(text)
+
+
+# --------------------------------------------------------------------------------------------------- the audit
+
+
+def _number(value: Any) -> float | None:
+    """A cell as a number, or ``None`` (blank, ``*``, text, booleans, NaN)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return None
+    return number if math.isfinite(number) else None
+
+
+def _count_columns(names: list[str]) -> set[int]:
+    """Positions of count columns among ``names``."""
+    folded = [str(name).strip().casefold() for name in names]
+    present = set(folded)
+    return {
+        i
+        for i, name in enumerate(folded)
+        if name and (name in COUNT_COLUMNS or name.endswith("_count") or f"{name}_suppressed" in present)
+    }
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if number.is_integer() else str(number)
+
+
+def _line_locator(text: str, suffix: str = "") -> Callable[[int], str]:
+    starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
+    return lambda offset: f"line {bisect_right(starts, offset)}{suffix}"
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    parts = re.split(r"([0-9]+)", text)  # text, number, text, number, ..., text
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts))
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+class _Audit:
+    def __init__(self, folder: Path, secrets: Secrets, policy: DisclosurePolicy, exempt: Collection[str]) -> None:
+        self.folder = folder
+        self.scanner = _Scanner(secrets)
+        self.policy = policy
+        self.exempt = tuple(exempt)
+        self.findings: dict[tuple[str, str, str, str], Finding] = {}
+        self.withheld = 0
+        self.names: dict[tuple[str, ...], str] = {}  # relative path parts -> the part as shown
+
+    # ------------------------------------------------------------------ recording
+
+    def add(self, file: str, location: str, kind: str, detail: str, key: str | None = None) -> None:
+        ident = (file, location, kind, key if key is not None else detail)
+        self.findings.setdefault(ident, Finding(file, location, kind, detail))
+
+    def text(self, file: str, text: str, locate: Callable[[int], str] | str) -> None:
+        for hit in self.scanner.scan(text):
+            location = locate if isinstance(locate, str) else locate(hit.offset)
+            self.add(file, location, hit.kind, hit.detail, hit.key)
+
+    def label(self, name: Any, quoted: str, positional: str) -> str:
+        """``quoted`` when ``name`` is free of secrets, else ``positional``: locations never leak."""
+        return quoted if self.scanner.clean(str(name)) else positional
+
+    def unreadable(self, file: str, path: Path, error: BaseException | str) -> None:
+        message = error if isinstance(error, str) else f"{type(error).__name__}: {error}".strip().rstrip(":")
+        message = message.replace(str(path), file).replace(str(self.folder), ".")
+        if not self.scanner.clean(message):
+            message = "the error message is withheld because it quotes personal data"
+        self.add(
+            file,
+            "whole file",
+            "unreadable",
+            f"could not be read ({message}); an audit that cannot read a file cannot pass it",
+        )
+
+    def small_count(self, file: str, location: str, column: str, value: Any) -> None:
+        number = _number(value)
+        if number is not None and 1 <= number < self.policy.suppress_below:
+            self.add(
+                file,
+                location,
+                "small_count",
+                f"count column {column} holds {_plain(number)}; the {self.policy.name!r} policy suppresses "
+                f"counts of 1 to {self.policy.suppress_below - 1}",
+            )
+
+    # ------------------------------------------------------------------ walking
+
+    def run(self) -> list[Finding]:
+        if not self.folder.is_dir():
+            what = "does not exist" if not self.folder.exists() else "is not a folder"
+            self.add(".", "whole folder", "unreadable", f"the audited folder {what}; nothing was checked")
+        else:
+            for path in self._files():
+                self._file(path)
+        return sorted(self.findings.values(), key=lambda f: (f.file, _natural(f.location), f.kind, f.detail))
+
+    def _files(self) -> Iterator[Path]:
+        for root, dirs, files in os.walk(self.folder):
+            dirs.sort()
+            for name in list(dirs):
+                if os.path.islink(os.path.join(root, name)):
+                    dirs.remove(name)
+                    link = Path(root, name)
+                    self.unreadable(self._name(link), link, "a link to a folder, which the audit does not follow")
+            for name in sorted(files):
+                yield Path(root, name)
+
+    def _name(self, path: Path) -> str:
+        """The relative path, with any part that contains a secret withheld (and reported once)."""
+        parts: list[str] = []
+        relative = path.relative_to(self.folder).parts
+        for depth, part in enumerate(relative):
+            original = relative[: depth + 1]
+            if original not in self.names:
+                hits = self.scanner.scan(part)
+                if hits:
+                    self.withheld += 1
+                    shown = f"<name withheld {self.withheld}>"
+                    self.add("/".join([*parts, shown]), "file name", hits[0].kind, f"the name holds {hits[0].detail}")
+                else:
+                    shown = part
+                self.names[original] = shown
+            parts.append(self.names[original])
+        return "/".join(parts)
+
+    def _file(self, path: Path) -> None:
+        file = self._name(path)
+        suffix = path.suffix.lower()
+        if suffix in _RASTER:
+            return
+        relative = path.relative_to(self.folder).as_posix()
+        counts = not any(relative == p or fnmatch.fnmatchcase(relative, p) for p in self.exempt)
+        try:
+            if not path.is_file():
+                self.unreadable(file, path, "not a regular file")
+            elif suffix in _TABLES:
+                self._csv(file, path, _TABLES[suffix], counts)
+            elif suffix in _SPREADSHEETS:
+                self._xlsx(file, path, counts)
+            elif suffix == ".gpkg":
+                self._gpkg(file, path, counts)
+            elif suffix == ".pdf":
+                self._pdf(file, path)
+            elif suffix in _JSON:
+                self._json(file, path)
+            elif suffix in _MARKUP:
+                self._markup(file, path)
+            elif suffix in _ARCHIVES:
+                self._archive(file, path)
+            else:
+                self._plain_text(file, path, known=suffix in _TEXT)
+        except Exception as error:  # any failure to read is a finding, never a pass
+            self.unreadable(file, path, error)
+
+    # ------------------------------------------------------------------ file types
+
+    @staticmethod
+    def _read_text(path: Path) -> str:
+        data = path.read_bytes()
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return data.decode("latin-1")  # e.g. a cp1252 CSV from Excel: ASCII secrets still match
+
+    def _csv(self, file: str, path: Path, delimiter: str, counts: bool) -> None:
+        text = self._read_text(path)
+        # one pass over the whole file first: when it holds no secret, no cell does (quoting aside, handled by
+        # also checking the text with "" unescaped), and only the counts need a look cell by cell
+        suspect = not (self.scanner.clean(text) and self.scanner.clean(text.replace('""', '"')))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        labels: list[str] = []
+        count_at: set[int] = set()
+        end = 0
+        for number, row in enumerate(reader):
+            line, end = end + 1, reader.line_num  # a quoted cell may run over lines: report where the row starts
+            if number == 0:
+                labels = [self.label(name, f"column {name!r}", f"column {j + 1}") for j, name in enumerate(row)]
+                count_at = _count_columns(row) if counts else set()
+                for j, cell in enumerate(row):
+                    if suspect:
+                        self.text(file, cell, f"line {line}, column {j + 1} (header)")
+                continue
+            for j, cell in enumerate(row):
+                if not (j in count_at or (cell and suspect)):
+                    continue
+                where = f"line {line}, {labels[j] if j < len(labels) else f'column {j + 1}'}"
+                if cell and suspect:
+                    self.text(file, cell, where)
+                if j in count_at:
+                    self.small_count(file, where, labels[j].removeprefix("column "), cell)
+
+    def _xlsx(self, file: str, path: Path, counts: bool) -> None:
+        import openpyxl
+
+        if not zipfile.is_zipfile(path):
+            raise ValueError("not an Excel workbook (not a zip archive)")
+        for data_only in (False, True):  # formulas as written, then the values Excel last computed
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                book = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+            try:
+                if not data_only:
+                    for field in ("title", "subject", "creator", "description", "keywords", "lastModifiedBy"):
+                        value = getattr(book.properties, field, None)
+                        if value:
+                            self.text(file, str(value), f"document properties, {field}")
+                for index, sheet in enumerate(book.worksheets, start=1):
+                    self.text(file, sheet.title, f"sheet {index} name")
+                    name = self.label(sheet.title, f"sheet {sheet.title!r}", f"sheet {index}")
+                    self._sheet(file, sheet, name, counts and data_only)
+            finally:
+                book.close()
+
+    def _sheet(self, file: str, sheet: Any, name: str, counts: bool) -> None:
+        labels: list[str] = []
+        count_at: set[int] = set()
+        header_seen = False
+        for r, row in enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), start=1):
+            is_header = not header_seen and any(v is not None and str(v).strip() for v in row)
+            if is_header:
+                header_seen = True
+                names = ["" if v is None else str(v) for v in row]
+                labels = [self.label(v, f"column {v!r}", f"column {_column_letter(j)}") for j, v in enumerate(names)]
+                count_at = _count_columns(names) if counts else set()
+            for j, value in enumerate(row):
+                if value is None:
+                    continue
+                where = f"{name}, cell {_column_letter(j)}{r}"
+                self.text(file, str(value), where)
+                if j in count_at and not is_header:
+                    self.small_count(file, where, labels[j].removeprefix("column "), value)
+
+    def _gpkg(self, file: str, path: Path, counts: bool) -> None:
+        import pyogrio
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+        for index, layer in enumerate(layers, start=1):
+            self.text(file, layer, f"layer {index} name")
+            name = self.label(layer, f"layer {layer!r}", f"layer {index}")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+            columns = [str(c) for c in frame.columns if c != "geometry"]
+            count_at = _count_columns(columns) if counts else set()
+            for j, column in enumerate(columns):
+                self.text(file, column, f"{name}, column {j + 1} name")
+                label = self.label(column, f"column {column!r}", f"column {j + 1}")
+                for row, value in enumerate(frame[column].tolist(), start=1):
+                    if _is_missing(value) or isinstance(value, bool):
+                        continue
+                    where = f"{name}, row {row}, {label}"
+                    self.text(file, str(value), where)
+                    if j in count_at:
+                        self.small_count(file, where, label.removeprefix("column "), value)
+
+    def _pdf(self, file: str, path: Path) -> None:
+        from pypdf import PdfReader
+
+        logger = logging.getLogger("pypdf")
+        level = logger.level
+        logger.setLevel(logging.ERROR)  # its warnings about damaged files would reach the console; errors raise
+        try:
+            reader = PdfReader(path)
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise ValueError("the PDF is encrypted")
+            for key, value in (reader.metadata or {}).items():
+                self.text(file, str(value), f"document information, {str(key).lstrip('/')}")
+            for number, page in enumerate(reader.pages, start=1):
+                self.text(file, page.extract_text() or "", f"page {number}")
+        finally:
+            logger.setLevel(level)
+
+    def _json(self, file: str, path: Path) -> None:
+        text = self._read_text(path)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            self.text(file, text, _line_locator(text))
+            return
+        for location, value in self._leaves(data, "$"):
+            self.text(file, value, location)
+
+    def _leaves(self, value: Any, at: str) -> Iterator[tuple[str, str]]:
+        stack: list[tuple[str, Any]] = [(at, value)]
+        while stack:
+            at, value = stack.pop()
+            if isinstance(value, dict):
+                items = []
+                for index, (key, child) in enumerate(value.items()):
+                    if not self.scanner.clean(key):
+                        step = f"[key {index}]"
+                    elif _JSON_NAME.fullmatch(key):
+                        step = f".{key}"
+                    else:
+                        step = f"[{json.dumps(key, ensure_ascii=False)}]"
+                    yield f"{at}{step} (key)", key
+                    items.append((f"{at}{step}", child))
+                stack.extend(reversed(items))
+            elif isinstance(value, list):
+                stack.extend(reversed([(f"{at}[{i}]", child) for i, child in enumerate(value)]))
+            elif isinstance(value, str):
+                yield at, value
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                yield at, str(value)
+
+    @staticmethod
+    def _blank_tags(text: str) -> str:
+        return _TAG.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+
+    @staticmethod
+    def _unescape(text: str) -> str:
+        """Decode entities line by line, so line numbers stay those of the file."""
+        return "\n".join(html.unescape(line).replace("\n", " ") for line in text.split("\n"))
+
+    def _markup(self, file: str, path: Path) -> None:
+        raw = self._read_text(path)
+        for text in (self._unescape(raw), self._unescape(self._blank_tags(raw))):
+            self.text(file, text, _line_locator(text))
+
+    def _archive(self, file: str, path: Path) -> None:
+        """Every member of a zip archive, as text (markup with and without its tags), located by member name."""
+        with zipfile.ZipFile(path) as archive:
+            for member in sorted(archive.namelist()):
+                if member.endswith("/"):
+                    continue
+                data = archive.read(member)
+                if b"\x00" in data[:4096]:
+                    raise ValueError(f"member {member!r} is binary, and a type the audit cannot read")
+                raw = data.decode("utf-8-sig")
+                variants = [raw]
+                if Path(member).suffix.lower() in _MARKUP:
+                    variants = [self._unescape(raw), self._unescape(self._blank_tags(raw))]
+                for text in variants:
+                    self.text(file, text, _line_locator(text, f" of {member}"))
+
+    def _plain_text(self, file: str, path: Path, *, known: bool) -> None:
+        if known:
+            text = self._read_text(path)
+        else:
+            data = path.read_bytes()
+            if b"\x00" in data:
+                raise ValueError(f"a binary file of a type the audit cannot read ({path.suffix or 'no suffix'})")
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError as error:
+                raise ValueError(f"not UTF-8 text, and a type the audit cannot read ({error.reason})") from None
+        self.text(file, text, _line_locator(text))
+
+
+def audit_report(
+    folder: str | Path,
+    secrets: Secrets,
+    *,
+    policy: DisclosurePolicy = POLICIES["nhs"],
+    count_exempt: Collection[str] = ("manifest.json", "quarantine.csv"),
+) -> list[Finding]:
+    """Check every file under a report folder for personal data and unsuppressed small counts.
+
+    A pure function of the folder's contents: it writes nothing and uses no network. It never raises on a
+    bad file: a file it cannot read becomes an ``unreadable`` finding (so is a folder that does not exist).
+
+    Detection rules
+    ---------------
+    * identifiers and pseudonyms made only of letters and digits are compared, case-insensitively, with the
+      letter-and-digit runs (tokens) of the text: ``C000123`` is found in ``"C000123"`` or ``"id=C000123."``
+      but not inside ``"C0001234"``. This is a set lookup, fast for many secrets and large files.
+    * identifiers holding spaces or punctuation (names, addresses, ``1985-03-02``) are found as whole words
+      in the whitespace-collapsed, casefolded text (``"Jane  Doe"`` matches ``"jane doe"``, across lines).
+    * a 10-digit identifier (an NHS number) is also found written ``943 476 5919`` or ``943-476-5919``.
+    * postcode-shaped text (``BB2 1AA``, ``bb21aa``) is compacted and reported when it is a full postcode
+      from the inputs. A district (``BB2``) or a masked ``BB2 ***`` is not reported.
+    * in CSV, XLSX and GeoPackage tables, a count column is one named (case-insensitively) in
+      :data:`COUNT_COLUMNS`, ending in ``_count``, or having a ``<name>_suppressed`` companion. A value ``v``
+      with ``1 <= v < policy.suppress_below`` in a count column is a finding; ``0``, ``*`` and blanks are fine.
+      In a spreadsheet the header is the first non-empty row of each sheet.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The report folder, searched recursively. Links to folders are not followed (each is a finding).
+    secrets : Secrets
+        What must not appear.
+    policy : DisclosurePolicy
+        The small-number rule the counts must meet.
+    count_exempt : collection of str
+        Files whose counts are not checked (they are still searched for secrets): relative ``/`` paths or
+        ``fnmatch`` patterns matched against them. By default the analyst-only ``manifest.json`` and
+        ``quarantine.csv``.
+
+    Returns
+    -------
+    list of Finding
+        Sorted by file, then location (numbers in natural order: line 2 before line 10). Empty when clean.
+    """
+    return _Audit(Path(folder), secrets, policy, count_exempt).run()
+
+
+def format_findings(findings: list[Finding], *, limit_per_file: int | None = 50) -> str:
+    """A readable report of ``findings`` for the command line, grouped by file.
+
+    Parameters
+    ----------
+    findings : list of Finding
+    limit_per_file : int or None
+        Show at most this many findings per file, then say how many more there are (``None``: all).
+
+    Examples
+    --------
+    >>> print(format_findings([]))
+    Audit passed: no personal data, small counts or unreadable files found.
+    >>> print(format_findings([Finding("tables/a.csv", "line 3, column 'people'", "small_count", "holds 3")]))
+    Audit FAILED: 1 finding in 1 file (small_count 1). Do not share this report until each is resolved.
+    <BLANKLINE>
+    tables/a.csv
+      line 3, column 'people'  [small_count]  holds 3
+    """
+    if not findings:
+        return "Audit passed: no personal data, small counts or unreadable files found."
+    by_file: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_file.setdefault(finding.file, []).append(finding)
+    kinds = {kind: sum(f.kind == kind for f in findings) for kind in KINDS}
+    tally = ", ".join(f"{kind} {n}" for kind, n in kinds.items() if n)
+    plural = "s" if len(findings) != 1 else ""
+    files = f"{len(by_file)} file" + ("s" if len(by_file) != 1 else "")
+    lines = [
+        f"Audit FAILED: {len(findings)} finding{plural} in {files} ({tally}). "
+        "Do not share this report until each is resolved."
+    ]
+    for file, items in by_file.items():
+        lines += ["", file]
+        shown = items if limit_per_file is None else items[:limit_per_file]
+        width = max(len(f.location) for f in shown)
+        lines += [f"  {f.location:<{width}}  [{f.kind}]  {f.detail}" for f in shown]
+        if len(items) > len(shown):
+            lines.append(f"  ... and {len(items) - len(shown)} more in this file")
+    return "\n".join(lines)

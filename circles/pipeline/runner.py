@@ -1,0 +1,398 @@
+"""The thin runner: runs the stages a pipeline spec lists (:mod:`circles.pipeline.stages`) and writes the report folder.
+
+Stages compute in memory; nothing is written until every stage has run and the row accounting balances.
+The report folder is then built beside its final place and swapped in with a rename, so a failed run
+leaves neither a half-written file nor a mix of two runs.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+from tqdm.auto import tqdm
+
+from circles import __version__
+from circles.errors import AccountingError, AuditError, CirclesError, SpecError
+from circles.ingest.accounting import QUARANTINE_COLUMNS, ROW_ID, check_partition
+from circles.io.readers import sha256_file
+from circles.io.writers import write_csv, write_json
+from circles.packs.render import build_all
+from circles.pipeline.audit import Finding, Secrets, audit_report, format_findings
+from circles.pipeline.spec import PLANNED_STAGES, REPORT_STAGES, DaskSpec, PipelineSpec, load_spec
+from circles.pipeline.stages import STAGE_FUNCTIONS, RunState, disclosure_policy, prepare_inputs, publish_area_tables
+
+__all__ = ["RunResult", "run_pipeline", "audit_folder"]
+
+_PACKAGES = (
+    "pandas",
+    "numpy",
+    "geopandas",
+    "shapely",
+    "pyogrio",
+    "pyproj",
+    "mapclassify",
+    "matplotlib",
+    "pandera",
+    "pydantic",
+    "pyyaml",
+    "dask",
+    "distributed",
+    "dask-geopandas",
+)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced: the report folder, its manifest, and the files written (relative paths)."""
+
+    output_dir: Path
+    manifest: dict[str, Any]
+    outputs: tuple[str, ...]
+
+    def _repr_html_(self) -> str:
+        """A summary table for notebooks: rows, quarantine reasons, stages, warnings and the audit."""
+        from html import escape
+
+        m = self.manifest
+        rows = m.get("rows", {})
+        reasons = m.get("quarantine_reasons") or {}
+        stages = m.get("stages", [])
+        ran = [s["stage"] for s in stages if s.get("status") == "ran"]
+        skipped = [s["stage"] for s in stages if s.get("status") != "ran"]
+        audit = m.get("audit") or {}
+        audit_text = (
+            f"{audit.get('findings', '?')} findings in {audit.get('files_scanned', '?')} files" if audit else "not run"
+        )
+        items = [
+            ("pipeline", m.get("pipeline", "")),
+            ("report folder", str(self.output_dir)),
+            ("rows read", f"{rows.get('read', 0):,}"),
+            ("rows accepted", f"{rows.get('accepted', 0):,}"),
+            ("rows quarantined", f"{rows.get('quarantined', 0):,}"),
+            ("quarantine reasons", "; ".join(f"{k}: {v:,}" for k, v in reasons.items()) or "none"),
+            ("stages run", ", ".join(ran) or "none"),
+            ("stages skipped", ", ".join(skipped) or "none"),
+            ("warnings", "; ".join(m.get("warnings", [])) or "none"),
+            ("audit", audit_text),
+            ("files written", f"{len(self.outputs):,}"),
+        ]
+        body = "".join(
+            f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in items
+        )
+        return f"<table class='circles-run'>{body}</table>"
+
+
+def run_pipeline(
+    spec: PipelineSpec | str | Path,
+    *,
+    output: str | Path | None = None,
+    quiet: bool = False,
+    log: Callable[[str], None] | None = None,
+    engine: str | None = None,
+    scheduler: str | None = None,
+) -> RunResult:
+    """Run a pipeline spec end to end and write its report folder.
+
+    Parameters
+    ----------
+    spec : PipelineSpec or path-like
+        A loaded spec or the path of a YAML spec.
+    output : path-like, optional
+        Report folder, overriding the spec's ``output``.
+    quiet : bool
+        No progress bars or messages.
+    log : callable, optional
+        Receives progress messages (default: :func:`tqdm.write`).
+    engine : {"pandas", "dask"}, optional
+        Overrides the spec's ``engine``: ``"dask"`` runs the heavy stages partitioned on a Dask cluster
+        (:mod:`circles.pipeline.dask_engine`); the outputs are the same.
+    scheduler : str, optional
+        Address of a running Dask scheduler (implies ``engine="dask"``); without one the Dask engine starts a
+        local cluster of worker processes for the run.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    CirclesError
+        For any problem with the spec or the inputs; nothing has been written when it is raised.
+    """
+    if not isinstance(spec, PipelineSpec):
+        spec = load_spec(spec, output=output)
+    elif output is not None:
+        spec = spec.model_copy(update={"output": Path(output).resolve()})
+    spec = _with_engine(spec, engine, scheduler)
+    say = (lambda _m: None) if quiet else (log or tqdm.write)
+    run = RunState(spec=spec, log=say, quiet=quiet)
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+
+    prepare_inputs(run)
+
+    timings = []
+    with _engine(run) as functions:
+        for stage in tqdm(spec.stages, desc=spec.name, unit="stage", disable=quiet, leave=False):
+            if stage in REPORT_STAGES:
+                continue  # run on the written folder, in _write_report
+            if stage in PLANNED_STAGES:
+                say(f"stage {stage!r} skipped: not built yet ({PLANNED_STAGES[stage]})")
+                timings.append({"stage": stage, "status": "skipped", "note": "not built yet"})
+                continue
+            t = time.perf_counter()
+            functions[stage](run)
+            timings.append({"stage": stage, "status": "ran", "seconds": round(time.perf_counter() - t, 3)})
+            if run.partitions is not None and run.partitions.files and run.records is None:
+                timings[-1] |= run.partitions.worker_memory()
+
+        publish_area_tables(run)
+        quarantine = (
+            pd.concat(run.quarantine, ignore_index=True) if run.quarantine else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+        )
+        quarantine = _in_input_order(quarantine, run)
+        rows = _final_accounting(run, quarantine)
+    run.publish("quarantine.csv", lambda p: write_csv(quarantine, p))
+
+    manifest = {
+        "circles_version": __version__,
+        "pipeline": spec.name,
+        "description": spec.description,
+        "spec": spec.spec_path.name if spec.spec_path else None,
+        "spec_path": str(spec.spec_path) if spec.spec_path else None,
+        "spec_sha256": sha256_file(spec.spec_path) if spec.spec_path else None,
+        "started_utc": started.isoformat(timespec="seconds"),
+        **run.manifest,
+        "reference_files": _reference_files(spec),
+        "rows": rows,
+        "accounting": {"by_stage": run.ledger.totals(), "by_file": run.ledger.as_records()},
+        "quarantine_reasons": _reasons(quarantine),
+        "disclosure": {"policy": disclosure_policy(run).name, "rule": disclosure_policy(run).describe()},
+        "engine": run.manifest.pop("engine", {"name": "pandas"}),
+        "stages": timings,
+        "warnings": run.warnings,
+        "environment": {"python": platform.python_version(), "packages": _versions()},
+    }
+    out_dir = spec.resolve(spec.output)
+    written = _write_report(run, out_dir, manifest, t0)
+    say(f"report folder: {out_dir}")
+    return RunResult(output_dir=out_dir, manifest=manifest, outputs=written)
+
+
+def _reference_files(spec: PipelineSpec) -> list[dict[str, Any]]:
+    """Every other file the run read (codebook, rules, directory, cost model, populations...), with sha256,
+    so each published figure can be traced to the exact inputs behind it."""
+    declared: list[tuple[str, Path | None]] = [
+        (f"rates.populations.{n}", p.path) for n, p in spec.rates.populations.items()
+    ]
+    declared += [
+        (f"geography.layers.{n}", (layer.lookup.path if layer.lookup else layer.path))
+        for n, layer in spec.geography.layers.items()
+    ]
+    if spec.deprivation:
+        declared.append(("deprivation", spec.deprivation.path))
+    if spec.coding:
+        declared += [(f"coding.{k}", getattr(spec.coding, k)) for k in ("codebook", "rules", "codings")]
+    if spec.services:
+        declared.append(("services.directory", spec.services.directory))
+    if spec.costs:
+        declared.append(("costs.model", spec.costs.model))
+    out = []
+    for key, path in declared:
+        if path is None:
+            continue
+        resolved = spec.resolve(path)
+        if resolved.is_file():
+            out.append({"key": key, "file": resolved.name, "sha256": sha256_file(resolved)})
+    return out
+
+
+def _with_engine(spec: PipelineSpec, engine: str | None, scheduler: str | None) -> PipelineSpec:
+    """The spec with the command line's engine and scheduler, checked as the spec's own keys are."""
+    if engine is None and scheduler is None:
+        return spec
+    if engine not in (None, "pandas", "dask"):
+        raise SpecError(f"engine {engine!r}: choose 'pandas' or 'dask'.")
+    if engine == "pandas" and scheduler is not None:
+        raise SpecError("--scheduler is for the Dask engine; leave it out, or run with --engine dask.")
+    update: dict[str, Any] = {"engine": engine or "dask"}
+    if scheduler is not None:
+        try:
+            update["dask"] = DaskSpec.model_validate({**spec.dask.model_dump(), "scheduler": scheduler})
+        except ValidationError as exc:
+            raise SpecError(f"--scheduler {scheduler!r}: {exc.errors()[0]['msg']}") from None
+    return spec.model_copy(update=update)
+
+
+@contextmanager
+def _engine(run: RunState) -> Iterator[dict[str, Callable[[RunState], None]]]:
+    """The stage functions of the run's engine; for Dask, with a client for the length of the run."""
+    from circles.pipeline.dask_engine import uses_dask
+
+    if not uses_dask(run.spec):
+        yield STAGE_FUNCTIONS
+        return
+    from circles.pipeline.dask_engine import DASK_STAGES, Partitions, dask_client
+
+    with dask_client(run.spec.dask) as client:
+        workers = client.scheduler_info()["workers"]
+        run.partitions = Partitions(client=client)
+        run.manifest["engine"] = {
+            "name": "dask",
+            "scheduler": run.spec.dask.scheduler or "local cluster of worker processes",
+            "workers": len(workers),
+            "threads": sum(w.get("nthreads", 1) for w in workers.values()),
+            "partitioned_stages": [s for s in run.spec.stages if s in DASK_STAGES],
+        }
+        run.log(f"Dask engine: {len(workers)} worker(s) at {client.scheduler.address}")
+        yield STAGE_FUNCTIONS | DASK_STAGES
+
+
+def _in_input_order(quarantine: pd.DataFrame, run: RunState) -> pd.DataFrame:
+    """The quarantine by stage (in the order the run met them), then input file, then line.
+
+    The engines meet the rows in different orders (the pandas engine source by source, the Dask engine file by
+    file); this order is the same for both, and is the order an analyst reads an input file in.
+    """
+    if quarantine.empty:
+        return quarantine.reset_index(drop=True)
+    files = {entry["file"]: i for i, entry in enumerate(run.manifest.get("inputs", []))}
+    stage = pd.factorize(quarantine["stage"])[0]
+    file = quarantine["file"].map(files).fillna(len(files)).to_numpy()
+    line = pd.to_numeric(quarantine[ROW_ID].astype(str).str.extract(r"(\d+)$")[0], errors="coerce").fillna(-1)
+    order = np.lexsort((line.to_numpy(), file, stage))
+    return quarantine.iloc[order].reset_index(drop=True)
+
+
+def _reasons(quarantine: pd.DataFrame) -> dict[str, int]:
+    """Rows quarantined per reason (a row failing two checks counts once under each)."""
+    return quarantine.drop_duplicates([ROW_ID, "reason"])["reason"].value_counts().sort_index().to_dict()
+
+
+def _final_accounting(run: RunState, quarantine: pd.DataFrame) -> dict[str, Any]:
+    if run.partitions is not None and run.partitions.files:
+        return run.partitions.whole_run(quarantine) | {"balanced": True}
+    if run.read_ids is None:
+        return {"read": 0, "accepted": 0, "quarantined": 0, "balanced": True}
+    accepted = run.records[ROW_ID] if run.records is not None else pd.Series([], dtype=str)
+    quarantined = quarantine[ROW_ID].drop_duplicates()
+    check_partition("whole run", run.read_ids, accepted, quarantined)
+    rows = {"read": len(run.read_ids), "accepted": len(accepted), "quarantined": len(quarantined)}
+    if rows["read"] != rows["accepted"] + rows["quarantined"]:  # pragma: no cover - check_partition guards
+        raise AccountingError(f"read {rows['read']} != accepted + quarantined")
+    return rows | {"balanced": True}
+
+
+def _write_report(run: RunState, out_dir: Path, manifest: dict[str, Any], t0: float) -> tuple[str, ...]:
+    """Write every queued output into a staging folder, then swap it into place."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    try:
+        for relative, writer in tqdm(
+            sorted(run.writers.items()), desc="writing", unit="file", leave=False, disable=run.quiet
+        ):
+            writer(staging / relative)
+        if "packs" in run.spec.stages:
+            t = time.perf_counter()
+            write_json(manifest, staging / "manifest.json")  # packs read the method notes from it
+            build_all(staging, report_name=out_dir.name)
+            manifest["stages"].append({"stage": "packs", "status": "ran", "seconds": round(time.perf_counter() - t, 3)})
+            run.log("packs: four packs, standard and large print, PDF and HTML")
+        written = sorted(
+            str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and p.name != "manifest.json"
+        )
+        manifest["outputs"] = [
+            {"path": r, "sha256": sha256_file(staging / r), "bytes": (staging / r).stat().st_size} for r in written
+        ]
+        manifest["seconds"] = round(time.perf_counter() - t0, 2)
+        write_json(manifest, staging / "manifest.json")
+        manifest["audit"] = _audit(run, staging)
+        write_json(manifest, staging / "manifest.json")
+        old = None
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+            out_dir.rename(old)
+        staging.rename(out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return (*written, "manifest.json")
+
+
+def _secrets(run: RunState) -> Secrets:
+    return Secrets.from_values(
+        identifiers=run.secrets_identifiers, pseudonyms=run.secrets_pseudonyms, postcodes=run.secrets_postcodes
+    )
+
+
+def audit_folder(report_dir: str | Path, spec: PipelineSpec | str | Path | None = None) -> list[Finding]:
+    """Audit a report folder against the identifiers, pseudonyms and postcodes of its run's inputs.
+
+    The inputs are read again (in memory, nothing written) through the ingest stages of ``spec`` — by default
+    the spec named in the folder's ``manifest.json``.
+    """
+    report_dir = Path(report_dir)
+    if spec is None:
+        manifest_path = report_dir / "manifest.json"
+        if not manifest_path.exists():
+            raise CirclesError(f"{report_dir} has no manifest.json; name the pipeline spec with --spec.")
+        spec_path = json.loads(manifest_path.read_text(encoding="utf-8")).get("spec_path")
+        if not spec_path:
+            raise CirclesError(f"{manifest_path} does not name its spec; name it with --spec.")
+        spec = spec_path
+    if not isinstance(spec, PipelineSpec):
+        spec = load_spec(spec)
+    spec = spec.model_copy(update={"engine": "pandas"})  # reading again needs no cluster
+    run = RunState(spec=spec, log=lambda _m: None, quiet=True)
+    prepare_inputs(run)
+    for stage in ("read", "validate", "pseudonymise", "geocode"):
+        if stage in spec.stages:
+            STAGE_FUNCTIONS[stage](run)
+    return audit_report(report_dir, _secrets(run), policy=disclosure_policy(run))
+
+
+def _audit(run: RunState, folder: Path) -> dict[str, Any]:
+    """Audit the staged report folder; refuse to publish it if anything personal or disclosive is found."""
+    secrets = _secrets(run)
+    findings = audit_report(folder, secrets, policy=disclosure_policy(run))
+    if findings:
+        raise AuditError(
+            "The report was not published: the audit of the files it would write found personal data or "
+            f"unsuppressed small counts.\n{format_findings(findings)}"
+        )
+    return {
+        "findings": 0,
+        "files_scanned": sum(1 for p in folder.rglob("*") if p.is_file()),
+        "searched_for": {
+            "identifiers": len(secrets.identifiers),
+            "pseudonyms": len(secrets.pseudonyms),
+            "postcodes": len(secrets.postcodes),
+        },
+    }
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in _PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out

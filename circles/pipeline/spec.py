@@ -1,0 +1,585 @@
+"""Pipeline specs: YAML files that declare sources, geography, stages and publication rules.
+
+A spec is validated completely before any work starts. Unknown keys, wrong types and missing files are
+reported in one message that names each key and its line in the YAML file, e.g.::
+
+    pipelines/demo.yaml, line 14, geography.layers.ward2025.cod: unknown key. Did you mean 'code'?
+
+Relative paths are resolved against the folder holding the spec.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import re
+import types
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from circles.errors import SpecError, suggest
+from circles.io.yamlfile import key_lines
+
+__all__ = [
+    "STAGES",
+    "PLANNED_STAGES",
+    "PARTITIONED_STAGES",
+    "DaskSpec",
+    "PipelineSpec",
+    "SourceSpec",
+    "ColumnSpec",
+    "LayerSpec",
+    "load_spec",
+]
+
+#: Stages the runner executes, in data-flow order.
+STAGES = (
+    "read",
+    "validate",
+    "pseudonymise",
+    "geocode",
+    "assign_areas",
+    "aggregate",
+    "rates",
+    "deprivation",
+    "hotspots",
+    "maps",
+    "interactive_maps",
+    "coding",
+    "network",
+    "circle",
+    "challenge",
+    "costs",
+)
+#: Stages that may be declared now and are built by later releases; the runner skips them with a message.
+PLANNED_STAGES: dict[str, str] = {}
+#: Stages that run on the written report folder (before its audit), not on the records: packs are built
+#: from published files only.
+REPORT_STAGES = ("packs",)
+#: Stages the Dask engine runs partitioned (one partition per input file); the rest run on the small area
+#: tables in pandas whichever engine is chosen.
+PARTITIONED_STAGES = ("read", "validate", "pseudonymise", "geocode", "assign_areas", "aggregate")
+
+_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSpec(_Strict):
+    """How one standard field is read from a source column and checked.
+
+    ``privacy`` says what ingest does with a field that identifies a person: ``pseudonymise`` (HMAC-SHA256
+    pseudonym; client ids, NHS numbers, family ids), ``drop`` (never leaves ingest: names, addresses, dates of
+    birth once the age is derived) or ``keep``.
+    """
+
+    column: str
+    required: bool = True
+    type: Literal["text", "category", "date", "integer", "postcode", "nhs_number"] = "text"
+    allowed: list[str] | None = None
+    date_formats: list[str] | None = None
+    minimum: int | None = None
+    max_length: int = Field(1000, ge=1)
+    privacy: Literal["keep", "pseudonymise", "drop"] = "keep"
+
+    @model_validator(mode="after")
+    def _rules_fit_type(self) -> ColumnSpec:
+        if self.date_formats and self.type != "date":
+            raise ValueError("'date_formats' applies to 'type: date' only")
+        if self.minimum is not None and self.type != "integer":
+            raise ValueError("'minimum' applies to 'type: integer' only")
+        return self
+
+
+class SourceSpec(_Strict):
+    """A group of agency files with the same layout."""
+
+    files: str = Field(description="file or glob pattern, relative to the spec")
+    agency: str | None = None
+    sheet: str | None = Field(None, description="Excel sheet (default: the first)")
+    columns: dict[str, str | ColumnSpec]
+
+    @field_validator("columns")
+    @classmethod
+    def _need_postcode(cls, value: dict[str, str | ColumnSpec]) -> dict[str, str | ColumnSpec]:
+        if "postcode" not in value:
+            raise ValueError("the column mapping needs a 'postcode' field (where the record's postcode is)")
+        return value
+
+    def column_specs(self) -> dict[str, ColumnSpec]:
+        """Every field as a :class:`ColumnSpec` (a bare string means a required text column)."""
+        return {k: (ColumnSpec(column=v) if isinstance(v, str) else v) for k, v in self.columns.items()}
+
+
+class LookupSpec(_Strict):
+    """Build a layer from a best-fit lookup table (e.g. the ONS LSOA -> ward lookup) over another layer."""
+
+    path: Path
+    via: str = Field(description="the finer layer the lookup starts from, e.g. 'lsoa'")
+    from_code: str = Field(alias="from", description="column of the finer layer's codes")
+    to_code: str = Field(alias="to", description="column of the coarser layer's codes")
+    to_name: str | None = Field(None, alias="name")
+
+
+class LayerSpec(_Strict):
+    """An area layer: embedded, any polygon file with its code and name columns, or a lookup over another layer.
+
+    ``directory: lsoa11`` assigns records by the postcode directory's own area code column when the directory
+    has it (a join), and by point in polygon otherwise.
+    """
+
+    embedded: Literal["lsoa11", "msoa11"] | None = None
+    path: Path | None = None
+    lookup: LookupSpec | None = None
+    code: str | None = None
+    name: str | None = None
+    title: str | None = None
+    layer: str | None = None
+    directory: str | None = None
+    optional: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LayerSpec:
+        if sum(x is not None for x in (self.embedded, self.path, self.lookup)) != 1:
+            raise ValueError("give exactly one of 'embedded', 'path' or 'lookup'")
+        if self.path is not None and not self.code:
+            raise ValueError("a layer read from 'path' needs 'code' (the column holding the area code)")
+        return self
+
+
+class GeographySpec(_Strict):
+    postcode_directory: Literal["embedded"] | Path = "embedded"
+    study_area: list[str] = Field(default_factory=list, description="local authority codes (oslaua)")
+    nearest_tolerance_m: float = Field(200.0, ge=0, le=5000)
+    layers: dict[str, LayerSpec]
+
+    @field_validator("layers")
+    @classmethod
+    def _layer_names(cls, value: dict[str, LayerSpec]) -> dict[str, LayerSpec]:
+        if not value:
+            raise ValueError("declare at least one area layer")
+        for key in value:
+            if not _NAME.match(key):
+                raise ValueError(f"layer name {key!r} must be lower case letters, digits, '_' or '-'")
+        return value
+
+
+class SyntheticSpec(_Strict):
+    """Generate the synthetic demo inputs from a seed before reading (demo specs only)."""
+
+    seed: int = Field(ge=0)
+    folder: Path
+
+
+class IngestSpec(_Strict):
+    """Row-level rules applied while reading."""
+
+    duplicates: Literal["keep", "drop"] = "drop"
+    duplicate_key: list[str] = Field(
+        default_factory=lambda: ["client_id", "service", "referral_date", "start_date", "end_date"]
+    )
+    reference_date: dt.date | None = Field(None, description="dates after this are 'future' (default: today)")
+
+
+class DaskSpec(_Strict):
+    """Where the Dask engine runs (``engine: dask``).
+
+    With no ``scheduler`` a :class:`distributed.LocalCluster` of worker *processes* is started for the run and
+    closed after it; with one, the run connects to that cluster (``tcp://host:8786`` or ``tls://...``).
+    """
+
+    scheduler: str | None = Field(None, description="address of a running Dask scheduler")
+    workers: int | None = Field(None, ge=1, description="local workers (default: one per CPU core)")
+    threads_per_worker: int = Field(1, ge=1)
+    memory_limit: str = Field("auto", description="per local worker, e.g. '4GB' ('auto': RAM / workers)")
+
+    @field_validator("scheduler")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(tcp|tls|inproc|ucx|ws|wss)://\S+$", value):
+            raise ValueError("a scheduler address looks like 'tcp://host:8786' or 'tls://host:8786'")
+        return value
+
+
+class PseudonymisationSpec(_Strict):
+    """Where the pseudonymisation key comes from, and the scope that keeps projects unlinkable.
+
+    ``key: demo`` uses a fixed, published key: for synthetic data only, never for real records.
+    """
+
+    key: Literal["env", "file", "demo"] = "env"
+    key_env: str = "CIRCLES_PSEUDONYM_KEY"
+    key_file: Path | None = None
+    scope: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _file_given(self) -> PseudonymisationSpec:
+        if self.key == "file" and self.key_file is None:
+            raise ValueError("'key: file' needs 'key_file' (a path outside the repository)")
+        return self
+
+
+class DisclosureSpec(_Strict):
+    policy: str = "nhs"
+    suppress_below: int | None = Field(None, ge=1)
+    round_to: int | None = Field(None, ge=1)
+
+
+class MapsSpec(_Strict):
+    measure: Literal["people", "records"] = "people"
+    paper: list[Literal["A4", "A3"]] = Field(default_factory=lambda: ["A4"])
+    labels: list[str] = Field(default_factory=list, description="layers whose areas are labelled by name")
+
+
+class PopulationSpec(_Strict):
+    """A population table for one layer, or ``derive_from`` another layer's (summed by best fit)."""
+
+    path: Path | None = None
+    code: str | None = None
+    layout: Literal["syoa", "nomis_ts007", "age_groups"] = "syoa"
+    group_column: str | None = None
+    value_column: str | None = None
+    derive_from: str | None = None
+    optional: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PopulationSpec:
+        if (self.path is None) == (self.derive_from is None):
+            raise ValueError("give exactly one of 'path' (with 'code') or 'derive_from' (a layer name)")
+        if self.path is not None and not self.code:
+            raise ValueError("a population read from 'path' needs 'code' (the column of area codes)")
+        return self
+
+
+class RatesSpec(_Strict):
+    """Rates per ``per`` people of an age band, with intervals, against the study area's own rate."""
+
+    measure: Literal["people", "records"] = "people"
+    age_band: str = "all"
+    per: int = Field(1000, ge=1)
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    populations: dict[str, PopulationSpec] = Field(default_factory=dict)
+
+
+class DeprivationSpec(_Strict):
+    """IMD 2019 for one layer (LSOAs by default)."""
+
+    path: Path
+    layer: str = "lsoa"
+    code: str = "lsoa_code"
+    decile: str = "IMD_decile"
+    optional: bool = False
+
+
+class CodingSpec(_Strict):
+    """Qualitative coding of workshop and interview notes (see :mod:`circles.qualitative`)."""
+
+    codebook: Path
+    sources: Path = Field(description="a file or a folder of .txt/.md/.docx notes, or a survey .csv/.xlsx")
+    text_column: str | None = Field(None, description="for survey files: the column holding the response")
+    rules: Path | None = None
+    codings: Path | None = Field(None, description="manual codings: source, start, end, code, coder, memo")
+    unit: Literal["sentence", "turn", "paragraph"] = "sentence"
+    suggest: bool = True
+    suggestion_threshold: float = Field(0.5, gt=0, lt=1)
+    attributes: list[str] = Field(default_factory=list, description="source attributes to break counts down by")
+    refi_export: bool = True
+
+
+class NetworkSpec(_Strict):
+    """The service-overlap network: which agencies serve the same families."""
+
+    family_field: str = "family_id"
+    service_field: str = "service"
+    weight: Literal["shared", "jaccard", "overlap"] = "shared"
+    min_shared: int = Field(1, ge=1)
+    seed: int = 42
+    combinations: int = Field(15, ge=1)
+
+
+class ServicesSpec(_Strict):
+    """The service directory: the demo's YAML, an HSDS 3.0 / UK 3.0 CSV package or Open Referral UK v1 tables."""
+
+    directory: Path
+    format: Literal["yaml", "hsds", "open_referral"] = "yaml"
+    duplication_at: int = Field(3, ge=2)
+    export_hsds: bool = True
+    segment: str = Field("the customer segment", description="the centre of the circle of need")
+    crisis_referrals: list[str] = Field(
+        default_factory=lambda: ["A&E", "Police", "999 call", "Ambulance"],
+        description="referral sources that mean help came at crisis point",
+    )
+
+
+class CostsSpec(_Strict):
+    """The scale and cost of the problem: prevalence by area, treatment penetration, the cost model, scenarios."""
+
+    model: Path
+    prevalence: dict[str, float] = Field(default_factory=lambda: {"hazardous": 0.176, "harmful": 0.055})
+    need: str = Field("harmful", description="the prevalence category that treatment should reach")
+    adult_age_band: str = "18+"
+    child_age_band: str = "0-17"
+    layer: str = Field("lsoa", description="the area layer whose population file gives the estimates by area")
+    in_treatment: list[str] = Field(
+        default_factory=lambda: ["Specialist alcohol treatment"], description="services that count as treatment"
+    )
+    scenarios: dict[str, int] = Field(default_factory=lambda: {"3 people sustaining change": 3, "30 families": 30})
+    years: int = Field(1, ge=1)
+    discount_rate: float = Field(0.035, ge=0, lt=1)
+
+
+class HotspotsSpec(_Strict):
+    """Getis-Ord Gi* and local Moran's I (esda) on each listed layer."""
+
+    layers: list[str] = Field(default_factory=lambda: ["lsoa"])
+    value: Literal["rate", "count"] = "rate"
+    weights: Literal["queen", "rook", "knn", "distance"] = "queen"
+    k: int = Field(5, ge=1)
+    threshold_m: float | None = Field(None, gt=0)
+    islands: Literal["report", "nearest"] = "report"
+    permutations: int = Field(9999, ge=99)
+    seed: int = 12345
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+    correction: Literal["fdr", "bonferroni", "none"] = "fdr"
+
+
+class PipelineSpec(_Strict):
+    """A whole pipeline spec (see ``pipelines/demo.yaml``)."""
+
+    name: str
+    description: str = ""
+    output: Path
+    synthetic: SyntheticSpec | None = None
+    person_field: str = "client_id"
+    geography: GeographySpec
+    sources: dict[str, SourceSpec]
+    stages: list[str]
+    engine: Literal["pandas", "dask"] = "pandas"
+    dask: DaskSpec = DaskSpec()
+    ingest: IngestSpec = IngestSpec()
+    pseudonymisation: PseudonymisationSpec | None = None
+    disclosure: DisclosureSpec = DisclosureSpec()
+    maps: MapsSpec = MapsSpec()
+    rates: RatesSpec = RatesSpec()
+    deprivation: DeprivationSpec | None = None
+    hotspots: HotspotsSpec = HotspotsSpec()
+    coding: CodingSpec | None = None
+    network: NetworkSpec = NetworkSpec()
+    services: ServicesSpec | None = None
+    costs: CostsSpec | None = None
+    spec_path: Path | None = Field(None, exclude=True)
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("the pipeline name must be lower case letters, digits, '_' or '-' (it names a folder)")
+        return value
+
+    @field_validator("stages")
+    @classmethod
+    def _known_stages(cls, value: list[str]) -> list[str]:
+        known = (*STAGES, *REPORT_STAGES, *PLANNED_STAGES)
+        for stage in value:
+            if stage not in known:
+                raise ValueError(f"unknown stage {stage!r}.{suggest(stage, known)} Stages: {', '.join(known)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a stage is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _identifiers_are_protected(self) -> PipelineSpec:
+        private = [
+            f"{source}.{name}"
+            for source, spec in self.sources.items()
+            for name, col in spec.column_specs().items()
+            if col.privacy != "keep"
+        ]
+        if private and "pseudonymise" not in self.stages:
+            raise ValueError(
+                f"fields {', '.join(private)} identify people; add the 'pseudonymise' stage after 'read' so "
+                "they never leave ingest in clear"
+            )
+        if (
+            private
+            and self.pseudonymisation is None
+            and any(col.privacy == "pseudonymise" for s in self.sources.values() for col in s.column_specs().values())
+        ):
+            raise ValueError(
+                "fields are marked 'privacy: pseudonymise' but there is no 'pseudonymisation:' section "
+                "(key and scope); make a key with `circles key new PATH`"
+            )
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        return self.spec_path.parent if self.spec_path else Path.cwd()
+
+    def resolve(self, path: Path | str) -> Path:
+        """A path from the spec, resolved against the spec's folder."""
+        path = Path(path).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def source_files(self, source: SourceSpec) -> list[Path]:
+        """The files a source's pattern matches, sorted by name."""
+        pattern = str(self.resolve(source.files))
+        return sorted(Path(p) for p in glob.glob(pattern)) if glob.has_magic(pattern) else [Path(pattern)]
+
+
+def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model or container inside an annotation such as ``X | None`` or ``str | ColumnSpec``."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        for arg in get_args(annotation):
+            inner = _unwrap(arg)
+            if get_origin(inner) in (dict, list) or (isinstance(inner, type) and issubclass(inner, BaseModel)):
+                return inner
+        return None
+    return annotation
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Keys allowed in the mapping that holds ``loc[-1]`` (for 'did you mean')."""
+    node: Any = PipelineSpec
+    for part in loc[:-1]:
+        node = _unwrap(node)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(part)
+            node = field.annotation if field else None
+        elif get_origin(node) is dict:
+            node = get_args(node)[1]
+        elif get_origin(node) is list:
+            node = get_args(node)[0]
+        else:
+            return []
+    node = _unwrap(node)
+    return list(node.model_fields) if isinstance(node, type) and issubclass(node, BaseModel) else []
+
+
+def load_spec(path: str | Path, *, output: str | Path | None = None) -> PipelineSpec:
+    """Read, validate and resolve a pipeline spec; check that every declared file exists.
+
+    Parameters
+    ----------
+    path : path-like
+        The YAML spec.
+    output : path-like, optional
+        Override the spec's output folder (relative to the current directory).
+
+    Raises
+    ------
+    SpecError
+        One message listing every problem with its key and line.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"Cannot read pipeline spec {path}: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+        lines = key_lines(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: a pipeline spec is a YAML mapping with keys such as name, sources, stages.")
+    try:
+        spec = PipelineSpec.model_validate({**data, "spec_path": path.resolve()})
+    except ValidationError as exc:
+        raise SpecError(_format_errors(path, exc, lines)) from None
+    if output is not None:
+        spec = spec.model_copy(update={"output": Path(output).resolve()})
+    missing = _missing_files(spec, lines)
+    if missing:
+        raise SpecError(f"{path}: " + "; ".join(missing))
+    return spec
+
+
+def _format_errors(path: Path, exc: ValidationError, lines: dict[tuple[Any, ...], int]) -> str:
+    messages = []
+    for error in exc.errors():
+        loc = _yaml_path(error["loc"], lines)
+        line = _line_for(lines, loc)
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        where = f"{path}, line {line}" if line else str(path)
+        if error["type"] == "extra_forbidden":
+            text = f"unknown key.{suggest(str(loc[-1]), _allowed_keys(loc))}"
+        elif error["type"] == "missing":
+            text = "required key is missing"
+        else:
+            text = error["msg"].removeprefix("Value error, ")
+        messages.append(f"{where}, {key}: {text}")
+    unique = list(dict.fromkeys(messages))
+    return "Invalid pipeline spec:\n  " + "\n  ".join(unique)
+
+
+_UNION_TAG = re.compile(r"^(?:str|int|float|bool|[A-Z]\w*)$|[^\w\-]")
+
+
+def _yaml_path(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> tuple[Any, ...]:
+    """Drop pydantic's union-member tags (``'str'``, ``'ColumnSpec'``, ``"literal['x']"``) from an error path."""
+    kept: tuple[Any, ...] = ()
+    for part in loc:
+        if isinstance(part, str) and (*kept, part) not in lines and _UNION_TAG.search(part):
+            continue
+        kept = (*kept, part)
+    return kept
+
+
+def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> list[str]:
+    """Declared files that do not exist (files the synthetic generator will write are exempt)."""
+    problems = []
+    generated = spec.resolve(spec.synthetic.folder) if spec.synthetic else None
+
+    def will_be_generated(p: Path) -> bool:
+        return generated is not None and generated in p.parents
+
+    for name, source in spec.sources.items():
+        pattern = spec.resolve(source.files)
+        if will_be_generated(pattern):
+            continue
+        if not spec.source_files(source) or not all(p.exists() for p in spec.source_files(source)):
+            line = _line_for(lines, ("sources", name, "files"))
+            problems.append(f"line {line}, sources.{name}.files: no file matches {pattern}")
+    for name, layer in spec.geography.layers.items():
+        declared = layer.lookup.path if layer.lookup else layer.path
+        if declared is not None and not layer.optional and not spec.resolve(declared).exists():
+            key = ("geography", "layers", name, *(("lookup", "path") if layer.lookup else ("path",)))
+            line = _line_for(lines, key)
+            problems.append(
+                f"line {line}, {'.'.join(key)}: {spec.resolve(declared)} does not exist "
+                "(mark the layer 'optional: true' to run without it)"
+            )
+    declared_files = [
+        (("rates", "populations", n, "path"), p.path, p.optional) for n, p in spec.rates.populations.items()
+    ]
+    if spec.deprivation is not None:
+        declared_files.append((("deprivation", "path"), spec.deprivation.path, spec.deprivation.optional))
+    if spec.costs is not None:
+        declared_files.append((("costs", "model"), spec.costs.model, False))
+    if spec.services is not None:
+        declared_files.append((("services", "directory"), spec.services.directory, False))
+    if spec.coding is not None:
+        for key in ("codebook", "rules", "codings"):
+            declared_files.append((("coding", key), getattr(spec.coding, key), False))
+        if not (generated and generated in spec.resolve(spec.coding.sources).parents):
+            declared_files.append((("coding", "sources"), spec.coding.sources, False))
+    for key, declared, optional in declared_files:
+        if declared is not None and not optional and not spec.resolve(declared).exists():
+            problems.append(f"line {_line_for(lines, key)}, {'.'.join(key)}: {spec.resolve(declared)} does not exist")
+    directory = spec.geography.postcode_directory
+    if directory != "embedded" and not spec.resolve(directory).exists():
+        line = _line_for(lines, ("geography", "postcode_directory"))
+        problems.append(f"line {line}, geography.postcode_directory: {spec.resolve(directory)} does not exist")
+    return problems

@@ -1,0 +1,78 @@
+"""Statistics over areas: counts, rates with intervals, and hot spots.
+
+Modules, in data-flow order:
+
+``aggregate``  counts by area (records and people)
+``rates``      crude rates, Byar/Wilson intervals, Empirical Bayes smoothing, comparison with the study area
+``hotspots``   spatial weights, Getis-Ord Gi* and local Moran's I (esda), with FDR correction
+"""
+
+from circles.stats.aggregate import (
+    area_by_table,
+    area_table,
+    count_by_area,
+    count_by_area_and,
+)
+from circles.stats.hotspots import (
+    CONFIDENCE_LEVELS,
+    GI_BIN_COLOURS,
+    GI_BIN_LABELS,
+    GI_LABEL_COLOURS,
+    ISLAND_COLOUR,
+    ISLAND_LABEL,
+    LISA_COLOURS,
+    HotspotError,
+    SpatialWeights,
+    getis_ord,
+    gi_bins,
+    hotspot_table,
+    local_moran,
+    significance_thresholds,
+    spatial_weights,
+)
+from circles.stats.rates import (
+    COMPARISON_COLOURS,
+    COMPARISONS,
+    area_rates,
+    byar_interval,
+    compare_to_benchmark,
+    crude_rate,
+    empirical_bayes,
+    exact_poisson_interval,
+    poisson_interval,
+    proportion,
+    wilson_interval,
+)
+
+__all__ = [
+    "count_by_area",
+    "count_by_area_and",
+    "area_table",
+    "area_by_table",
+    "COMPARISON_COLOURS",
+    "COMPARISONS",
+    "byar_interval",
+    "exact_poisson_interval",
+    "poisson_interval",
+    "crude_rate",
+    "wilson_interval",
+    "proportion",
+    "compare_to_benchmark",
+    "empirical_bayes",
+    "area_rates",
+    "CONFIDENCE_LEVELS",
+    "GI_BIN_COLOURS",
+    "GI_BIN_LABELS",
+    "GI_LABEL_COLOURS",
+    "ISLAND_COLOUR",
+    "ISLAND_LABEL",
+    "LISA_COLOURS",
+    "HotspotError",
+    "SpatialWeights",
+    "getis_ord",
+    "gi_bins",
+    "hotspot_table",
+    "local_moran",
+    "significance_thresholds",
+    "spatial_weights",
+]
