@@ -7,9 +7,6 @@ status 2; it never shows a traceback for these.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
 __all__ = [
     "CirclesError",
     "SpecError",
@@ -23,7 +20,6 @@ __all__ = [
     "CodingError",
     "RefiError",
     "EngineError",
-    "suggest",
 ]
 
 
@@ -73,20 +69,3 @@ class RefiError(CirclesError):
 
 class EngineError(CirclesError):
     """The Dask engine cannot run: Dask is not installed, or its cluster cannot be started or reached."""
-
-
-def suggest(word: str, candidates: Iterable[str], n: int = 3) -> str:
-    """Return a ``" Did you mean ...?"`` hint naming the closest candidates, or ``""``.
-
-    Examples
-    --------
-    >>> suggest("postocde", ["postcode", "service", "provider"])
-    " Did you mean 'postcode'?"
-    """
-    pool = list(candidates)
-    lowered = {c.lower(): c for c in pool}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=0.6)
-    if not close:
-        return ""
-    names = " or ".join(repr(lowered[c]) for c in close)
-    return f" Did you mean {names}?"

@@ -38,8 +38,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from circles.errors import CirclesError, suggest
+from circles.errors import CirclesError
 from circles.ingest.disclosure import SUPPRESSED, DisclosurePolicy, get_policy, protect_table
+from circles.validation import suggest
 
 __all__ = [
     "NetworkError",

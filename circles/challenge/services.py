@@ -56,9 +56,10 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from circles.errors import CirclesError, suggest
+from circles.errors import CirclesError
 from circles.io.writers import atomic_path, write_csv
 from circles.qualitative.model import Codebook
+from circles.validation import suggest
 
 __all__ = [
     "DirectoryError",

@@ -45,7 +45,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from circles.costs.estimates import round_half_up, round_to
-from circles.errors import CirclesError, suggest
+from circles.errors import CirclesError
+from circles.validation import suggest
 
 __all__ = [
     "CostError",

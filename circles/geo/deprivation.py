@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from circles.errors import GeographyError, suggest
+from circles.errors import GeographyError
+from circles.validation import suggest
 
 __all__ = ["IMD_ATTRIBUTION", "read_imd", "deprivation_profile", "share_most_deprived"]
 

@@ -18,8 +18,9 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from circles.errors import GeographyError, suggest
+from circles.errors import GeographyError
 from circles.geo.postcode_directory import read_postcode_directory
+from circles.validation import suggest
 
 __all__ = [
     "ANALYSIS_CRS",

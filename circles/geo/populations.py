@@ -31,10 +31,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from circles.errors import GeographyError, SourceError, suggest
+from circles.errors import GeographyError, SourceError
 from circles.geo.layers import AreaLayer
 from circles.ingest.accounting import ROW_ID
 from circles.io.readers import read_source
+from circles.validation import suggest
 
 __all__ = [
     "AGE_BANDS",

@@ -25,7 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from circles.errors import GeographyError, suggest
+from circles.errors import GeographyError
+from circles.validation import suggest
 
 __all__ = ["DIRECTORY_COLUMNS", "AREA_COLUMNS", "read_postcode_directory", "embedded_directory_path"]
 

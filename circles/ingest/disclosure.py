@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from circles.errors import DisclosureError, suggest
+from circles.errors import DisclosureError
+from circles.validation import suggest
 
 __all__ = [
     "DisclosurePolicy",

@@ -4,7 +4,6 @@ Modules, in data-flow order:
 
 ``readers``   CSV, XLSX and Parquet inputs: encodings, delimiters, title rows, column mapping
 ``writers``   atomic CSV, JSON, GeoPackage and text outputs; spreadsheet-formula neutralising
-``yamlfile``  YAML with the line of every key, so errors can name it
 """
 
 from circles.io.readers import (
@@ -25,9 +24,6 @@ from circles.io.writers import (
     write_geopackage,
     write_json,
 )
-from circles.io.yamlfile import (
-    key_lines,
-)
 
 __all__ = [
     "SourceTable",
@@ -44,5 +40,4 @@ __all__ = [
     "write_json",
     "save_figure",
     "neutralise_formulas",
-    "key_lines",
 ]

@@ -29,8 +29,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from circles.errors import SourceError, suggest
+from circles.errors import SourceError
 from circles.ingest.accounting import QUARANTINE_COLUMNS, ROW_ID
+from circles.validation import suggest
 
 __all__ = [
     "SourceTable",

@@ -592,7 +592,7 @@ def build_pack(
         Unknown pack, not a report folder, a template referencing a remote URL, or a failed render.
     """
     if name not in PACKS:
-        from circles.errors import suggest
+        from circles.validation import suggest
 
         raise PackError(f"Unknown pack {name!r}: choose one of {', '.join(PACKS)}.{suggest(name, PACKS)}")
     report = Path(report_dir).resolve()

@@ -13,15 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import re
-import types
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from circles.errors import SpecError, suggest
-from circles.io.yamlfile import key_lines
+from circles.errors import SpecError
+from circles.validation import line_for, read_yaml, suggest, validate_model
 
 __all__ = [
     "STAGES",
@@ -431,42 +429,6 @@ class PipelineSpec(_Strict):
         return sorted(Path(p) for p in glob.glob(pattern)) if glob.has_magic(pattern) else [Path(pattern)]
 
 
-def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
-    for end in range(len(loc), -1, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
-
-
-def _unwrap(annotation: Any) -> Any:
-    """The model or container inside an annotation such as ``X | None`` or ``str | ColumnSpec``."""
-    if get_origin(annotation) in (Union, types.UnionType):
-        for arg in get_args(annotation):
-            inner = _unwrap(arg)
-            if get_origin(inner) in (dict, list) or (isinstance(inner, type) and issubclass(inner, BaseModel)):
-                return inner
-        return None
-    return annotation
-
-
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    """Keys allowed in the mapping that holds ``loc[-1]`` (for 'did you mean')."""
-    node: Any = PipelineSpec
-    for part in loc[:-1]:
-        node = _unwrap(node)
-        if isinstance(node, type) and issubclass(node, BaseModel):
-            field = node.model_fields.get(part)
-            node = field.annotation if field else None
-        elif get_origin(node) is dict:
-            node = get_args(node)[1]
-        elif get_origin(node) is list:
-            node = get_args(node)[0]
-        else:
-            return []
-    node = _unwrap(node)
-    return list(node.model_fields) if isinstance(node, type) and issubclass(node, BaseModel) else []
-
-
 def load_spec(path: str | Path, *, output: str | Path | None = None) -> PipelineSpec:
     """Read, validate and resolve a pipeline spec; check that every declared file exists.
 
@@ -483,58 +445,23 @@ def load_spec(path: str | Path, *, output: str | Path | None = None) -> Pipeline
         One message listing every problem with its key and line.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"Cannot read pipeline spec {path}: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-        lines = key_lines(text)
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path} is not valid YAML: {exc}") from None
+    data, lines = read_yaml(path, "pipeline spec", error=SpecError)
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a pipeline spec is a YAML mapping with keys such as name, sources, stages.")
-    try:
-        spec = PipelineSpec.model_validate({**data, "spec_path": path.resolve()})
-    except ValidationError as exc:
-        raise SpecError(_format_errors(path, exc, lines)) from None
+    spec = validate_model(
+        PipelineSpec,
+        {**data, "spec_path": path.resolve()},
+        path=path,
+        lines=lines,
+        what="pipeline spec",
+        error=SpecError,
+    )
     if output is not None:
         spec = spec.model_copy(update={"output": Path(output).resolve()})
     missing = _missing_files(spec, lines)
     if missing:
         raise SpecError(f"{path}: " + "; ".join(missing))
     return spec
-
-
-def _format_errors(path: Path, exc: ValidationError, lines: dict[tuple[Any, ...], int]) -> str:
-    messages = []
-    for error in exc.errors():
-        loc = _yaml_path(error["loc"], lines)
-        line = _line_for(lines, loc)
-        key = ".".join(str(p) for p in loc) or "(top level)"
-        where = f"{path}, line {line}" if line else str(path)
-        if error["type"] == "extra_forbidden":
-            text = f"unknown key.{suggest(str(loc[-1]), _allowed_keys(loc))}"
-        elif error["type"] == "missing":
-            text = "required key is missing"
-        else:
-            text = error["msg"].removeprefix("Value error, ")
-        messages.append(f"{where}, {key}: {text}")
-    unique = list(dict.fromkeys(messages))
-    return "Invalid pipeline spec:\n  " + "\n  ".join(unique)
-
-
-_UNION_TAG = re.compile(r"^(?:str|int|float|bool|[A-Z]\w*)$|[^\w\-]")
-
-
-def _yaml_path(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> tuple[Any, ...]:
-    """Drop pydantic's union-member tags (``'str'``, ``'ColumnSpec'``, ``"literal['x']"``) from an error path."""
-    kept: tuple[Any, ...] = ()
-    for part in loc:
-        if isinstance(part, str) and (*kept, part) not in lines and _UNION_TAG.search(part):
-            continue
-        kept = (*kept, part)
-    return kept
 
 
 def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> list[str]:
@@ -550,13 +477,13 @@ def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> lis
         if will_be_generated(pattern):
             continue
         if not spec.source_files(source) or not all(p.exists() for p in spec.source_files(source)):
-            line = _line_for(lines, ("sources", name, "files"))
+            line = line_for(lines, ("sources", name, "files"))
             problems.append(f"line {line}, sources.{name}.files: no file matches {pattern}")
     for name, layer in spec.geography.layers.items():
         declared = layer.lookup.path if layer.lookup else layer.path
         if declared is not None and not layer.optional and not spec.resolve(declared).exists():
             key = ("geography", "layers", name, *(("lookup", "path") if layer.lookup else ("path",)))
-            line = _line_for(lines, key)
+            line = line_for(lines, key)
             problems.append(
                 f"line {line}, {'.'.join(key)}: {spec.resolve(declared)} does not exist "
                 "(mark the layer 'optional: true' to run without it)"
@@ -577,9 +504,9 @@ def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> lis
             declared_files.append((("coding", "sources"), spec.coding.sources, False))
     for key, declared, optional in declared_files:
         if declared is not None and not optional and not spec.resolve(declared).exists():
-            problems.append(f"line {_line_for(lines, key)}, {'.'.join(key)}: {spec.resolve(declared)} does not exist")
+            problems.append(f"line {line_for(lines, key)}, {'.'.join(key)}: {spec.resolve(declared)} does not exist")
     directory = spec.geography.postcode_directory
     if directory != "embedded" and not spec.resolve(directory).exists():
-        line = _line_for(lines, ("geography", "postcode_directory"))
+        line = line_for(lines, ("geography", "postcode_directory"))
         problems.append(f"line {line}, geography.postcode_directory: {spec.resolve(directory)} does not exist")
     return problems

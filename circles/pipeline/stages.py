@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from circles.errors import CirclesError, SpecError, suggest
+from circles.errors import CirclesError, SpecError
 from circles.figures.interactive_maps import interactive_map, write_html
 from circles.figures.print_maps import choropleth, save_print_map
 from circles.geo.areas import Placement, assign_areas, assign_by_code, layer_from_lookup
@@ -49,6 +49,7 @@ from circles.pipeline.spec import PipelineSpec
 from circles.stats.aggregate import count_by_area, count_by_area_and
 from circles.stats.hotspots import GI_LABEL_COLOURS, LISA_COLOURS, getis_ord, local_moran, spatial_weights
 from circles.stats.rates import COMPARISON_COLOURS, area_rates, crude_rate, empirical_bayes, proportion
+from circles.validation import suggest
 
 __all__ = [
     "RunState",

@@ -45,12 +45,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from circles.errors import CodingError, SourceError, suggest
+from circles.errors import CodingError, SourceError
 from circles.ingest.accounting import ROW_ID
 from circles.io.readers import detect_encoding, read_source
 from circles.io.writers import atomic_path
-from circles.io.yamlfile import key_lines
 from circles.qualitative.model import DIMENSIONS, Code, Codebook
+from circles.validation import key_lines, suggest
 
 __all__ = [
     "FIELDS",

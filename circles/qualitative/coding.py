@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from circles.errors import CirclesError, suggest
+from circles.errors import CirclesError
 from circles.qualitative.model import Codebook, Source, empty_segments, make_segments
+from circles.validation import suggest
 
 __all__ = [
     "CodingError",

@@ -119,8 +119,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from circles.errors import RefiError, suggest
+from circles.errors import RefiError
 from circles.qualitative.model import DIMENSIONS, Code, Codebook, Source, make_segments
+from circles.validation import suggest
 
 __all__ = [
     "CONVENTIONS",

@@ -47,8 +47,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
-from circles.errors import CirclesError, suggest
+from circles.errors import CirclesError
 from circles.qualitative.model import Codebook
+from circles.validation import suggest
 
 __all__ = [
     "ALL_CODES",

@@ -70,10 +70,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from circles.errors import CodingError, SourceError, suggest
+from circles.errors import CodingError, SourceError
 from circles.ingest.accounting import ROW_ID
 from circles.io.readers import detect_encoding, read_source
 from circles.qualitative.model import CONTEXT, SEGMENT_COLUMNS, Source
+from circles.validation import suggest
 
 __all__ = [
     "UNITS",

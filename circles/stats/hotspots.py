@@ -71,8 +71,9 @@ import pandas as pd
 from esda.significance import calculate_significance
 from libpysal.weights import KNN, DistanceBand, Queen, Rook, W, min_threshold_distance
 
-from circles.errors import CirclesError, GeographyError, suggest
+from circles.errors import CirclesError, GeographyError
 from circles.geo.layers import ANALYSIS_CRS
+from circles.validation import suggest
 
 try:  # optional, so that an esda without it falls back to Bonferroni and says so
     from esda import fdr as _esda_fdr

@@ -43,8 +43,9 @@ import pandas as pd
 from esda.smoothing import Empirical_Bayes
 from scipy import stats
 
-from circles.errors import DisclosureError, RateError, suggest
+from circles.errors import DisclosureError, RateError
 from circles.ingest.disclosure import DisclosurePolicy
+from circles.validation import suggest
 
 __all__ = [
     "COMPARISON_COLOURS",
