@@ -19,7 +19,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from circles.errors import SpecError
-from circles.validation import line_for, read_yaml, suggest, validate_model
+from circles.pipeline.stages import STAGES as STAGE_REGISTRY
+from circles.pipeline.stages import check_stage_order
+from circles.validation import KeyLines, line_for, read_yaml, suggest, validate_model
 
 __all__ = [
     "STAGES",
@@ -33,25 +35,8 @@ __all__ = [
     "load_spec",
 ]
 
-#: Stages the runner executes, in data-flow order.
-STAGES = (
-    "read",
-    "validate",
-    "pseudonymise",
-    "geocode",
-    "assign_areas",
-    "aggregate",
-    "rates",
-    "deprivation",
-    "hotspots",
-    "maps",
-    "interactive_maps",
-    "coding",
-    "network",
-    "circle",
-    "challenge",
-    "costs",
-)
+#: Stages the runner executes, in data-flow order: the registry's names (each with what it needs and provides).
+STAGES = tuple(STAGE_REGISTRY)
 #: Stages that may be declared now and are built by later releases; the runner skips them with a message.
 PLANNED_STAGES: dict[str, str] = {}
 #: Stages that run on the written report folder (before its audit), not on the records: packs are built
@@ -391,6 +376,17 @@ class PipelineSpec(_Strict):
         return value
 
     @model_validator(mode="after")
+    def _stages_in_order(self) -> PipelineSpec:
+        problems = check_stage_order(self.stages, self.sections())
+        if problems:
+            raise ValueError("; ".join(f"stages[{i}] {message}" for i, message in problems))
+        return self
+
+    def sections(self) -> set[str]:
+        """The spec's sections that are present (optional sections left out are not)."""
+        return {name for name in type(self).model_fields if getattr(self, name) is not None}
+
+    @model_validator(mode="after")
     def _identifiers_are_protected(self) -> PipelineSpec:
         private = [
             f"{source}.{name}"
@@ -448,6 +444,7 @@ def load_spec(path: str | Path, *, output: str | Path | None = None) -> Pipeline
     data, lines = read_yaml(path, "pipeline spec", error=SpecError)
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a pipeline spec is a YAML mapping with keys such as name, sources, stages.")
+    _check_stages(path, data, lines)
     spec = validate_model(
         PipelineSpec,
         {**data, "spec_path": path.resolve()},
@@ -462,6 +459,24 @@ def load_spec(path: str | Path, *, output: str | Path | None = None) -> Pipeline
     if missing:
         raise SpecError(f"{path}: " + "; ".join(missing))
     return spec
+
+
+def _check_stages(path: Path, data: dict[str, Any], lines: KeyLines) -> None:
+    """The stage list's order and prerequisites, each problem with the line of the stage it concerns.
+
+    (The model checks the same when a spec is built in code; here the message can name the YAML line.)
+    """
+    stages = data.get("stages")
+    if not (isinstance(stages, list) and all(isinstance(s, str) for s in stages)):
+        return  # the model reports the type error
+    present = {key for key, value in data.items() if value is not None}
+    sections = present | {
+        n for n, f in PipelineSpec.model_fields.items() if not f.is_required() and f.default is not None
+    }
+    problems = check_stage_order(stages, sections)
+    if problems:
+        found = [f"{path}, line {line_for(lines, ('stages', i))}, stages: {message}" for i, message in problems]
+        raise SpecError("Invalid pipeline spec:\n  " + "\n  ".join(found))
 
 
 def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> list[str]:
