@@ -156,6 +156,20 @@ def pack(
 
 
 @app.command()
+def stages() -> None:
+    """List the pipeline's stages in data-flow order, with what each needs, uses and provides."""
+    from circles.pipeline.stages import STAGES
+
+    for s in STAGES.values():
+        typer.echo(f"{s.name}: {s.summary}")
+        for label, values in (("needs", s.needs), ("uses", s.uses), ("provides", s.provides)):
+            if values:
+                typer.echo(f"    {label}: {', '.join(sorted(values))}")
+        if s.section:
+            typer.echo(f"    section: {s.section}:" + ("" if s.section_required else " (skipped without it)"))
+
+
+@app.command()
 def version() -> None:
     """Print the circles version."""
     typer.echo(__version__)

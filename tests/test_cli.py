@@ -61,3 +61,14 @@ def test_run_engine_options_reach_the_runner(tmp_path):
     wrong = runner.invoke(app, ["run", str(spec), "--quiet", "--engine", "spark"])
     assert wrong.exit_code == 2 and "choose 'pandas' or 'dask'" in wrong.output
     assert not (tmp_path / "report").exists()
+
+
+def test_stages_lists_each_stage_with_its_contract():
+    result = CliRunner().invoke(app, ["stages"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    names = [line.split(":")[0] for line in lines if not line.startswith(" ")]
+    assert names[:6] == ["read", "validate", "pseudonymise", "geocode", "assign_areas", "aggregate"]
+    rates = lines.index(next(line for line in lines if line.startswith("rates:")))
+    assert lines[rates + 1 : rates + 3] == ["    needs: area_counts", "    provides: rates"]
+    assert "    section: services:" in lines

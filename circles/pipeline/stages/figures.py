@@ -61,6 +61,7 @@ def _map_plan(run: RunState, table: gpd.GeoDataFrame) -> list[dict[str, Any]]:
 
 @stage("maps", needs=("area_counts",), uses=("rates", "hotspots"))
 def _stage_maps(run: RunState) -> None:
+    """Print maps (A4, A3) of counts, rates, comparisons and hot spots for every area layer."""
     tables = run.area_tables
     policy = disclosure_policy(run)
     subtitle = _wrap(f"{_first_sentence(run.spec.description)}\nDisclosure control: {policy.describe()}")
@@ -87,6 +88,7 @@ def _stage_maps(run: RunState) -> None:
 
 @stage("interactive_maps", needs=("area_counts",), uses=("rates", "hotspots"))
 def _stage_interactive_maps(run: RunState) -> None:
+    """Offline interactive maps (plotly) of counts, rates and hot spots, every layer in one page."""
     tables = run.area_tables
     titles = {n: run.layers[n].title for n in tables}
     measure = run.spec.maps.measure

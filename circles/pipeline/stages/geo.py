@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the spec imports the stage registry
 
 @stage("geocode", needs=("records",), provides=("points",))
 def _stage_geocode(run: RunState) -> None:
+    """Place each record at its postcode's point through the ONS Postcode Directory."""
     spec, records = run.spec, records_of(run, "geocode")
     directory = postcode_directory(spec)
     run.secrets_postcodes.update(records["postcode"].dropna().astype(str).unique())
@@ -171,6 +172,7 @@ def log_placement(run: RunState, layer: AreaLayer, counts: dict[str, int]) -> No
 
 @stage("assign_areas", needs=("points",), provides=("record_areas",))
 def _stage_assign_areas(run: RunState) -> None:
+    """Place each record in an area of every layer: by the directory's codes or point in polygon."""
     records = records_of(run, "assign_areas")
     load_layers(run)
     placement_counts = {}

@@ -78,6 +78,7 @@ def input_files(spec: PipelineSpec) -> list[tuple[str, Path]]:
 
 @stage("read", provides=("records",))
 def _stage_read(run: RunState) -> None:
+    """Read every input file of every source; unreadable lines are quarantined with their reason."""
     spec = run.spec
     frames, quarantines, inputs = [], [], []
     for source_name, path in tqdm(input_files(spec), desc="read", unit="file", leave=False, disable=run.quiet):
@@ -102,6 +103,7 @@ def _stage_read(run: RunState) -> None:
 
 @stage("validate", needs=("records",))
 def _stage_validate(run: RunState) -> None:
+    """Check every field against the spec's column rules (pandera) and flag duplicates; failures are quarantined."""
     records = records_of(run, "validate")
     spec = run.spec
     accepted, quarantines, failures = [], [], {}
@@ -141,6 +143,7 @@ def note_validation(
 
 @stage("pseudonymise", needs=("records",))
 def _stage_pseudonymise(run: RunState) -> None:
+    """Replace identifiers with keyed pseudonyms (HMAC-SHA256) and drop the fields marked 'drop'."""
     records = records_of(run, "pseudonymise")
     private = private_fields(run.spec)
     if not private:

@@ -25,6 +25,7 @@ COUNTS = ["records", "people"]
 
 @stage("aggregate", needs=("record_areas",), provides=("area_counts",))
 def _stage_aggregate(run: RunState) -> None:
+    """Count records and distinct people by area and by service; publish them through disclosure control."""
     records = records_of(run, "aggregate")
     person = run.spec.person_field
     for name, layer in run.layers.items():
@@ -137,6 +138,7 @@ def _read_populations(run: RunState) -> dict[str, pd.Series]:
 
 @stage("deprivation", needs=("area_counts",), provides=("deprivation",), section="deprivation")
 def _stage_deprivation(run: RunState) -> None:
+    """The cases by deprivation decile and quintile (IMD 2019), with rates and intervals."""
     spec = run.spec.deprivation
     if spec is None:
         run.log("stage 'deprivation' skipped: no 'deprivation:' section in the spec")
