@@ -18,6 +18,7 @@ __all__ = [
     "AuditError",
     "RateError",
     "CodingError",
+    "AgreementError",
     "RefiError",
     "EngineError",
 ]
@@ -60,7 +61,14 @@ class RateError(CirclesError):
 
 
 class CodingError(CirclesError):
-    """A codebook, a coding or a segment table is invalid: duplicate or unknown code, bad parent, bad offsets."""
+    """A codebook, a coding or a segment table is invalid: duplicate or unknown code, bad parent, bad offsets.
+
+    Also a codings file, a rule or a coding request that cannot be used as given.
+    """
+
+
+class AgreementError(CodingError):
+    """Segments, units, coders, codes or settings given to an agreement statistic cannot be used."""
 
 
 class RefiError(CirclesError):

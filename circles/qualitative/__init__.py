@@ -2,14 +2,20 @@
 
 Modules, in data-flow order:
 
-``model``      the shared records: :class:`Code`, :class:`Codebook`, :class:`Source` and the segment table
-``codebook``   reading, validating and printing codebooks (YAML, CSV)
-``sources``    reading workshop notes, interviews and survey responses; units (sentence, turn, paragraph);
-               re-anchoring segments when a source changes
-``coding``     manual codings, rule-based autocoding with a preview, machine suggestions (scikit-learn)
-``reliability`` percent agreement, Cohen's kappa and Krippendorff's alpha between coders
-``analysis``   counts by attribute, co-occurrence, the quote bank, the summary per dimension
-``refi``       REFI-QDA codebook (.qdc) and project (.qdpx) export and import
+``model``        the shared records: :class:`Code`, :class:`Codebook`, :class:`Source` and the segment table
+``codebook``     reading, validating and printing codebooks (YAML, CSV)
+``sources``      reading workshop notes, interviews and survey responses (re-exports ``units``, ``all_units``
+                 and ``reanchor``)
+``text_units``   cutting sources into units: sentences, speaker turns, paragraphs
+``anchoring``    re-anchoring segments when a source changes
+``coding``       manual codings, rule-based autocoding with a preview, machine suggestions (scikit-learn)
+``reliability``  percent agreement, Cohen's kappa and Krippendorff's alpha between coders
+``analysis``     counts by attribute, co-occurrence, the quote bank, the summary per dimension
+``refi``         REFI-QDA exchange (a sub-package): ``offsets``, ``codebook`` (.qdc), ``project`` (.qdpx),
+                 ``archive`` (files inside a project), ``common`` (XML and GUIDs)
+
+Errors are members of the one family of :mod:`circles.errors`: :class:`~circles.errors.CodingError` and its
+subclass :class:`~circles.errors.AgreementError` (re-exported here).
 """
 
 from circles.qualitative.analysis import (
@@ -21,6 +27,7 @@ from circles.qualitative.analysis import (
     speaker_labels,
     summary_chart,
 )
+from circles.qualitative.anchoring import reanchor
 from circles.qualitative.codebook import (
     DEFAULT_COLOUR,
     FIELDS,
@@ -49,7 +56,9 @@ from circles.qualitative.coding import (
 from circles.qualitative.model import (
     CONTEXT,
     DIMENSIONS,
+    NOTE_SUFFIXES,
     SEGMENT_COLUMNS,
+    TABLE_SUFFIXES,
     Code,
     Codebook,
     Source,
@@ -77,21 +86,17 @@ from circles.qualitative.reliability import (
     disagreements,
     krippendorff_alpha_nominal,
 )
-from circles.qualitative.sources import (
+from circles.qualitative.sources import read_sources, slugify
+from circles.qualitative.text_units import (
     ABBREVIATIONS,
     ATTRIBUTE_SEARCH_LINES,
     MAX_SPEAKER_CHARS,
     MAX_SPEAKER_WORDS,
     NON_SPEAKER_LABELS,
     NOT_IN_SPEAKER_LABEL,
-    NOTE_SUFFIXES,
-    TABLE_SUFFIXES,
     UNIT_COLUMNS,
     UNITS,
     all_units,
-    read_sources,
-    reanchor,
-    slugify,
     units,
 )
 

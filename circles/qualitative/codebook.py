@@ -300,6 +300,18 @@ def _text(value: Any) -> str | None:
 def _build(records: list[_Record], dimensions: Sequence[str], name: str, source: str, problems: list[str]) -> Codebook:
     """Check raw records and build the :class:`Codebook`; raise one :class:`CodingError` listing every problem."""
     problems = list(problems)
+    dims, folded_dims = _check_dimensions(dimensions, problems)
+    codes, wheres, broken = _build_codes(records, dims, folded_dims, problems)
+    by_id = {c.id: (c, where) for c, where in zip(codes, wheres, strict=True)}
+    _check_parents(by_id, broken, problems)
+    _check_cycles(by_id, problems)
+    if problems:
+        raise CodingError(f"Invalid codebook {source}:\n  " + "\n  ".join(problems))
+    return Codebook(tuple(codes), dims, name)
+
+
+def _check_dimensions(dimensions: Sequence[str], problems: list[str]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The dimensions stripped, and folded name -> dimension; blank and repeated names added to ``problems``."""
     dims = tuple(d.strip() for d in dimensions)
     folded_dims: dict[str, str] = {}
     for d in dims:
@@ -308,7 +320,38 @@ def _build(records: list[_Record], dimensions: Sequence[str], name: str, source:
         elif d.casefold() in folded_dims:
             problems.append(f"dimensions: {d!r} is declared twice; declare each dimension once.")
         folded_dims.setdefault(d.casefold(), d)
+    return dims, folded_dims
 
+
+def _record_values(record: _Record, raw_id: str | None, label: str, problems: list[str]) -> tuple[dict[str, Any], bool]:
+    """A record's fields as stripped text, and whether one of them has a problem (added to ``problems``)."""
+    values: dict[str, Any] = {}
+    bad = False
+    for key, value in record.values.items():
+        key_label = record.key_where.get(key, record.where) + (f", code {raw_id!r}" if raw_id else "")
+        if key not in FIELDS:
+            problems.append(
+                f"{key_label}, {key!r}: unknown field.{suggest(key, FIELDS)} Code fields: {', '.join(FIELDS)}."
+            )
+            bad = True
+            continue
+        text = _text(value)
+        if text is None:
+            problems.append(f"{key_label}, field {key!r}: give text, not {type(value).__name__}.")
+            bad = True
+            continue
+        values[key] = text
+    for key in REQUIRED_FIELDS:
+        if not values.get(key) and not (key in record.values and key not in values):  # not already reported
+            problems.append(f"{label}, field {key!r}: missing; every code needs an id, a name and a dimension.")
+            bad = True
+    return values, bad
+
+
+def _build_codes(
+    records: list[_Record], dims: tuple[str, ...], folded_dims: dict[str, str], problems: list[str]
+) -> tuple[list[Code], list[str], set[str]]:
+    """The valid codes, where each was read, and the ids of codes with a problem of their own."""
     codes: list[Code] = []
     wheres: list[str] = []
     seen: dict[str, tuple[str, str]] = {}  # folded id -> (id, where)
@@ -316,26 +359,7 @@ def _build(records: list[_Record], dimensions: Sequence[str], name: str, source:
     for record in records:
         raw_id = _text(record.values.get("id"))
         label = f"{record.where}, code {raw_id!r}" if raw_id else record.where
-        values: dict[str, Any] = {}
-        bad = False
-        for key, value in record.values.items():
-            key_label = record.key_where.get(key, record.where) + (f", code {raw_id!r}" if raw_id else "")
-            if key not in FIELDS:
-                problems.append(
-                    f"{key_label}, {key!r}: unknown field.{suggest(key, FIELDS)} Code fields: {', '.join(FIELDS)}."
-                )
-                bad = True
-                continue
-            text = _text(value)
-            if text is None:
-                problems.append(f"{key_label}, field {key!r}: give text, not {type(value).__name__}.")
-                bad = True
-                continue
-            values[key] = text
-        for key in REQUIRED_FIELDS:
-            if not values.get(key) and not (key in record.values and key not in values):  # not already reported
-                problems.append(f"{label}, field {key!r}: missing; every code needs an id, a name and a dimension.")
-                bad = True
+        values, bad = _record_values(record, raw_id, label, problems)
         if bad or not all(values.get(k) for k in REQUIRED_FIELDS):
             if raw_id:
                 seen.setdefault(raw_id.casefold(), (raw_id, record.where))
@@ -370,8 +394,11 @@ def _build(records: list[_Record], dimensions: Sequence[str], name: str, source:
         values.update(dimension=dimension, colour=colour.upper())
         codes.append(Code(**values))
         wheres.append(label)
+    return codes, wheres, broken
 
-    by_id = {c.id: (c, where) for c, where in zip(codes, wheres, strict=True)}
+
+def _check_parents(by_id: dict[str, tuple[Code, str]], broken: set[str], problems: list[str]) -> None:
+    """Add to ``problems`` each parent that is not a code, or is in another dimension."""
     for code, where in by_id.values():
         if code.parent is None:
             continue
@@ -388,6 +415,10 @@ def _build(records: list[_Record], dimensions: Sequence[str], name: str, source:
                 f"{where}, field 'parent': the code is in dimension {code.dimension!r} but its parent "
                 f"{parent.id!r} is in {parent.dimension!r}; a sub-code belongs to its parent's dimension."
             )
+
+
+def _check_cycles(by_id: dict[str, tuple[Code, str]], problems: list[str]) -> None:
+    """Add to ``problems`` each cycle of parents, once."""
     reported: set[frozenset[str]] = set()
     for code_id, (code, where) in by_id.items():
         chain = [code_id]
@@ -402,9 +433,6 @@ def _build(records: list[_Record], dimensions: Sequence[str], name: str, source:
                 f"{where}, field 'parent': the parents form a cycle ({loop}); one of these codes must have "
                 "another parent or none."
             )
-    if problems:
-        raise CodingError(f"Invalid codebook {source}:\n  " + "\n  ".join(problems))
-    return Codebook(tuple(codes), dims, name)
 
 
 # ----------------------------------------------------------------------------------------------- writing

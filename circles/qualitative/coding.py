@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from circles.errors import CirclesError
+from circles.errors import CodingError
 from circles.qualitative.model import Codebook, Source, empty_segments, make_segments
 from circles.validation import suggest
 
 __all__ = [
-    "CodingError",
+    "CodingError",  # circles.errors.CodingError, re-exported
     "Rule",
     "read_rules",
     "read_codings",
@@ -42,10 +42,6 @@ __all__ = [
     "accept",
     "reject",
 ]
-
-
-class CodingError(CirclesError):
-    """A codings file, a rule or a coding request cannot be used as given."""
 
 
 # --------------------------------------------------------------------------------------------- manual

@@ -36,6 +36,8 @@ __all__ = [
     "DIMENSIONS",
     "SEGMENT_COLUMNS",
     "CONTEXT",
+    "NOTE_SUFFIXES",
+    "TABLE_SUFFIXES",
     "Code",
     "Codebook",
     "Source",
@@ -60,6 +62,10 @@ SEGMENT_COLUMNS = [
 ]
 #: Characters of context kept either side of a quote.
 CONTEXT = 30
+#: File types read as notes (one source per file, text as read).
+NOTE_SUFFIXES: tuple[str, ...] = (".txt", ".md")
+#: File types read as survey responses (one source per row).
+TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".xlsx", ".xlsm")
 
 
 @dataclass(frozen=True)

@@ -47,14 +47,14 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
-from circles.errors import CirclesError
+from circles.errors import AgreementError
 from circles.qualitative.model import Codebook
-from circles.validation import suggest
+from circles.validation import require_columns, suggest
 
 __all__ = [
     "ALL_CODES",
     "DOCUMENT_UNIT",
-    "AgreementError",
+    "AgreementError",  # circles.errors.AgreementError, re-exported
     "agreement",
     "coding_matrix",
     "disagreements",
@@ -73,10 +73,6 @@ _UNIT_COLUMNS = ("source_id", "unit_id", "start", "end", "text")
 _SEGMENT_COLUMNS = ("source_id", "start", "end", "code_id", "coder", "status")
 _KEY_COLUMNS = ("source_id", "unit_id", "code_id")
 _UNIT_RULES = ("overlap", "contains", "presence")
-
-
-class AgreementError(CirclesError):
-    """Segments, units, coders, codes or settings given to an agreement statistic cannot be used."""
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -166,17 +162,6 @@ class _Cube:
     values: np.ndarray  # float (units, codes, coders): 1 coded, 0 not coded, NaN not judged (source not covered)
 
 
-def _require(frame: object, columns: Sequence[str], what: str) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise AgreementError(f"{what} must be a pandas DataFrame, not {type(frame).__name__}.")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise AgreementError(
-            f"The {what} table lacks the column(s) {', '.join(map(repr, missing))}; it needs {', '.join(columns)}."
-        )
-    return frame
-
-
 def _check_spans(frame: pd.DataFrame, what: str) -> None:
     for column in ("start", "end"):
         if frame[column].isna().any() or not pd.api.types.is_numeric_dtype(frame[column]):
@@ -191,7 +176,7 @@ def _check_spans(frame: pd.DataFrame, what: str) -> None:
 
 
 def _prepare_units(units: pd.DataFrame, unit_rule: str) -> pd.DataFrame:
-    _require(units, _UNIT_COLUMNS, "units")
+    require_columns(units, _UNIT_COLUMNS, "The units table", error=AgreementError)
     if units.empty:
         raise AgreementError("The units table is empty: there is nothing to measure agreement on.")
     table = units.loc[:, list(_UNIT_COLUMNS)].copy()
@@ -230,7 +215,7 @@ def _resolve_coverage(
             raise AgreementError(f"coverage must be None, 'all', a mapping or a DataFrame, not {coverage!r}.")
         result = {coder: set(in_scope) for coder in coders}
     elif isinstance(coverage, pd.DataFrame):
-        _require(coverage, ("coder", "source_id"), "coverage")
+        require_columns(coverage, ("coder", "source_id"), "The coverage table", error=AgreementError)
         result = {coder: set(coverage.loc[coverage["coder"] == coder, "source_id"]) & in_scope for coder in coders}
     elif isinstance(coverage, Mapping):
         absent = [c for c in coders if c not in coverage]
@@ -267,6 +252,24 @@ def _prepare(
     threshold: float,
     coverage: Coverage,
 ) -> _Cube:
+    coder_list = _check_settings(coders, unit_rule, threshold)
+    require_columns(segments, _SEGMENT_COLUMNS, "The segments table", error=AgreementError)
+    _check_spans(segments, "segments")
+    table = _prepare_units(units, unit_rule)
+    sources = list(pd.unique(table["source_id"]))
+
+    ours = segments[segments["coder"].isin(coder_list) & segments["source_id"].isin(sources)]
+    covered = _resolve_coverage(coverage, coder_list, sources, ours, map(str, pd.unique(segments["coder"])))
+    accepted = ours[ours["status"] == "accepted"]
+    code_list = _code_list(codes, accepted)
+    accepted = accepted[accepted["code_id"].isin(code_list)]
+    _check_covered(accepted, coder_list, covered)
+    values = _values(table, accepted, code_list, coder_list, covered, unit_rule, threshold)
+    return _Cube(units=table, codes=code_list, coders=coder_list, values=values)
+
+
+def _check_settings(coders: Sequence[str], unit_rule: str, threshold: float) -> list[str]:
+    """Check ``unit_rule``, ``threshold`` and ``coders``; return the coders as a list of names."""
     if unit_rule not in _UNIT_RULES:
         raise AgreementError(
             f"unit_rule must be one of {', '.join(_UNIT_RULES)}, not {unit_rule!r}."
@@ -282,15 +285,11 @@ def _prepare(
     clash = [c for c in coder_list if c in _KEY_COLUMNS]
     if clash:
         raise AgreementError(f"A coder cannot be called {clash[0]!r}: that name is a column of the coding matrix.")
-    _require(segments, _SEGMENT_COLUMNS, "segments")
-    _check_spans(segments, "segments")
-    table = _prepare_units(units, unit_rule)
-    sources = list(pd.unique(table["source_id"]))
+    return coder_list
 
-    ours = segments[segments["coder"].isin(coder_list) & segments["source_id"].isin(sources)]
-    covered = _resolve_coverage(coverage, coder_list, sources, ours, map(str, pd.unique(segments["coder"])))
-    accepted = ours[ours["status"] == "accepted"]
 
+def _code_list(codes: Sequence[str] | Codebook | None, accepted: pd.DataFrame) -> list[str]:
+    """The codes to assess: those given, else every code with an accepted coding, sorted."""
     if codes is None:
         code_list = sorted(map(str, pd.unique(accepted["code_id"])))
         if not code_list:
@@ -304,8 +303,11 @@ def _prepare(
         code_list = list(codes.ids) if isinstance(codes, Codebook) else [str(c) for c in codes]
         if not code_list or len(set(code_list)) != len(code_list):
             raise AgreementError(f"codes must be a non-empty list of distinct code ids; got {code_list!r}.")
-    accepted = accepted[accepted["code_id"].isin(code_list)]
+    return code_list
 
+
+def _check_covered(accepted: pd.DataFrame, coder_list: list[str], covered: dict[str, set[str]]) -> None:
+    """Raise when a coder has accepted codings in a source that coverage says they did not code."""
     for coder in coder_list:
         stray = accepted.loc[(accepted["coder"] == coder) & ~accepted["source_id"].isin(covered[coder]), "source_id"]
         if len(stray):
@@ -314,6 +316,17 @@ def _prepare(
                 "code it. Correct coverage (or the segments)."
             )
 
+
+def _values(
+    table: pd.DataFrame,
+    accepted: pd.DataFrame,
+    code_list: list[str],
+    coder_list: list[str],
+    covered: dict[str, set[str]],
+    unit_rule: str,
+    threshold: float,
+) -> np.ndarray:
+    """The (units, codes, coders) array of :class:`_Cube`: 1 coded, 0 not coded, NaN source not covered."""
     code_index = {c: i for i, c in enumerate(code_list)}
     coder_index = {c: i for i, c in enumerate(coder_list)}
     values = np.zeros((len(table), len(code_list), len(coder_list)))
@@ -341,7 +354,7 @@ def _prepare(
     source_of_unit = table["source_id"].to_numpy()
     for coder, j in coder_index.items():
         values[~np.isin(source_of_unit, list(covered[coder])), :, j] = np.nan
-    return _Cube(units=table, codes=code_list, coders=coder_list, values=values)
+    return values
 
 
 def coding_matrix(

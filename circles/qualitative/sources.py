@@ -1,4 +1,8 @@
-"""Reading sources to code, cutting them into units, and re-anchoring segments when a source changes.
+"""Reading sources to code: workshop notes, transcripts, Word documents and survey responses.
+
+Cutting sources into units (:func:`units`, :func:`all_units`) is done by :mod:`circles.qualitative.text_units`
+and re-anchoring segments when a source changes (:func:`reanchor`) by :mod:`circles.qualitative.anchoring`; both
+are re-exported here.
 
 Sources
 -------
@@ -23,39 +27,6 @@ A file's :attr:`~circles.qualitative.model.Source.id` is its stem, slugified (``
 ``"parents-workshop"``); a response's is ``"<stem>#<row id>"``, the row id being the ``id_column`` value or the
 file's line (CSV) or sheet row (Excel) number. Ids are unique: two files whose stems give the same id are an
 error.
-
-Units
------
-:func:`units` cuts a source into paragraphs, speaker turns or sentences, each with code-point offsets such that
-``source.text[start:end] == text``. Units never start or end with whitespace, never overlap and come in text
-order.
-
-*Paragraphs* are runs of lines between blank lines. In notes and Word documents a speaker line (below) always
-starts a new paragraph, Markdown heading lines (``# ...`` to ``###### ...``) and the attribute block are not
-units, and in a Word document every line (Word paragraph) is a paragraph. A survey response has no headings,
-attribute block or speaker labels (``GP: never heard back`` is what the respondent wrote).
-
-*Turns* are what one speaker says. A speaker line is a line that starts with a short label and a colon,
-``Parent A: ...``, ``Facilitator: ...``, ``Mr Khan: ...``, ``Young people's worker: ...``: up to
-:data:`MAX_SPEAKER_WORDS` words and :data:`MAX_SPEAKER_CHARS` characters, starting with a capital letter, with text
-after the colon on the same line, no verb or pronoun among the words (``The problem is: ...`` is not a label,
-see :data:`NOT_IN_SPEAKER_LABEL`) and not a note label such as ``Note:``, ``NB:``, ``Action:`` or ``Date:`` (see
-:data:`NON_SPEAKER_LABELS`). The label and colon are not part of the unit: the turn's text starts after them and
-the label is in the ``speaker`` column. Paragraphs without a label continue the turn of the speaker before them
-(a long answer in several paragraphs); a heading ends a turn. Text outside any turn (a notice, a list of actions
-after a heading) gives one unit per paragraph with speaker ``""``. A survey response is one turn.
-
-*Sentences* are split within paragraphs by a simple rule: a sentence ends at ``.``, ``!``, ``?``, ``...`` or
-``…`` (and any closing quotes or brackets) followed by white space and a character that is not a lower-case
-letter, except after a common abbreviation (``Mr.``, ``Dr.``, ``e.g.``, ``etc.``: :data:`ABBREVIATIONS`), a single
-capital initial (``J. Smith``) or a list number at the start of a line (``1. Offer ...``). A line starting with a
-list marker (``-``, ``*``, ``•``, ``1.``, ``2)``) starts a new sentence. Numbers such as ``3.5`` are never split.
-Sentences carry the speaker of their turn.
-
-Re-anchoring
-------------
-:func:`reanchor` finds each coded segment again after its source has been edited, by its quote and the context
-around it.
 """
 
 from __future__ import annotations
@@ -63,84 +34,50 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from circles.errors import CodingError, SourceError
+from circles.errors import SourceError
 from circles.ingest.accounting import ROW_ID
 from circles.io.readers import detect_encoding, read_source
-from circles.qualitative.model import CONTEXT, SEGMENT_COLUMNS, Source
+from circles.qualitative.anchoring import reanchor
+from circles.qualitative.model import NOTE_SUFFIXES, TABLE_SUFFIXES, Source
+from circles.qualitative.text_units import (
+    ABBREVIATIONS,
+    ATTRIBUTE_SEARCH_LINES,
+    MAX_SPEAKER_CHARS,
+    MAX_SPEAKER_WORDS,
+    NON_SPEAKER_LABELS,
+    NOT_IN_SPEAKER_LABEL,
+    UNIT_COLUMNS,
+    UNITS,
+    _attribute_block,
+    _lines,
+    all_units,
+    units,
+)
 from circles.validation import suggest
 
 __all__ = [
-    "UNITS",
-    "UNIT_COLUMNS",
     "NOTE_SUFFIXES",
     "TABLE_SUFFIXES",
+    "read_sources",
+    "slugify",
+    # re-exported from circles.qualitative.text_units and circles.qualitative.anchoring
+    "UNITS",
+    "UNIT_COLUMNS",
     "ABBREVIATIONS",
     "NON_SPEAKER_LABELS",
     "NOT_IN_SPEAKER_LABEL",
     "MAX_SPEAKER_WORDS",
     "MAX_SPEAKER_CHARS",
     "ATTRIBUTE_SEARCH_LINES",
-    "read_sources",
-    "slugify",
     "units",
     "all_units",
     "reanchor",
 ]
 
-UnitKind = Literal["sentence", "turn", "paragraph"]
-#: The kinds of unit :func:`units` cuts.
-UNITS: tuple[str, ...] = ("sentence", "turn", "paragraph")
-#: Columns of a unit table.
-UNIT_COLUMNS = ["source_id", "unit_id", "start", "end", "text", "speaker"]
-#: File types read as notes (one source per file, text as read).
-NOTE_SUFFIXES: tuple[str, ...] = (".txt", ".md")
-#: File types read as survey responses (one source per row).
-TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".xlsx", ".xlsm")
 _SUFFIXES = (*NOTE_SUFFIXES, ".docx", *TABLE_SUFFIXES)
-#: Words after which a full stop does not end a sentence (compared ignoring case, without the final stop).
-ABBREVIATIONS: frozenset[str] = frozenset(
-    "mr mrs ms mx dr prof rev revd st sr jr cllr capt sgt insp supt col gen hon rt no nos vs etc e.g eg i.e ie cf "
-    "approx appt dept govt inc ltd co nb n.b p.s ps pp vol fig ref tel ext mins hrs yrs wk wks "
-    "jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun".split()
-)
-#: Labels before a colon that mark a note, not a speaker (compared ignoring case and a final stop).
-NON_SPEAKER_LABELS: frozenset[str] = frozenset(
-    (
-        "note notes nb n.b ps p.s action actions agreed decision decisions summary example examples e.g eg i.e ie "
-        "update re subject date time venue location present attendees apologies purpose theme themes outcome "
-        "outcomes issue issues risk risks quote comment comments feedback todo tip warning important source sources"
-    ).split()
-    + ["key point", "key points", "next steps", "to do", "follow up"]
-)
-#: Words that never occur in a speaker label: verbs, pronouns and question words make ``X is: ...`` a sentence.
-NOT_IN_SPEAKER_LABEL: frozenset[str] = frozenset(
-    "is are was were be been being am has have had do does did will would can could should must may might shall "
-    "i we you they he she it its this that these those there here what why how when where which who whom "
-    "said says say asked asks told tells want wanted need needed but if so because "
-    "not no yes my our your their his her".split()
-)
-#: Most words in a speaker label.
-MAX_SPEAKER_WORDS = 4
-#: Most characters in a speaker label.
-MAX_SPEAKER_CHARS = 40
-#: The attribute block (``- Key: value`` lines) must start within this many lines of the top of a note.
-ATTRIBUTE_SEARCH_LINES = 20
-
-_EOL = re.compile(r"\r\n|\r|\n")
-_HEADING = re.compile(r" {0,3}#{1,6}(?=[ \t]|$)")
-_ATTRIBUTE = re.compile(r"[ \t]*[-*][ \t]+(?P<key>[^\W\d_][^:]{0,39}?)[ \t]*:(?!//)[ \t]*(?P<value>.*?)[ \t]*$")
-_SPEAKER = re.compile(r"[ \t]*(?P<label>[^\W\d_][\w'’.&/-]*(?:[ \t]+[\w'’.&/-]+){0,5}?)[ \t]*:[ \t]+(?=\S)")
-_SENTENCE_END = re.compile(r"(?:\.{2,}|…+|[.!?]+)[\"'”’»)\]]*")
-_CLOSERS = "\"'”’»)]"
-_LIST_ITEM = re.compile(r"[ \t]*(?:[-*•]|\d{1,3}[.)])[ \t]+\S")
-_TOKEN_BEFORE = re.compile(r"[^\W_][\w.]*$")
 
 
 # ----------------------------------------------------------------------------------------------- reading
@@ -465,71 +402,6 @@ def _extra_attributes(
     return {}, per_file
 
 
-# ----------------------------------------------------------------------------------------------- lines
-
-
-def _lines(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of every line, line end excluded; ``\\r\\n``, ``\\r`` and ``\\n`` end lines."""
-    out, pos = [], 0
-    for m in _EOL.finditer(text):
-        out.append((pos, m.start()))
-        pos = m.end()
-    out.append((pos, len(text)))
-    return out
-
-
-def _kind(source: Source) -> str:
-    """``"response"`` (a survey row), ``"docx"`` or ``"notes"`` (text files, and sources built in code)."""
-    suffix = Path(source.path).suffix.lower() if source.path else ""
-    if suffix in TABLE_SUFFIXES:
-        return "response"
-    return "docx" if suffix == ".docx" else "notes"
-
-
-def _speaker(text: str, start: int, end: int) -> re.Match[str] | None:
-    """The speaker label at the start of a line, if the line is a speaker turn."""
-    m = _SPEAKER.match(text, start, end)
-    if m is None:
-        return None
-    label = m.group("label")
-    words = label.split()
-    if (
-        not label[0].isupper()
-        or len(label) > MAX_SPEAKER_CHARS
-        or len(words) > MAX_SPEAKER_WORDS
-        or label.casefold().rstrip(".") in NON_SPEAKER_LABELS
-        or any(w.casefold().strip("'’.") in NOT_IN_SPEAKER_LABEL for w in words)
-    ):
-        return None
-    return m
-
-
-def _attribute_block(text: str, lines: list[tuple[int, int]], kind: str) -> list[tuple[int, str, str]]:
-    """``(line index, key, value)`` of each line of the leading ``- Key: value`` block.
-
-    The block is the first run of consecutive ``- Key: value`` lines that starts within
-    :data:`ATTRIBUTE_SEARCH_LINES` lines of the top and before any speaker turn. Survey responses have none.
-    """
-    if kind == "response":
-        return []
-    first = None
-    for i, (s, e) in enumerate(lines[:ATTRIBUTE_SEARCH_LINES]):
-        if _ATTRIBUTE.match(text, s, e):
-            first = i
-            break
-        if _speaker(text, s, e):
-            return []
-    if first is None:
-        return []
-    block = []
-    for i in range(first, len(lines)):
-        m = _ATTRIBUTE.match(text, *lines[i])
-        if m is None:
-            break
-        block.append((i, m.group("key").strip(), m.group("value")))
-    return block
-
-
 def _attributes(text: str, kind: str, path: Path) -> dict[str, str]:
     """The attributes of a note's ``- Key: value`` block; a key given twice is an error."""
     attributes: dict[str, str] = {}
@@ -541,302 +413,3 @@ def _attributes(text: str, kind: str, path: Path) -> dict[str, str]:
             )
         attributes[key], lines[key] = value, i + 1
     return attributes
-
-
-# ----------------------------------------------------------------------------------------------- units
-
-
-@dataclass
-class _Span:
-    start: int
-    end: int
-    speaker: str = ""
-    labelled: bool = False  # starts with a speaker label
-    after_break: bool = False  # a heading or the attribute block stands between it and the paragraph before
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def _paragraphs(source: Source) -> list[_Span]:
-    text, kind = source.text, _kind(source)
-    lines = _lines(text)
-    block = {i for i, _key, _value in _attribute_block(text, lines, kind)}
-    paragraphs: list[_Span] = []
-    current: _Span | None = None
-    pending_break = False
-
-    def close() -> None:
-        nonlocal current
-        if current is not None:
-            current.start, current.end = _trim(text, current.start, current.end)
-            if current.start < current.end:
-                paragraphs.append(current)
-        current = None
-
-    for i, (s, e) in enumerate(lines):
-        if kind != "response" and (i in block or _HEADING.match(text, s, e)):
-            close()
-            pending_break = True
-            continue
-        if not text[s:e].strip():
-            close()
-            continue
-        label = _speaker(text, s, e) if kind != "response" else None
-        if label is not None or kind == "docx" or current is None:
-            close()
-            current = _Span(
-                label.end() if label else s,
-                e,
-                label.group("label") if label else "",
-                label is not None,
-                pending_break,
-            )
-            pending_break = False
-        else:
-            current.end = e
-    close()
-    return paragraphs
-
-
-def _turns(source: Source, paragraphs: list[_Span]) -> list[_Span]:
-    """Merge paragraphs into turns; set each paragraph's speaker to its turn's."""
-    if _kind(source) == "response":
-        return [_Span(paragraphs[0].start, paragraphs[-1].end)] if paragraphs else []
-    turns: list[_Span] = []
-    for p in paragraphs:
-        if not p.labelled and turns and turns[-1].speaker and not p.after_break:
-            turns[-1].end = p.end
-            p.speaker = turns[-1].speaker
-        else:
-            turns.append(_Span(p.start, p.end, p.speaker))
-    return turns
-
-
-def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Split ``text[start:end]`` (no surrounding white space) into sentences; see the module description."""
-    cuts: set[int] = set()
-    line_starts = [start] + [m.end() for m in _EOL.finditer(text, start, end)]
-    for ls in line_starts[1:]:
-        if _LIST_ITEM.match(text, ls, end):
-            cuts.add(_trim(text, ls, end)[0])
-    for m in _SENTENCE_END.finditer(text, start, end):
-        nxt = m.end()
-        while nxt < end and text[nxt].isspace():
-            nxt += 1
-        if nxt == m.end() or nxt >= end or text[nxt].islower():
-            continue
-        if m.group(0).rstrip(_CLOSERS) == ".":
-            token_match = _TOKEN_BEFORE.search(text, max(start, m.start() - 20), m.start())
-            token = token_match.group(0).lstrip(".") if token_match else ""
-            if token.casefold() in ABBREVIATIONS or (len(token) == 1 and token.isupper()):
-                continue
-            if token.isdigit() and token_match is not None:
-                line_start = max(ls for ls in line_starts if ls <= token_match.start())
-                if not text[line_start : token_match.start()].strip(" \t-*•"):
-                    continue  # "1." opening a list item
-        cuts.add(nxt)
-    out = []
-    bounds = [start, *sorted(c for c in cuts if start < c < end), end]
-    for a, b in zip(bounds, bounds[1:], strict=False):
-        a, b = _trim(text, a, b)
-        if a < b:
-            out.append((a, b))
-    return out
-
-
-def _frame(rows: list[tuple[str, int, int, int, str, str]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=UNIT_COLUMNS)
-    for column in ("unit_id", "start", "end"):
-        frame[column] = frame[column].astype("int64")
-    for column in ("source_id", "text", "speaker"):
-        frame[column] = frame[column].astype(object)
-    return frame
-
-
-def units(source: Source, unit: UnitKind = "sentence") -> pd.DataFrame:
-    """Cut a source into sentences, speaker turns or paragraphs (see the module description).
-
-    Parameters
-    ----------
-    source : Source
-    unit : {"sentence", "turn", "paragraph"}
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``source_id, unit_id`` (1, 2, ... within the source), ``start, end`` (code points into
-        ``source.text``, with ``source.text[start:end] == text``), ``text`` and ``speaker`` (``""`` when unknown).
-
-    Raises
-    ------
-    CodingError
-        If ``unit`` is not one of :data:`UNITS`.
-
-    Examples
-    --------
-    >>> src = Source("w1", "w1.md", "# Workshop\\n\\nParent A: Support is 9 to 5. Mr. Khan agreed.\\n"
-    ...              "It gets worse at night...\\n\\n## Next\\nFacilitator: Thanks 😊.")
-    >>> units(src, "turn")[["unit_id", "speaker", "text"]].values.tolist()
-    [[1, 'Parent A', 'Support is 9 to 5. Mr. Khan agreed.\\nIt gets worse at night...'], \
-[2, 'Facilitator', 'Thanks 😊.']]
-    >>> units(src, "sentence")["text"].tolist()
-    ['Support is 9 to 5.', 'Mr. Khan agreed.', 'It gets worse at night...', 'Thanks 😊.']
-    >>> row = units(src, "sentence").iloc[-1]
-    >>> src.text[row.start : row.end] == row.text
-    True
-    """
-    _check_unit(unit)
-    return _frame(_unit_rows(source, unit))
-
-
-def _check_unit(unit: str) -> None:
-    if unit not in UNITS:
-        raise CodingError(f"unit {unit!r}: units are {', '.join(UNITS)}.{suggest(str(unit), UNITS)}")
-
-
-def _unit_rows(source: Source, unit: str) -> list[tuple[str, int, int, int, str, str]]:
-    text = source.text
-    paragraphs = _paragraphs(source)
-    turns = _turns(source, paragraphs)
-    if unit == "paragraph":
-        spans = [(p.start, p.end, p.speaker) for p in paragraphs]
-    elif unit == "turn":
-        spans = [(t.start, t.end, t.speaker) for t in turns]
-    else:
-        spans = [(a, b, p.speaker) for p in paragraphs for a, b in _sentences(text, p.start, p.end)]
-    return [(source.id, i, a, b, text[a:b], who) for i, (a, b, who) in enumerate(spans, 1)]
-
-
-def all_units(sources: Iterable[Source], unit: UnitKind = "sentence") -> pd.DataFrame:
-    """The units of several sources, one table in source order.
-
-    Examples
-    --------
-    >>> table = all_units([Source("a", "a", "One. Two."), Source("b", "b", "Three?")], "sentence")
-    >>> table[["source_id", "unit_id", "text"]].values.tolist()
-    [['a', 1, 'One.'], ['a', 2, 'Two.'], ['b', 1, 'Three?']]
-    """
-    _check_unit(unit)
-    return _frame([row for source in sources for row in _unit_rows(source, unit)])
-
-
-# ----------------------------------------------------------------------------------------------- re-anchoring
-
-
-def _context_score(text: str, start: int, end: int, before: str, after: str) -> int:
-    """Characters of the recorded context that still stand beside ``text[start:end]`` (max ``len(before + after)``)."""
-    score = 0
-    for a, b in zip(reversed(before), reversed(text[max(0, start - len(before)) : start]), strict=False):
-        if a != b:
-            break
-        score += 1
-    for a, b in zip(after, text[end : end + len(after)], strict=False):
-        if a != b:
-            break
-        score += 1
-    return score
-
-
-def _occurrences(text: str, quote: str) -> list[tuple[int, int]]:
-    """Exact occurrences of ``quote`` (overlapping ones too); failing those, matches ignoring white space changes."""
-    found, i = [], text.find(quote)
-    while i != -1:
-        found.append((i, i + len(quote)))
-        i = text.find(quote, i + 1)
-    if found or not quote.split():
-        return found
-    pattern = re.compile(r"\s+".join(re.escape(word) for word in quote.split()))
-    return [(m.start(), m.end()) for m in pattern.finditer(text)]
-
-
-def reanchor(
-    segments: pd.DataFrame, sources: Iterable[Source] | Mapping[str, Source]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Find coded segments again in sources that changed since they were coded.
-
-    A segment whose ``quote`` still stands at ``start:end`` with its recorded ``before``/``after`` context is kept
-    as it is. Otherwise every occurrence of the quote in the source is a candidate (failing exact ones, matches
-    that differ only in white space, e.g. line ends changed from CRLF to LF); the candidate with the most of its
-    recorded context still beside it wins, and among equals the one nearest the old ``start``. Its offsets,
-    ``quote``, ``before`` and ``after`` are updated.
-
-    Parameters
-    ----------
-    segments : pandas.DataFrame
-        A segment table (:data:`~circles.qualitative.model.SEGMENT_COLUMNS`; other columns are kept).
-    sources : iterable of Source, or mapping of id to Source
-        The sources as they are now.
-
-    Returns
-    -------
-    (pandas.DataFrame, pandas.DataFrame)
-        The re-anchored segments (those found, in their order), and the lost ones with a ``reason`` column:
-        the source is missing, no quote was recorded, or the quote is no longer in the source.
-
-    Raises
-    ------
-    CodingError
-        If the segment table lacks a column it needs.
-
-    Examples
-    --------
-    >>> from circles.qualitative.model import make_segments
-    >>> old = Source("n", "n", "Relapse. I've been here before.")
-    >>> seg = make_segments([{"source_id": "n", "start": 0, "end": 7, "code_id": "FEA01", "coder": "jb"}], {"n": old})
-    >>> new = Source("n", "n", "Parent D: Relapse. I've been here before.")
-    >>> found, lost = reanchor(seg, [new])
-    >>> found.loc[0, ["quote", "before"]].tolist(), int(found.loc[0, "start"]), len(lost)
-    (['Relapse', 'Parent D: '], 10, 0)
-    """
-    needed = ["source_id", "start", "end", "quote", "before", "after"]
-    missing = [c for c in needed if c not in segments.columns]
-    if missing:
-        raise CodingError(
-            f"segment table: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
-            f"a segment table has the columns {', '.join(SEGMENT_COLUMNS)}."
-        )
-    by_id = dict(sources) if isinstance(sources, Mapping) else {s.id: s for s in sources}
-    segments = segments.reset_index(drop=True)
-    kept: list[Any] = []
-    updates: dict[Any, tuple[int, int, str, str, str]] = {}
-    reasons: dict[Any, str] = {}
-    for index, row in zip(segments.index, segments[needed].itertuples(index=False), strict=True):
-        source = by_id.get(row.source_id)
-        if source is None:
-            reasons[index] = f"the source {row.source_id!r} is not among the sources given"
-            continue
-        quote = "" if pd.isna(row.quote) else str(row.quote)
-        before = "" if pd.isna(row.before) else str(row.before)
-        after = "" if pd.isna(row.after) else str(row.after)
-        if not quote:
-            reasons[index] = "no quote was recorded, so the segment cannot be found again"
-            continue
-        text, start, end = source.text, int(row.start), int(row.end)
-        if text[start:end] == quote and _context_score(text, start, end, before, after) == len(before) + len(after):
-            kept.append(index)
-            continue
-        candidates = _occurrences(text, quote)
-        if not candidates:
-            reasons[index] = f"the quote is no longer in source {row.source_id!r}"
-            continue
-        a, b = max(candidates, key=lambda c: (_context_score(text, c[0], c[1], before, after), -abs(c[0] - start)))
-        kept.append(index)
-        updates[index] = (a, b, text[a:b], text[max(0, a - CONTEXT) : a], text[b : b + CONTEXT])
-
-    found = segments.loc[kept].copy()
-    for index, (a, b, quote, before, after) in updates.items():
-        found.loc[index, ["quote", "before", "after"]] = [quote, before, after]
-        found.loc[index, "start"] = a
-        found.loc[index, "end"] = b
-    lost = segments.loc[list(reasons)].copy()
-    lost["reason"] = pd.Series(reasons, dtype=object)
-    for frame in (found, lost):
-        for column in ("start", "end"):
-            frame[column] = frame[column].astype(np.int64)
-    return found.reset_index(drop=True), lost.reset_index(drop=True)
