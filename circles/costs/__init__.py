@@ -3,7 +3,10 @@
 Modules, in data-flow order:
 
 ``estimates``   prevalence estimates and treatment penetration
-``model``       the cost model by sector, scenarios and discounting
+``money``       whole pence, pounds in UK style (``format_gbp``) and ``CostError``
+``schema``      the cost model YAML as pydantic models, its checks and their messages
+``model``       the cost model by sector, cost per case and the chart (re-exports the cost functions)
+``scenarios``   savings scenarios, discounting and apportionment
 """
 
 from circles.costs.estimates import (
@@ -13,23 +16,17 @@ from circles.costs.estimates import (
     round_to,
     treatment_penetration,
 )
-from circles.costs.model import (
-    COST_TYPE_COLOURS,
-    COST_TYPES,
+from circles.costs.model import COST_TYPE_COLOURS, CostModel, cost_chart, cost_per_case, read_cost_model, sector_totals
+from circles.costs.money import CostError, format_gbp
+from circles.costs.scenarios import (
     GREEN_BOOK_RATE,
-    CostError,
-    CostModel,
     apportion,
-    cost_chart,
-    cost_per_case,
     discount_factors,
-    format_gbp,
     present_value,
-    read_cost_model,
     savings_scenarios,
     scenario_table,
-    sector_totals,
 )
+from circles.costs.schema import COST_TYPES
 
 __all__ = [
     "round_half_up",
