@@ -83,7 +83,7 @@ def test_demo_codebook_loads_with_the_case_study_codes():
 
 
 def test_demo_codebook_examples_are_quotes_the_synthetic_notes_voice():
-    generator = (ROOT / "circles" / "demo" / "synthetic.py").read_text(encoding="utf-8")
+    generator = (ROOT / "circles" / "demo" / "notes.py").read_text(encoding="utf-8")
     for code in read_codebook(DEMO).codes:
         assert code.example in generator or code.example.replace("'", "\\'") in generator, code.id
 

@@ -2,7 +2,11 @@
 
 Modules, in data-flow order:
 
-``synthetic``  the seeded generator of take-up records and workshop notes
+``design``     the notice, default seed, planted hotspots and take-up columns shared by the parts below
+``agencies``   the case study's time window, volumes and agencies
+``take_up``    families placed in the borough and their take-up records with each agency
+``notes``      workshop and interview notes in speaker turns
+``synthetic``  the seeded generator: writes the take-up records, notes and README
 """
 
 from circles.demo.synthetic import (

@@ -234,30 +234,7 @@ def interactive_map(
         figure.add_trace(trace)
         owners.append(name)
         if grey.any():
-            n = int(grey.sum())
-            what = "Suppressed: small number" if not missing.any() else "Suppressed or no value"
-            greyed = table.loc[grey]
-            flags = hidden[grey]
-            figure.add_trace(
-                go.Choropleth(
-                    geojson=_geojson(greyed),
-                    locations=greyed["area_code"].astype(str).tolist(),
-                    featureidkey="properties.area_code",
-                    z=[0] * n,
-                    colorscale=[[0, SUPPRESSED_COLOUR], [1, SUPPRESSED_COLOUR]],
-                    showscale=False,
-                    showlegend=True,
-                    name=f"{what} ({n} area{'s' if n != 1 else ''})",
-                    legendgroup=name,
-                    marker_line={"color": "#7f7f7f", "width": 0.5},
-                    hovertext=[
-                        hover_text(row, column, suppressed=bool(flag))
-                        for (_, row), flag in zip(greyed.iterrows(), flags, strict=True)
-                    ],
-                    hovertemplate="%{hovertext}<extra></extra>",
-                    visible=first,
-                )
-            )
+            figure.add_trace(_suppressed_trace(table, column, name, hidden, missing, visible=first))
             owners.append(name)
     names = list(tables)
     first_title = titles.get(names[0], names[0])
@@ -269,49 +246,82 @@ def interactive_map(
         legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.7)"},
         hoverlabel={"bgcolor": "white", "font": {"size": 13}},
         meta={"layers": owners},
-        annotations=[
-            {
-                "text": "<br>".join(textwrap.wrap(ATTRIBUTION, 130)),
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0,
-                "y": 0,
-                "yshift": -12,
-                "xanchor": "left",
-                "yanchor": "top",
-                "showarrow": False,
-                "align": "left",
-                "font": {"size": 9, "color": "#555555"},
-            }
-        ],
+        annotations=[_attribution_note()],
     )
     if len(names) > 1:
-        buttons = [
-            {
-                "label": titles.get(name, name),
-                "method": "update",
-                "args": [
-                    {"visible": [owner == name for owner in owners]},
-                    {"title.text": f"{_escape(title)} — {_escape(titles.get(name, name))}"},
-                ],
-            }
-            for name in names
-        ]
-        figure.update_layout(
-            updatemenus=[
-                {
-                    "type": "dropdown",
-                    "buttons": buttons,
-                    "active": 0,
-                    "x": 0.01,
-                    "xanchor": "left",
-                    "y": 1.0,
-                    "yanchor": "bottom",
-                    "showactive": True,
-                }
-            ]
-        )
+        figure.update_layout(updatemenus=[_layer_menu(names, titles, title, owners)])
     return figure
+
+
+def _suppressed_trace(
+    table: gpd.GeoDataFrame, column: str, name: str, hidden: np.ndarray, missing: np.ndarray, *, visible: bool
+) -> go.Choropleth:
+    """The grey trace of one layer's suppressed (``hidden``) and value-less (``missing``) areas."""
+    grey = hidden | missing
+    n = int(grey.sum())
+    what = "Suppressed: small number" if not missing.any() else "Suppressed or no value"
+    greyed = table.loc[grey]
+    flags = hidden[grey]
+    return go.Choropleth(
+        geojson=_geojson(greyed),
+        locations=greyed["area_code"].astype(str).tolist(),
+        featureidkey="properties.area_code",
+        z=[0] * n,
+        colorscale=[[0, SUPPRESSED_COLOUR], [1, SUPPRESSED_COLOUR]],
+        showscale=False,
+        showlegend=True,
+        name=f"{what} ({n} area{'s' if n != 1 else ''})",
+        legendgroup=name,
+        marker_line={"color": "#7f7f7f", "width": 0.5},
+        hovertext=[
+            hover_text(row, column, suppressed=bool(flag))
+            for (_, row), flag in zip(greyed.iterrows(), flags, strict=True)
+        ],
+        hovertemplate="%{hovertext}<extra></extra>",
+        visible=visible,
+    )
+
+
+def _attribution_note() -> dict:
+    """The ONS/OS attribution, wrapped, below the map."""
+    return {
+        "text": "<br>".join(textwrap.wrap(ATTRIBUTION, 130)),
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "y": 0,
+        "yshift": -12,
+        "xanchor": "left",
+        "yanchor": "top",
+        "showarrow": False,
+        "align": "left",
+        "font": {"size": 9, "color": "#555555"},
+    }
+
+
+def _layer_menu(names: list[str], titles: dict[str, str], title: str, owners: list[str]) -> dict:
+    """The dropdown that shows one layer's traces (``owners`` names each trace's layer) and retitles the map."""
+    buttons = [
+        {
+            "label": titles.get(name, name),
+            "method": "update",
+            "args": [
+                {"visible": [owner == name for owner in owners]},
+                {"title.text": f"{_escape(title)} — {_escape(titles.get(name, name))}"},
+            ],
+        }
+        for name in names
+    ]
+    return {
+        "type": "dropdown",
+        "buttons": buttons,
+        "active": 0,
+        "x": 0.01,
+        "xanchor": "left",
+        "y": 1.0,
+        "yanchor": "bottom",
+        "showactive": True,
+    }
 
 
 def _values_trace(

@@ -3,7 +3,7 @@
 Modules, in data-flow order:
 
 ``postcodes``           UK postcode normalisation and checks
-``postcode_directory``  ONS Postcode Directory (ONSPD) extracts
+``postcode_directory``  ONS Postcode Directory (ONSPD) extracts; where the embedded extracts live
 ``geocoding``           records to points through the postcode directory
 ``layers``              area layers (LSOA, MSOA, wards): embedded, files, lookups
 ``areas``               placing points in areas, by code or point in polygon
@@ -35,7 +35,6 @@ from circles.geo.layers import (
     EMBEDDED_LAYERS,
     WEB_CRS,
     AreaLayer,
-    embedded_geo_dir,
     embedded_layer,
     read_area_layer,
     read_lookup,
@@ -53,6 +52,7 @@ from circles.geo.postcode_directory import (
     AREA_COLUMNS,
     DIRECTORY_COLUMNS,
     embedded_directory_path,
+    embedded_geo_dir,
     read_postcode_directory,
 )
 from circles.geo.postcodes import (

@@ -10,7 +10,6 @@ reprojected to EPSG:4326 at the figure stage.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pandas as pd
 import pyogrio
 
 from circles.errors import GeographyError
-from circles.geo.postcode_directory import read_postcode_directory
+from circles.geo.postcode_directory import embedded_geo_dir, read_postcode_directory
 from circles.validation import suggest
 
 __all__ = [
@@ -70,18 +69,6 @@ class AreaLayer:
 
     def __len__(self) -> int:
         return len(self.areas)
-
-
-def embedded_geo_dir() -> Path:
-    """The folder holding the embedded extracts (``$CIRCLES_GEO_DIR`` or the repository's ``geo/``)."""
-    override = os.environ.get("CIRCLES_GEO_DIR")
-    folder = Path(override) if override else Path(__file__).resolve().parent.parent.parent / "geo"
-    if not (folder / "postcodes_bwd.csv").exists():
-        raise GeographyError(
-            f"The embedded geography is missing from {folder}. Run `python geo/build_geo.py` in a checkout "
-            "with the dev extra installed, or set CIRCLES_GEO_DIR to a folder holding its extracts."
-        )
-    return folder
 
 
 #: Embedded layers: key -> (file, code column, name column, title)

@@ -11,11 +11,15 @@ The standard frame has ``pcds`` (single-space postcode), ``oseast1m``, ``osnrth1
 missing where the directory has no grid reference), ``oslaua``, ``doterm`` (``YYYYMM`` of termination, missing
 for live postcodes) and, when the directory has them, area codes ``osward``, ``lsoa11``, ``lsoa21``, ``msoa11``,
 ``msoa21``.
+
+:func:`embedded_geo_dir` locates the embedded extracts (this directory's and the area layers' that
+:mod:`circles.geo.layers` reads), so the dependency runs one way: layers on directories.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -28,7 +32,13 @@ import pyarrow.csv as pacsv
 from circles.errors import GeographyError
 from circles.validation import suggest
 
-__all__ = ["DIRECTORY_COLUMNS", "AREA_COLUMNS", "read_postcode_directory", "embedded_directory_path"]
+__all__ = [
+    "DIRECTORY_COLUMNS",
+    "AREA_COLUMNS",
+    "read_postcode_directory",
+    "embedded_directory_path",
+    "embedded_geo_dir",
+]
 
 #: Standard column -> names it goes by in ONSPD/NSPL editions (matched ignoring case).
 DIRECTORY_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -51,9 +61,19 @@ AREA_COLUMNS = ("osward", "lsoa11", "lsoa21", "msoa11", "msoa21")
 _NO_GRID_LAT = 99.999999
 
 
-def embedded_directory_path() -> Path:
-    from circles.geo.layers import embedded_geo_dir
+def embedded_geo_dir() -> Path:
+    """The folder holding the embedded extracts (``$CIRCLES_GEO_DIR`` or the repository's ``geo/``)."""
+    override = os.environ.get("CIRCLES_GEO_DIR")
+    folder = Path(override) if override else Path(__file__).resolve().parent.parent.parent / "geo"
+    if not (folder / "postcodes_bwd.csv").exists():
+        raise GeographyError(
+            f"The embedded geography is missing from {folder}. Run `python geo/build_geo.py` in a checkout "
+            "with the dev extra installed, or set CIRCLES_GEO_DIR to a folder holding its extracts."
+        )
+    return folder
 
+
+def embedded_directory_path() -> Path:
     return embedded_geo_dir() / "postcodes_bwd.csv"
 
 

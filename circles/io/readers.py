@@ -209,32 +209,14 @@ def read_csv_source(path: str | Path, *, expected: Collection[str] = ()) -> Sour
     """
     path = Path(path)
     name = path.name
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot read the file ({exc.strerror}).") from None
-    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
-        raise SourceError(f"{path}: the file is empty. Export it again with its header row.")
-    if b"\r" in data and b"\n" not in data:  # classic Mac line ends (Excel's "CSV (Macintosh)")
-        data = data.replace(b"\r", b"\n")
+    data = _read_bytes(path)
     encoding, text = detect_encoding(data, str(path))
     head_lines = text[:65536].splitlines()
     delimiter = _sniff_delimiter([ln for ln in head_lines if ln.strip()] or [""])
 
-    # Header (and any title lines) parsed with the csv module over the first lines.
-    first_rows, row_lines = [], []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    line_before = 0
-    for row in reader:
-        first_rows.append(row)
-        row_lines.append(line_before + 1)
-        line_before = reader.line_num
-        if len(first_rows) >= _HEADER_SEARCH_ROWS:
-            break
-    header_index = _find_header(first_rows, expected, str(path))
-    header, repeated = _unique_names(first_rows[header_index])
-    header_line = row_lines[header_index]
-    skip_lines = header_line - 1 + _record_span(first_rows[header_index])
+    header_row, header_line = _csv_header(text, delimiter, expected, str(path))
+    header, repeated = _unique_names(header_row)
+    skip_lines = header_line - 1 + _record_span(header_row)
     raw = data[3:] if encoding == "utf-8-sig" else data
     body = _after_lines(raw, skip_lines) if encoding != "cp1252" else _after_lines(text.encode("utf-8"), skip_lines)
     first_body_line = skip_lines + 1
@@ -245,7 +227,65 @@ def read_csv_source(path: str | Path, *, expected: Collection[str] = ()) -> Sour
     except pa.ArrowInvalid as exc:
         raise SourceError(f"{path}: cannot parse it as delimited text ({exc}).") from None
 
-    # Physical start line of every record: good and bad records interleave by record number.
+    spans, is_bad = _record_spans(table, bad)
+    starts = first_body_line + np.concatenate([[0], np.cumsum(spans)[:-1]])
+    good_lines, bad_lines = starts[~is_bad], starts[is_bad]
+
+    frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
+    frame = frame.astype(object) if frame.empty else frame
+    empty = _blank_rows(frame)
+    # Arrow-backed text, not Python objects: millions of small str objects fragment the heap
+    ids = (name + ":" + pd.Series(good_lines, index=frame.index).astype("string")).astype("str")
+    frame.insert(0, "source_file", name)
+    frame.insert(1, ROW_ID, ids)
+
+    quarantine = _csv_quarantine(name, frame, bad, bad_lines, good_lines, spans[~is_bad], body, empty)
+    frame = frame.loc[~empty].reset_index(drop=True)
+    info = {
+        "format": "csv",
+        "encoding": encoding,
+        "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
+        "header_line": header_line,
+        "title_lines_skipped": header_line - 1,
+        "columns": header,
+        "repeated_columns": repeated,
+    }
+    return SourceTable(frame, pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS), info)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """A delimited file's bytes, with classic Mac line ends made LF; an unreadable or empty file is an error."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read the file ({exc.strerror}).") from None
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise SourceError(f"{path}: the file is empty. Export it again with its header row.")
+    if b"\r" in data and b"\n" not in data:  # classic Mac line ends (Excel's "CSV (Macintosh)")
+        data = data.replace(b"\r", b"\n")
+    return data
+
+
+def _csv_header(text: str, delimiter: str, expected: Collection[str], name: str) -> tuple[list[str], int]:
+    """The header row, found below any title lines, and the physical line where it starts.
+
+    The first lines are parsed with the csv module (a quoted cell may run over lines).
+    """
+    first_rows, row_lines = [], []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    line_before = 0
+    for row in reader:
+        first_rows.append(row)
+        row_lines.append(line_before + 1)
+        line_before = reader.line_num
+        if len(first_rows) >= _HEADER_SEARCH_ROWS:
+            break
+    header_index = _find_header(first_rows, expected, name)
+    return first_rows[header_index], row_lines[header_index]
+
+
+def _record_spans(table: pa.Table, bad: list[tuple[int, str, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Physical lines of every record, good and bad interleaved by record number, and which records are bad."""
     n_good, n_bad = table.num_rows, len(bad)
     spans = np.ones(n_good + n_bad, dtype=np.int64)
     bad_numbers = np.array([b[0] - 1 for b in bad], dtype=np.int64)  # 0-based record index in the body
@@ -257,21 +297,33 @@ def read_csv_source(path: str | Path, *, expected: Collection[str] = ()) -> Sour
         for column in table.columns:
             newlines += pc.count_substring(column, "\n").to_numpy(zero_copy_only=False).astype(np.int64)
         spans[~is_bad] += newlines
-    starts = first_body_line + np.concatenate([[0], np.cumsum(spans)[:-1]])
-    good_lines, bad_lines = starts[~is_bad], starts[is_bad]
+    return spans, is_bad
 
-    frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
-    frame = frame.astype(object) if frame.empty else frame
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Whether each row of the parsed text is blank in every column."""
     empty = np.zeros(len(frame), dtype=bool)
     if len(frame):
         maybe = frame.iloc[:, 0].str.strip().eq("").to_numpy()  # only rows blank in the first column can be empty
         if maybe.any():
             empty[maybe] = frame.loc[maybe].apply(lambda s: s.str.strip().eq("")).all(axis=1).to_numpy()
-    # Arrow-backed text, not Python objects: millions of small str objects fragment the heap
-    ids = (name + ":" + pd.Series(good_lines, index=frame.index).astype("string")).astype("str")
-    frame.insert(0, "source_file", name)
-    frame.insert(1, ROW_ID, ids)
+    return empty
 
+
+def _csv_quarantine(
+    name: str,
+    frame: pd.DataFrame,
+    bad: list[tuple[int, str, int, int]],
+    bad_lines: np.ndarray,
+    good_lines: np.ndarray,
+    good_spans: np.ndarray,
+    body: bytes,
+    empty: np.ndarray,
+) -> list[tuple[str, ...]]:
+    """Quarantine entries: lines Arrow could not split, a quote never closed, and empty rows.
+
+    ``empty`` is updated in place: a last record swallowed by an unclosed quote is dropped from the rows too.
+    """
     quarantine = []
     for (_number, raw, expected_n, actual_n), line in zip(bad, bad_lines, strict=True):
         if not raw.strip():
@@ -290,23 +342,13 @@ def read_csv_source(path: str | Path, *, expected: Collection[str] = ()) -> Sour
     if len(frame) and (body.count(b'"') - sum(b[1].count('"') for b in bad)) % 2 == 1:
         last = len(frame) - 1
         row_id, line = frame.loc[last, ROW_ID], int(good_lines[last])
-        swallowed = "\n" * int(spans[~is_bad][last] - 1)
+        swallowed = "\n" * int(good_spans[last] - 1)
         quarantine.append(("read", name, row_id, "(line)", "broken_quotes", _open_quote_message(line, swallowed)))
-        empty[last] = True  # drop it from the accepted rows below
+        empty[last] = True  # drop it from the accepted rows
     for row_id in frame.loc[empty & ~frame[ROW_ID].isin([q[2] for q in quarantine]).to_numpy(), ROW_ID]:
         line = row_id.rsplit(":", 1)[1]
         quarantine.append(("read", name, row_id, "(line)", "empty_row", f"Line {line}: the row has no values."))
-    frame = frame.loc[~empty].reset_index(drop=True)
-    info = {
-        "format": "csv",
-        "encoding": encoding,
-        "delimiter": {"\t": "tab"}.get(delimiter, delimiter),
-        "header_line": header_line,
-        "title_lines_skipped": header_line - 1,
-        "columns": header,
-        "repeated_columns": repeated,
-    }
-    return SourceTable(frame, pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS), info)
+    return quarantine
 
 
 def _open_quote_message(line: int, raw: str) -> str:
@@ -383,39 +425,19 @@ def read_excel_source(path: str | Path, *, expected: Collection[str] = (), sheet
     in every cell they cover; dates become ISO text; formulas whose result Excel never saved (no cached
     value) are quarantined with the cell reference, since their value is unknown.
     """
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
     path = Path(path)
     name = path.name
-    try:
-        values_book = openpyxl.load_workbook(path, data_only=True)
-        formula_book = openpyxl.load_workbook(path, data_only=False, read_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise SourceError(f"{path}: cannot open it as an Excel workbook ({exc}).") from None
-    except Exception as exc:  # zipfile.BadZipFile and friends
-        raise SourceError(f"{path}: cannot open it as an Excel workbook ({type(exc).__name__}: {exc}).") from None
+    values_book, formula_book = _open_workbooks(path)
     sheets = values_book.sheetnames
     if sheet is None:
         sheet = sheets[0]
     elif sheet not in sheets:
         raise SourceError(f"{path}: no sheet {sheet!r}.{suggest(sheet, sheets)} Sheets: {', '.join(sheets)}.")
     ws = values_book[sheet]
-    grid = [[_cell_text(c) for c in row] for row in ws.iter_rows(values_only=True)]
-    for merged in ws.merged_cells.ranges:
-        top_left = grid[merged.min_row - 1][merged.min_col - 1] if merged.min_row - 1 < len(grid) else ""
-        for r in range(merged.min_row - 1, min(merged.max_row, len(grid))):
-            for c in range(merged.min_col - 1, merged.max_col):
-                if c < len(grid[r]):
-                    grid[r][c] = top_left
+    grid = _sheet_grid(ws)
     if not any(any(cell.strip() for cell in row) for row in grid):
         raise SourceError(f"{path}, sheet {sheet!r}: the sheet is empty.")
-
-    uncached: set[tuple[int, int]] = set()
-    for r, row in enumerate(formula_book[sheet].iter_rows()):
-        for c, cell in enumerate(row):
-            if getattr(cell, "data_type", None) == "f" and r < len(grid) and c < len(grid[r]) and grid[r][c] == "":
-                uncached.add((r, c))
+    uncached = _uncached_formulas(formula_book[sheet], grid)
     formula_book.close()
 
     header_index = _find_header(grid[:_HEADER_SEARCH_ROWS], expected, f"{path}, sheet {sheet!r}")
@@ -430,14 +452,86 @@ def read_excel_source(path: str | Path, *, expected: Collection[str] = (), sheet
     frame.insert(0, "source_file", name)
     frame.insert(1, ROW_ID, pd.array([f"{name}!{sheet}:{n}" for n in row_numbers], dtype="str"))
 
-    from openpyxl.utils import get_column_letter
-
-    quarantine = []
     empty = frame[header].apply(lambda s: s.astype(str).str.strip().eq("")).all(axis=1).to_numpy() if width else []
     # trailing empty rows are padding Excel keeps, not records: drop them without quarantine
     last_data = np.flatnonzero(~np.asarray(empty, dtype=bool))
     end = int(last_data[-1]) + 1 if len(last_data) else 0
     frame, empty = frame.iloc[:end], np.asarray(empty[:end], dtype=bool)
+    quarantine = _uncached_entries(uncached, header, header_index, end, expected, name, sheet)
+    for row_id in frame.loc[empty, ROW_ID]:
+        quarantine.append(
+            ("read", name, row_id, "(row)", "empty_row", f"Row {row_id.rsplit(':', 1)[1]} has no values.")
+        )
+    bad_ids = {q[2] for q in quarantine}
+    frame = frame[~frame[ROW_ID].isin(bad_ids)].reset_index(drop=True)
+    info = {
+        "format": "xlsx",
+        "sheet": sheet,
+        "sheets": sheets,
+        "header_row": header_index + 1,
+        "title_rows_skipped": header_index,
+        "merged_ranges": len(ws.merged_cells.ranges),
+        "uncached_formulas": len(uncached),
+        "columns": header,
+        "repeated_columns": repeated,
+    }
+    return SourceTable(frame, pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS), info)
+
+
+def _open_workbooks(path: Path) -> tuple[Any, Any]:
+    """The workbook twice: with the values Excel last computed, and (read-only) with its formulas."""
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        values_book = openpyxl.load_workbook(path, data_only=True)
+        formula_book = openpyxl.load_workbook(path, data_only=False, read_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+        raise SourceError(f"{path}: cannot open it as an Excel workbook ({exc}).") from None
+    except Exception as exc:  # zipfile.BadZipFile and friends
+        raise SourceError(f"{path}: cannot open it as an Excel workbook ({type(exc).__name__}: {exc}).") from None
+    return values_book, formula_book
+
+
+def _sheet_grid(ws: Any) -> list[list[str]]:
+    """A sheet's cells as text, row by row; a merged range takes its top-left value in every cell."""
+    grid = [[_cell_text(c) for c in row] for row in ws.iter_rows(values_only=True)]
+    for merged in ws.merged_cells.ranges:
+        top_left = grid[merged.min_row - 1][merged.min_col - 1] if merged.min_row - 1 < len(grid) else ""
+        for r in range(merged.min_row - 1, min(merged.max_row, len(grid))):
+            for c in range(merged.min_col - 1, merged.max_col):
+                if c < len(grid[r]):
+                    grid[r][c] = top_left
+    return grid
+
+
+def _uncached_formulas(formula_sheet: Any, grid: list[list[str]]) -> set[tuple[int, int]]:
+    """0-based (row, column) of the formulas whose result was never saved (blank in ``grid``)."""
+    uncached: set[tuple[int, int]] = set()
+    for r, row in enumerate(formula_sheet.iter_rows()):
+        for c, cell in enumerate(row):
+            if getattr(cell, "data_type", None) == "f" and r < len(grid) and c < len(grid[r]) and grid[r][c] == "":
+                uncached.add((r, c))
+    return uncached
+
+
+def _uncached_entries(
+    uncached: set[tuple[int, int]],
+    header: list[str],
+    header_index: int,
+    end: int,
+    expected: Collection[str],
+    name: str,
+    sheet: str,
+) -> list[tuple[str, ...]]:
+    """Quarantine entries for the uncached formulas in records (the first ``end`` rows under the header).
+
+    A formula in a column the spec does not read changes nothing and is left out.
+    """
+    from openpyxl.utils import get_column_letter
+
+    quarantine = []
+    width = len(header)
     mapped = {e.strip().casefold() for e in expected}
     for r, c in sorted(uncached):
         if r <= header_index or r - header_index - 1 >= end:
@@ -458,24 +552,7 @@ def read_excel_source(path: str | Path, *, expected: Collection[str] = (), sheet
                 "recalculate and save it, or paste values.",
             )
         )
-    for row_id in frame.loc[empty, ROW_ID]:
-        quarantine.append(
-            ("read", name, row_id, "(row)", "empty_row", f"Row {row_id.rsplit(':', 1)[1]} has no values.")
-        )
-    bad_ids = {q[2] for q in quarantine}
-    frame = frame[~frame[ROW_ID].isin(bad_ids)].reset_index(drop=True)
-    info = {
-        "format": "xlsx",
-        "sheet": sheet,
-        "sheets": sheets,
-        "header_row": header_index + 1,
-        "title_rows_skipped": header_index,
-        "merged_ranges": len(ws.merged_cells.ranges),
-        "uncached_formulas": len(uncached),
-        "columns": header,
-        "repeated_columns": repeated,
-    }
-    return SourceTable(frame, pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS), info)
+    return quarantine
 
 
 # ----------------------------------------------------------------------------------------------- Parquet

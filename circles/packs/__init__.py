@@ -2,7 +2,9 @@
 
 Modules, in data-flow order:
 
-``render``  building the four workshop packs and the commissioner's hot spot report
+``assets``   the packs, their page sizes and titles, the templates folder and the fonts
+``context``  what the templates are given, read from a report folder's published files
+``render``   building the four workshop packs and the commissioner's hot spot report
 """
 
 from circles.packs.render import (

@@ -6,6 +6,7 @@ Modules:
 ``stages``       the stage registry: each stage with what it needs and what it provides
 ``runner``       runs the stages, accounts for every row, audits and publishes the report folder atomically
 ``audit``        searches a report folder for identifiers, pseudonyms, postcodes and small counts
+``audit_secrets``  what must not appear in a report (Secrets) and the scanner that finds it in text
 ``dask_engine``  the heavy stages partitioned on a Dask cluster (``engine: dask``)
 
 The runner imports every stage, so it is loaded on first use (``circles.pipeline.run_pipeline``) rather than

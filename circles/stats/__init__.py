@@ -2,9 +2,11 @@
 
 Modules, in data-flow order:
 
-``aggregate``  counts by area (records and people)
-``rates``      crude rates, Byar/Wilson intervals, Empirical Bayes smoothing, comparison with the study area
-``hotspots``   spatial weights, Getis-Ord Gi* and local Moran's I (esda), with FDR correction
+``aggregate``     counts by area (records and people)
+``rates``         crude rates, Byar/Wilson intervals, Empirical Bayes smoothing, comparison with the study area
+``weights``       spatial weights between areas (libpysal), keyed by area code, with islands reported
+``significance``  two-sided permutation p-values, FDR/Bonferroni cut-offs and Esri's Gi* bins
+``hotspots``      Getis-Ord Gi* and local Moran's I (esda) on an area table, with FDR correction
 """
 
 from circles.stats.aggregate import (
@@ -14,21 +16,15 @@ from circles.stats.aggregate import (
     count_by_area_and,
 )
 from circles.stats.hotspots import (
-    CONFIDENCE_LEVELS,
     GI_BIN_COLOURS,
     GI_BIN_LABELS,
     GI_LABEL_COLOURS,
     ISLAND_COLOUR,
     ISLAND_LABEL,
     LISA_COLOURS,
-    HotspotError,
-    SpatialWeights,
     getis_ord,
-    gi_bins,
     hotspot_table,
     local_moran,
-    significance_thresholds,
-    spatial_weights,
 )
 from circles.stats.rates import (
     COMPARISON_COLOURS,
@@ -42,6 +38,16 @@ from circles.stats.rates import (
     poisson_interval,
     proportion,
     wilson_interval,
+)
+from circles.stats.significance import (
+    CONFIDENCE_LEVELS,
+    gi_bins,
+    significance_thresholds,
+)
+from circles.stats.weights import (
+    HotspotError,
+    SpatialWeights,
+    spatial_weights,
 )
 
 __all__ = [

@@ -6,6 +6,9 @@ them. This module adds what a commissioner's map needs on top: weights keyed by 
 reported, two-sided p-values, the ArcGIS confidence bins and the GeoDa cluster categories with control of
 multiple testing, labels and colours, and alignment of every value by area code.
 
+The weights are built in :mod:`circles.stats.weights` and the p-values, cut-offs and bins computed in
+:mod:`circles.stats.significance`; their public names are re-exported here.
+
 How a p-value is obtained
 -------------------------
 esda's conditional permutation holds area *i*'s own value fixed and deals the other areas' values at
@@ -57,28 +60,35 @@ discovery rate. *JRSS B* 57(1), 289-300. Esri, *How Hot Spot Analysis (Getis-Ord
 
 from __future__ import annotations
 
-import copy
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any
 
 import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from esda.significance import calculate_significance
-from libpysal.weights import KNN, DistanceBand, Queen, Rook, W, min_threshold_distance
 
-from circles.errors import CirclesError, GeographyError
-from circles.geo.layers import ANALYSIS_CRS
+from circles.stats.significance import (
+    CONFIDENCE_LEVELS,
+    Correction,
+    _at_or_below,
+    _check_options,
+    _two_sided,
+    gi_bins,
+    significance_thresholds,
+)
+from circles.stats.significance import _esda_fdr as _esda_fdr  # looked up here: tests stand in an esda without it
+from circles.stats.weights import (
+    HotspotError,
+    SpatialWeights,
+    _check_weights,
+    _copy,
+    _has_neighbours,
+    _quiet,
+    spatial_weights,
+)
 from circles.validation import suggest
-
-try:  # optional, so that an esda without it falls back to Bonferroni and says so
-    from esda import fdr as _esda_fdr
-except ImportError:  # pragma: no cover - depends on the installed esda
-    _esda_fdr = None
 
 __all__ = [
     "CONFIDENCE_LEVELS",
@@ -98,15 +108,10 @@ __all__ = [
     "spatial_weights",
 ]
 
-Correction = Literal["fdr", "bonferroni", "none"]
-
 #: Label of an area with no neighbours: no local statistic is computed for it.
 ISLAND_LABEL = "No neighbours (island)"
 #: Colour of islands on both maps (GeoDa's "Neighborless" grey, RGB 140, 140, 140).
 ISLAND_COLOUR = "#8C8C8C"
-
-#: Significance level of each Gi_Bin magnitude: 1 = 90%, 2 = 95%, 3 = 99% confidence.
-CONFIDENCE_LEVELS: dict[int, float] = {1: 0.10, 2: 0.05, 3: 0.01}
 
 #: Gi_Bin → label, hottest first (Esri's Hot Spot Analysis convention).
 GI_BIN_LABELS: dict[int, str] = {
@@ -149,291 +154,6 @@ LISA_COLOURS: dict[str, str] = {
 
 #: esda's quadrant numbers (PySAL scheme, ``geoda_quads=False``) → GeoDa category names.
 _QUADRANTS: dict[int, str] = {1: "High-High", 2: "Low-High", 3: "Low-Low", 4: "High-Low"}
-
-_METHODS = ("queen", "rook", "knn", "distance")
-_CORRECTIONS = ("fdr", "bonferroni", "none")
-
-
-class HotspotError(CirclesError):
-    """Hot spot analysis cannot run on these inputs (values misaligned or invalid, bad weights options)."""
-
-
-@dataclass(frozen=True)
-class SpatialWeights:
-    """Binary spatial weights over a set of areas, with the areas that have no neighbour.
-
-    Attributes
-    ----------
-    w : libpysal.weights.W
-        Binary weights (``transform="B"``) whose ids are the ``area_code`` values, in the areas' order.
-        Treat it as read-only: :func:`getis_ord` and :func:`local_moran` hand esda a copy.
-    method : {"queen", "rook", "knn", "distance"}
-        How neighbours were defined.
-    islands : tuple of str
-        Codes of the areas that had no neighbour under ``method``. Listed even when they were then joined
-        to their nearest area (``islands_attached``).
-    islands_attached : bool
-        True when each island was given its nearest area (by centroid) as a neighbour, both ways.
-    threshold : float or None
-        Distance band used, in metres between centroids (``method="distance"`` only).
-    k : int or None
-        Number of nearest neighbours (``method="knn"`` only).
-    """
-
-    w: W
-    method: str
-    islands: tuple[str, ...]
-    islands_attached: bool = False
-    threshold: float | None = None
-    k: int | None = None
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        """Area codes in the order of the weights (and of any value array given positionally)."""
-        return tuple(self.w.id_order)
-
-    def __len__(self) -> int:
-        return self.w.n
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Weights
-
-
-def spatial_weights(
-    areas: gpd.GeoDataFrame,
-    *,
-    method: Literal["queen", "rook", "knn", "distance"] = "queen",
-    k: int = 5,
-    threshold: float | None = None,
-    islands: Literal["report", "nearest"] = "report",
-) -> SpatialWeights:
-    """Build binary spatial weights between areas, keyed by ``area_code``, and report islands.
-
-    Parameters
-    ----------
-    areas : geopandas.GeoDataFrame
-        One row per area with a unique ``area_code`` and a polygon geometry, e.g. ``AreaLayer.areas``.
-        Reprojected to EPSG:27700 when in another CRS, so distances are in metres.
-    method : {"queen", "rook", "knn", "distance"}
-        ``"queen"``: areas sharing a boundary point; ``"rook"``: sharing a boundary segment
-        (:class:`libpysal.weights.Queen`, :class:`~libpysal.weights.Rook`); ``"knn"``: the ``k`` areas
-        with the nearest centroids (:class:`~libpysal.weights.KNN`; not symmetric); ``"distance"``: areas
-        whose centroids lie within ``threshold`` metres (:class:`~libpysal.weights.DistanceBand`, binary).
-    k : int
-        Neighbours per area for ``"knn"``.
-    threshold : float, optional
-        Distance band in metres for ``"distance"``. By default the smallest band that gives every area at
-        least one neighbour (:func:`libpysal.weights.min_threshold_distance`), as Esri's tools do.
-    islands : {"report", "nearest"}
-        ``"report"`` keeps areas with no neighbour as islands (no local statistic is computed for them);
-        ``"nearest"`` joins each to the area with the nearest centroid (a KNN ``k=1`` link, made both ways).
-        Either way the islands are listed in :attr:`SpatialWeights.islands`.
-
-    Returns
-    -------
-    SpatialWeights
-
-    Raises
-    ------
-    GeographyError
-        If ``areas`` lacks ``area_code``, has blank or repeated codes, missing geometries or no CRS.
-    HotspotError
-        For an unknown method, ``k`` not below the number of areas, or a threshold that is not positive.
-
-    Examples
-    --------
-    A 2 × 2 block of squares and one detached square, 1 m each side:
-
-    >>> import geopandas as gpd
-    >>> from shapely.geometry import box
-    >>> areas = gpd.GeoDataFrame({"area_code": ["A", "B", "C", "D", "Z"]},
-    ...     geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 1, 1, 2), box(1, 1, 2, 2), box(5, 5, 6, 6)],
-    ...     crs=27700)
-    >>> queen = spatial_weights(areas)
-    >>> queen.islands, sorted(queen.w.neighbors["A"])
-    (('Z',), ['B', 'C', 'D'])
-    >>> rook = spatial_weights(areas, method="rook", islands="nearest")
-    >>> rook.islands, rook.w.neighbors["Z"], sorted(rook.w.neighbors["D"])
-    (('Z',), ['D'], ['B', 'C', 'Z'])
-    """
-    frame = _check_areas(areas)
-    codes = frame["area_code"].tolist()
-    n = len(codes)
-    if method not in _METHODS:
-        raise HotspotError(f"Unknown weights method {method!r}.{suggest(str(method), _METHODS)} Use one of {_METHODS}.")
-    if islands not in ("report", "nearest"):
-        raise HotspotError(f"islands must be 'report' or 'nearest', not {islands!r}.")
-    centroids = np.column_stack([frame.geometry.centroid.x, frame.geometry.centroid.y])
-    used_k: int | None = None
-    used_threshold: float | None = None
-    with _quiet():
-        if method == "queen":
-            w = Queen.from_dataframe(frame, ids="area_code", silence_warnings=True)
-        elif method == "rook":
-            w = Rook.from_dataframe(frame, ids="area_code", silence_warnings=True)
-        elif method == "knn":
-            if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k < n:
-                raise HotspotError(f"k must be a whole number from 1 to {n - 1} (one less than the areas), not {k!r}.")
-            used_k = int(k)
-            w = KNN(centroids, k=used_k, ids=codes, silence_warnings=True)
-        else:
-            if threshold is None:
-                # the largest nearest-neighbour distance, widened by a relative 1e-9 (micrometres) so that
-                # rounding in libpysal's KD-tree does not leave the farthest area just outside the band
-                threshold = float(min_threshold_distance(centroids)) * (1 + 1e-9)
-            elif not np.isfinite(threshold) or threshold <= 0:
-                raise HotspotError(f"The distance threshold must be a positive number of metres, not {threshold!r}.")
-            used_threshold = float(threshold)
-            w = DistanceBand(centroids, threshold=used_threshold, binary=True, ids=codes, silence_warnings=True)
-    neighbours = {str(i): [str(j) for j in w.neighbors[i]] for i in w.id_order}
-    w = _binary_w(neighbours, codes)
-    found = tuple(code for code in codes if not neighbours[code])
-    attached = False
-    if islands == "nearest" and found:
-        if n < 2:
-            raise HotspotError("A single area has no other area to be joined to.")
-        with _quiet():
-            nearest = KNN(centroids, k=1, ids=codes, silence_warnings=True)
-        for island in found:
-            other = str(nearest.neighbors[island][0])
-            for a, b in ((island, other), (other, island)):
-                if b not in neighbours[a]:
-                    neighbours[a].append(b)
-        w = _binary_w(neighbours, codes)
-        attached = True
-    return SpatialWeights(
-        w=w, method=method, islands=found, islands_attached=attached, threshold=used_threshold, k=used_k
-    )
-
-
-def _check_areas(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``areas`` as a GeoDataFrame in EPSG:27700 with string codes, or a :class:`GeographyError`."""
-    if not isinstance(areas, gpd.GeoDataFrame):
-        raise GeographyError(f"Spatial weights need a GeoDataFrame of areas, not {type(areas).__name__}.")
-    if "area_code" not in areas.columns:
-        raise GeographyError(
-            f"The areas have no 'area_code' column.{suggest('area_code', map(str, areas.columns))} "
-            f"Their columns are: {', '.join(map(str, areas.columns))}."
-        )
-    if len(areas) < 2:
-        raise GeographyError("Spatial weights need at least two areas.")
-    codes = areas["area_code"]
-    if codes.isna().any() or codes.astype(str).duplicated().any() or (codes.astype(str).str.strip() == "").any():
-        dupes = codes[codes.astype(str).duplicated()].astype(str).tolist()[:3]
-        raise GeographyError(f"Column 'area_code' must hold one unique code per area (blank or repeated: {dupes}).")
-    if areas.crs is None:
-        raise GeographyError("The areas have no coordinate reference system; set one (EPSG:27700 for GB).")
-    geometry = areas.geometry
-    if geometry.isna().any() or geometry.is_empty.any():
-        bad = codes[geometry.isna() | geometry.is_empty].astype(str).tolist()[:3]
-        raise GeographyError(f"Areas without a geometry cannot have neighbours: {bad}.")
-    frame = gpd.GeoDataFrame({"area_code": codes.astype(str).to_numpy()}, geometry=geometry.to_numpy(), crs=areas.crs)
-    return frame.to_crs(ANALYSIS_CRS) if frame.crs != ANALYSIS_CRS else frame
-
-
-def _binary_w(neighbours: dict[str, list[str]], codes: Sequence[str]) -> W:
-    """A binary libpysal ``W`` over ``codes`` (in that order) from a neighbour dict."""
-    with _quiet():
-        w = W({c: list(neighbours[c]) for c in codes}, id_order=list(codes), silence_warnings=True)
-        w.transform = "B"
-    return w
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Significance: thresholds and bins
-
-
-def significance_thresholds(
-    p: Sequence[float] | np.ndarray,
-    *,
-    correction: Correction = "fdr",
-    levels: Sequence[float] = (0.10, 0.05, 0.01),
-) -> dict[float, float]:
-    """The p-value cut-off at each significance level, after correcting for multiple testing.
-
-    An area is significant at level ``a`` when its p-value is at most ``thresholds[a]``.
-
-    Parameters
-    ----------
-    p : array-like
-        The p-values of every area tested (islands excluded); ``m`` is their number.
-    correction : {"fdr", "bonferroni", "none"}
-        ``"none"``: the cut-off is ``a``. ``"bonferroni"``: ``a / m``. ``"fdr"``: the Benjamini–Hochberg
-        cut-off from :func:`esda.fdr` computed separately at each level, as Esri applies FDR at each
-        confidence level: with the p-values sorted ``p(1) <= ... <= p(m)`` it is ``k * a / m`` for the
-        largest ``k`` with ``p(k) < k * a / m``, or ``a / m`` (Bonferroni) when there is no such ``k``. The
-        areas at or below it are those the BH step-up procedure rejects at false discovery rate ``a`` (apart
-        from a p-value lying exactly on the line ``k * a / m``, which esda does not count). In the example,
-        at 10% the largest such ``k`` is 5 (0.042 < 0.05); at 1% there is none, so the cut-off is 0.01 / 10.
-    levels : sequence of float
-        Significance levels, by default 0.10, 0.05 and 0.01 (90, 95 and 99% confidence).
-
-    Returns
-    -------
-    dict
-        Level → cut-off.
-
-    Examples
-    --------
-    >>> p = [0.001, 0.008, 0.039, 0.041, 0.042, 0.065, 0.074, 0.205, 0.212, 0.216]
-    >>> {a: round(t, 4) for a, t in significance_thresholds(p, correction="fdr").items()}
-    {0.1: 0.05, 0.05: 0.01, 0.01: 0.001}
-    >>> {a: round(t, 4) for a, t in significance_thresholds(p, correction="bonferroni").items()}
-    {0.1: 0.01, 0.05: 0.005, 0.01: 0.001}
-    """
-    values = np.asarray(p, dtype=float)
-    if values.ndim != 1 or not len(values) or not np.isfinite(values).all():
-        raise HotspotError("Significance thresholds need a non-empty list of finite p-values.")
-    if correction not in _CORRECTIONS:
-        raise HotspotError(f"Unknown correction {correction!r}. Use one of {_CORRECTIONS}.")
-    m = len(values)
-    if correction == "fdr":
-        if _esda_fdr is None:
-            raise HotspotError("esda.fdr is not available in this esda; use correction='bonferroni'.")
-        return {float(a): float(_esda_fdr(values, a)) for a in levels}
-    if correction == "bonferroni":
-        return {float(a): float(a) / m for a in levels}
-    return {float(a): float(a) for a in levels}
-
-
-def gi_bins(
-    z: Sequence[float] | np.ndarray,
-    p: Sequence[float] | np.ndarray,
-    *,
-    correction: Correction = "fdr",
-) -> np.ndarray:
-    """Esri's Gi_Bin for each area: ±3, ±2, ±1 at 99, 95, 90% confidence, 0 when not significant.
-
-    The magnitude is the highest confidence level whose cut-off (:func:`significance_thresholds`, with the
-    given correction) the two-sided p-value meets (``p <= cut-off``); the sign is the sign of ``z``
-    (positive: hot, negative: cold), a z-score or, as :func:`getis_ord` passes, the side of the permutation
-    distribution the p-value came from. Entries whose ``z`` or ``p`` is missing (islands) are left out of the
-    correction and get bin 0 here; :func:`getis_ord` reports them as missing.
-
-    Examples
-    --------
-    >>> z = [3.1, 2.2, 1.7, 0.3, -3.1, -2.2, -1.7]
-    >>> p = [0.005, 0.03, 0.08, 0.6, 0.005, 0.03, 0.08]
-    >>> gi_bins(z, p, correction="none").tolist()
-    [3, 2, 1, 0, -3, -2, -1]
-    >>> gi_bins(z, p, correction="bonferroni").tolist()   # cut-offs 0.1/7, 0.05/7, 0.01/7
-    [2, 0, 0, 0, -2, 0, 0]
-    """
-    zs = np.asarray(z, dtype=float)
-    ps = np.asarray(p, dtype=float)
-    if zs.shape != ps.shape or zs.ndim != 1:
-        raise HotspotError("z and p must be one-dimensional and of the same length.")
-    tested = np.isfinite(zs) & np.isfinite(ps)
-    bins = np.zeros(len(zs), dtype="int64")
-    if not tested.any():
-        return bins
-    thresholds = significance_thresholds(ps[tested], correction=correction, levels=tuple(CONFIDENCE_LEVELS.values()))
-    magnitude = np.zeros(int(tested.sum()), dtype="int64")
-    for size, level in CONFIDENCE_LEVELS.items():  # 1, 2, 3: each level overwrites the less confident one
-        magnitude[_at_or_below(ps[tested], thresholds[level])] = size
-    bins[tested] = magnitude * np.sign(zs[tested]).astype("int64")
-    return bins
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -783,73 +503,6 @@ def hotspot_table(
 
 # ----------------------------------------------------------------------------------------------------------
 # Helpers
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence esda/libpysal's known notices and keep numpy's global random state as it was.
-
-    esda seeds numpy's global generator (``np.random.seed``) for its permutations; the caller's stream is
-    restored afterwards. The notices silenced are esda's announcement that its default ``alternative`` will
-    change (the p-values here do not use that default, see the module notes), libpysal's
-    islands and disconnected-components warnings (islands are reported in :class:`SpatialWeights`), and
-    division warnings for islands, whose statistics are discarded.
-    """
-    state = np.random.get_state()  # noqa: NPY002 - esda seeds the legacy global generator; restore it
-    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-        warnings.filterwarnings("ignore", message="The alternative hypothesis", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", message="The weights matrix is not fully connected", category=UserWarning)
-        warnings.filterwarnings("ignore", message=".*island", category=UserWarning)
-        try:
-            yield
-        finally:
-            np.random.set_state(state)  # noqa: NPY002
-
-
-def _two_sided(observed: np.ndarray, simulated: np.ndarray, permutations: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two-sided pseudo p-values and their side (+1 high, -1 low, 0 neither) from esda's one-sided ones.
-
-    ``simulated`` is esda's (areas × permutations) array of permuted statistics; each one-sided p-value is
-    snapped to its exact ``(M + 1) / (P + 1)``.
-    """
-    exact = []
-    for alternative in ("greater", "lesser"):
-        one_sided = calculate_significance(observed, simulated, alternative=alternative)
-        exact.append(np.rint(np.asarray(one_sided, dtype=float) * (permutations + 1)) / (permutations + 1))
-    greater, lesser = exact
-    return np.minimum(1.0, 2.0 * np.minimum(greater, lesser)), np.sign(lesser - greater)
-
-
-def _at_or_below(p: np.ndarray, threshold: float) -> np.ndarray:
-    """``p <= threshold``, counting a p-value equal to the cut-off but for rounding in the last digit."""
-    with np.errstate(invalid="ignore"):
-        return np.asarray(p, dtype=float) <= threshold * (1 + 1e-9)
-
-
-def _copy(w: W) -> W:
-    """A private copy: esda sets ``w.transform`` and edits the sparse matrix of the weights it is given."""
-    return copy.deepcopy(w)
-
-
-def _has_neighbours(weights: SpatialWeights) -> np.ndarray:
-    """Whether each area (in weights order) has at least one neighbour in the weights used."""
-    return np.array([len(weights.w.neighbors[i]) > 0 for i in weights.w.id_order])
-
-
-def _check_weights(weights: object) -> None:
-    if not isinstance(weights, SpatialWeights):
-        raise HotspotError(f"weights must come from spatial_weights(), not {type(weights).__name__}.")
-    if not _has_neighbours(weights).any():
-        raise HotspotError("Every area is an island (no neighbours): choose other weights or a larger threshold.")
-
-
-def _check_options(permutations: int, alpha: float, correction: str) -> None:
-    if isinstance(permutations, bool) or not isinstance(permutations, int | np.integer) or permutations < 99:
-        raise HotspotError(f"permutations must be a whole number of at least 99, not {permutations!r}.")
-    if not (isinstance(alpha, float | int) and 0 < alpha < 1):
-        raise HotspotError(f"alpha must lie between 0 and 1, not {alpha!r}.")
-    if correction not in _CORRECTIONS:
-        raise HotspotError(f"Unknown correction {correction!r}.{suggest(str(correction), _CORRECTIONS)}")
 
 
 def _correction_used(correction: Correction) -> tuple[Correction, str]:

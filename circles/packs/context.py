@@ -1,0 +1,375 @@
+"""What the pack templates are given: the published files of a report folder, read and formatted for print.
+
+Only the published files are read (tables, maps, coding summaries, the manifest), never the records. A missing
+optional file gives ``None`` and the template says "not available in this run". :func:`_context` builds the
+whole template context, one helper per pack section.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from circles.packs.assets import IMAGE_MAX_WIDTH, PAGE_SIZES, TITLES, UNAVAILABLE, PackError, font_files
+
+
+def _csv(report: Path, rel: str) -> list[dict[str, str]] | None:
+    """Rows of a published CSV as strings (``*`` kept), or ``None`` if the file is absent or unreadable."""
+    path = report / rel
+    if not path.is_file():
+        return None
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            return list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+
+
+def _num(value: Any) -> float | None:
+    """A float, or ``None`` for ``*``, blanks and anything that is not a finite number."""
+    try:
+        out = float(str(value).replace(",", "").replace("£", ""))
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _fmt(value: Any, digits: int = 0) -> str:
+    """Format a number with thousands separators; ``*`` and text pass through; blanks become an en dash."""
+    if value is None or str(value).strip() in ("", "nan", "None"):
+        return "–"
+    number = _num(value)
+    if number is None:
+        return str(value)
+    return f"{number:,.{digits}f}"
+
+
+def _money(value: Any) -> str:
+    """``£12,345`` from a number, or the text unchanged if it is not one."""
+    number = _num(value)
+    return f"£{number:,.0f}" if number is not None else _fmt(value)
+
+
+def _pct(value: Any, digits: int = 0) -> str:
+    """``34%`` from a proportion 0–1."""
+    number = _num(value)
+    return f"{100 * number:.{digits}f}%" if number is not None else _fmt(value)
+
+
+def _rate(row: dict[str, str]) -> str:
+    """``6.6 (3.2–12.2)`` from rate, rate_lower and rate_upper; ``*`` if suppressed."""
+    if _num(row.get("rate")) is None:
+        return "*" if str(row.get("rate", "")).strip() == "*" else "–"
+    low, high = _num(row.get("rate_lower")), _num(row.get("rate_upper"))
+    interval = f" ({low:.1f}–{high:.1f})" if low is not None and high is not None else ""
+    return f"{_num(row['rate']):.1f}{interval}"
+
+
+def _area_rows(rows: list[dict[str, str]] | None, *, top: int | None = None) -> list[dict[str, str]] | None:
+    """Area table rows for print, highest rate first (suppressed rates last); ``top`` keeps the first few."""
+    if rows is None:
+        return None
+    ordered = sorted(rows, key=lambda r: (-(_num(r.get("rate")) or -1.0), r.get("area_name", "")))
+    out = [
+        {
+            "name": r.get("area_name") or r.get("area_code", ""),
+            "code": r.get("area_code", ""),
+            "people": _fmt(r.get("people")),
+            "rate": _rate(r),
+            "comparison": r.get("comparison", "") or "–",
+            "gi": r.get("gi_label", ""),
+            "imd": r.get("imd_decile", ""),
+        }
+        for r in ordered
+    ]
+    return out[:top] if top else out
+
+
+def _layers(report: Path) -> list[str]:
+    """Area layers with a published table, LSOA first, then wards (oldest first), then the rest."""
+    names = sorted(p.name.removesuffix("_areas.csv") for p in (report / "tables").glob("*_areas.csv"))
+    return sorted(names, key=lambda n: (0 if n == "lsoa" else 1 if n.startswith("ward") else 2, n))
+
+
+def _layer_title(layer: str) -> str:
+    if layer == "lsoa":
+        return "LSOA (neighbourhoods)"
+    if layer == "msoa":
+        return "MSOA"
+    if layer.startswith("ward"):
+        year = layer.removeprefix("ward")
+        return f"Wards ({year})" if year else "Wards"
+    return layer
+
+
+class _Images:
+    """Downscaled copies of the report's PNGs in ``<out>/img/``, referenced relatively from the HTML."""
+
+    def __init__(self, report: Path, out: Path) -> None:
+        self.report, self.out = report, out
+
+    def __call__(self, rel: str, *, max_width: int = IMAGE_MAX_WIDTH) -> str | None:
+        source = self.report / rel
+        if not source.is_file():
+            return None
+        target = self.out / "img" / rel.replace("/", "_")
+        if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                from PIL import Image
+
+                with Image.open(source) as image:
+                    if image.width > max_width:
+                        image = image.resize((max_width, round(image.height * max_width / image.width)))
+                    image.save(target, optimize=False)
+            except Exception:  # an unreadable image is copied as it is; the browser or WeasyPrint decides
+                shutil.copyfile(source, target)
+        return target.relative_to(self.out).as_posix()
+
+
+def _context(name: str, report: Path, out: Path, large_print: bool) -> dict[str, Any]:
+    """Everything the templates need, read from the report folder's published files only."""
+    manifest = _manifest(report)
+    image = _Images(report, out)
+    wide = 2 * IMAGE_MAX_WIDTH if PAGE_SIZES[name] == "A3 landscape" else IMAGE_MAX_WIDTH
+    layers = _layers(report)
+    wards = [layer for layer in layers if layer.startswith("ward")]
+
+    def layer_info(layer: str, *, top: int | None = None) -> dict[str, Any]:
+        return _layer_info(report, manifest, layer, image, wide, top=top)
+
+    return {
+        **_common(name, report, manifest, large_print),
+        # customer definition
+        "lsoa": layer_info("lsoa", top=15) if "lsoa" in layers else None,
+        "ward": layer_info(wards[-1], top=12) if wards else None,
+        "quintiles": _quintiles(report),
+        **_costs(report, manifest, image, wide),
+        # customer engagement
+        "codebook": _codebook(report),
+        # challenge
+        **_challenge(report, image, wide, wards),
+        # hotspot report
+        "layers": [layer_info(layer) for layer in layers if layer == "lsoa" or layer.startswith("ward")],
+    }
+
+
+def _manifest(report: Path) -> dict[str, Any]:
+    """The report folder's ``manifest.json``; a folder without one is not a report folder."""
+    manifest_path = report / "manifest.json"
+    if not manifest_path.is_file():
+        raise PackError(f"{report} is not a report folder: manifest.json is missing. Run `circles run SPEC` first.")
+    try:
+        return json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PackError(f"{manifest_path} cannot be read as JSON: {exc}") from exc
+
+
+def _common(name: str, report: Path, manifest: dict[str, Any], large_print: bool) -> dict[str, Any]:
+    """What every pack prints: titles, the run, the synthetic notice, the methods and the attributions."""
+    from circles import __version__
+    from circles.geo.deprivation import IMD_ATTRIBUTION
+    from circles.geo.layers import ATTRIBUTION
+
+    synthetic = manifest.get("synthetic")
+    if synthetic is not None:
+        note = synthetic.get("note") if isinstance(synthetic, dict) else None
+        synthetic = note or "SYNTHETIC records: not real people"
+    rates = manifest.get("rates") or {}
+    hotspots = manifest.get("hotspots") or {}
+    return {
+        "name": name,
+        "title": TITLES[name][0],
+        "subtitle": TITLES[name][1],
+        "page_size": PAGE_SIZES[name],
+        "large_print": large_print,
+        "pipeline": manifest.get("pipeline") or report.name,
+        "description": manifest.get("description") or "",
+        "report_name": report.name,
+        "version": __version__,
+        "built": date.today().isoformat(),
+        "synthetic": synthetic,
+        "fonts": {key: path.as_uri() for key, path in font_files().items()},
+        "unavailable": UNAVAILABLE,
+        "disclosure_rule": (manifest.get("disclosure") or {}).get("rule"),
+        "rates_method": rates.get("method"),
+        "rates_per": rates.get("per", 1000),
+        "rates_confidence": _pct(rates.get("confidence")) if rates.get("confidence") else None,
+        "hotspots_published": hotspots.get("published"),
+        "hotspot_layers": [
+            {
+                "key": key,
+                "title": _layer_title(key),
+                "tested": spec.get("tested", ""),
+                "weights": spec.get("weights", ""),
+                "correction": spec.get("correction", ""),
+                "permutations": _fmt(spec.get("permutations")),
+                "hot": sum((spec.get("hot_spots") or {}).values()),
+                "cold": sum((spec.get("cold_spots") or {}).values()),
+            }
+            for key, spec in (hotspots.get("layers") or {}).items()
+        ],
+        "attribution": ATTRIBUTION,
+        "imd_attribution": IMD_ATTRIBUTION,
+    }
+
+
+def _layer_info(
+    report: Path, manifest: dict[str, Any], layer: str, image: _Images, wide: int, *, top: int | None = None
+) -> dict[str, Any]:
+    """One area layer: its table (the ``top`` rows), rates against the study area, hot spots and maps."""
+    rates = manifest.get("rates") or {}
+    hotspots = manifest.get("hotspots") or {}
+    stats = (rates.get("layers") or {}).get(layer) or {}
+    spots = (hotspots.get("layers") or {}).get(layer)
+    return {
+        "key": layer,
+        "title": _layer_title(layer),
+        "rows": _area_rows(_csv(report, f"tables/{layer}_areas.csv"), top=top),
+        "population": _fmt(stats.get("population")) if stats else None,
+        "study_rate": _fmt(stats.get("study_area_rate"), 1) if stats else None,
+        "higher": stats.get("higher"),
+        "lower": stats.get("lower"),
+        "hot": sum((spots or {}).get("hot_spots", {}).values()) if spots else None,
+        "cold": sum((spots or {}).get("cold_spots", {}).values()) if spots else None,
+        "maps": [
+            (label, image(f"maps/{layer}_{what}_a4.png", max_width=wide))
+            for what, label in (("people", "People"), ("rate", "Rate per 1,000"), ("hotspots", "Gi* hot spots"))
+        ],
+        "has_gi": any(r.get("gi") for r in _area_rows(_csv(report, f"tables/{layer}_areas.csv")) or []),
+    }
+
+
+def _quintiles(report: Path) -> list[dict[str, str]] | None:
+    """The deprivation profile: people by IMD quintile, with shares and rates."""
+    return [
+        {
+            "quintile": r.get("imd_quintile", ""),
+            "areas": _fmt(r.get("areas")),
+            "people": _fmt(r.get("people")),
+            "share": _pct(r.get("share")),
+            "interval": f"{_pct(r.get('share_lower'))}–{_pct(r.get('share_upper'))}"
+            if _num(r.get("share_lower")) is not None
+            else "–",
+            "rate": _fmt(r.get("rate"), 1),
+        }
+        for r in _csv(report, "tables/deprivation_quintile.csv") or []
+    ] or None
+
+
+def _costs(report: Path, manifest: dict[str, Any], image: _Images, wide: int) -> dict[str, Any]:
+    """The scale and cost of the problem: prevalence, treatment penetration, costs by sector, scenarios."""
+    costs = manifest.get("costs") or {}
+    prevalence = _csv(report, "costs/prevalence_lsoa.csv")
+    prevalence_totals = None
+    if prevalence:
+        prevalence_totals = {
+            col: _fmt(sum(_num(r.get(col)) or 0 for r in prevalence))
+            for col in ("population", "hazardous", "harmful", "misusing")
+            if col in prevalence[0]
+        }
+    elif costs.get("prevalence"):
+        prevalence_totals = {k: _fmt(v) for k, v in costs["prevalence"].items()}
+    sector = _csv(report, "costs/sector_totals.csv")
+    return {
+        "prevalence": prevalence_totals,
+        "penetration": _pct(costs.get("treatment_penetration"), 1) if costs.get("treatment_penetration") else None,
+        "penetration_table": (report / "costs/treatment_penetration_lsoa.csv").is_file(),
+        "total_cost": costs.get("total") or (_money(sector[-1].get("annual_cost")) if sector else None),
+        "cost_per_case": costs.get("cost_per_case"),
+        "children_affected": _fmt(costs.get("children_affected")) if costs.get("children_affected") else None,
+        "age_band": costs.get("age_band"),
+        "sectors": [
+            {"sector": r.get("sector", ""), "cost": _money(r.get("annual_cost")), "share": _pct(r.get("share"))}
+            for r in sector
+        ]
+        if sector
+        else None,
+        "scenarios": _csv(report, "costs/scenarios.csv"),
+        "cost_chart": image("costs/cost_by_sector.png", max_width=wide),
+    }
+
+
+def _codebook(report: Path) -> list[dict[str, str]] | None:
+    """The codebook for the coding sheets of the customer engagement pack."""
+    codebook = _csv(report, "coding/codebook.csv")
+    return (
+        [
+            {
+                "dimension": r.get("dimension", ""),
+                "id": r.get("id", ""),
+                "name": r.get("name", ""),
+                "definition": r.get("definition", ""),
+                "level": r.get("level", "0"),
+            }
+            for r in codebook
+        ]
+        if codebook
+        else None
+    )
+
+
+def _challenge(report: Path, image: _Images, wide: int, wards: list[str]) -> dict[str, Any]:
+    """The challenge pack's maps, circle and network pictures, what families told us, and the questions."""
+    return {
+        "hotspot_map": image("maps/lsoa_hotspots_a4.png", max_width=wide),
+        "ward_hotspot_map": next(
+            (
+                image(f"maps/{w}_hotspots_a4.png", max_width=wide)
+                for w in wards
+                if (report / f"maps/{w}_hotspots_a4.png").is_file()
+            ),
+            None,
+        ),
+        "circle_image": image("circle/circle_of_need_a3.png", max_width=wide),
+        "network_image": image("network/network_a3.png", max_width=wide),
+        "combinations_image": image("network/combinations.png", max_width=wide),
+        "many_services": [
+            {"min": r.get("min_services", ""), "families": _fmt(r.get("families")), "all": _fmt(r.get("all_families"))}
+            for r in _csv(report, "network/families_in_many_services.csv") or []
+        ]
+        or None,
+        "dimensions": _dimensions(report) or None,
+        "dimension_chart": image("coding/dimension_summary.png", max_width=wide),
+        "questions": _csv(report, "challenge/questions.csv"),
+        "needs": _csv(report, "challenge/needs.csv"),
+    }
+
+
+def _dimensions(report: Path) -> list[dict[str, Any]]:
+    """Needs, barriers, aspirations and fears: each dimension's codes in rank order, with up to two quotes."""
+    summary = _csv(report, "coding/dimension_summary.csv")
+    quotes = _csv(report, "coding/quote_bank.csv")
+    dimensions = []
+    if summary is not None:
+        for dim in ("need", "barrier", "aspiration", "fear"):
+            codes = [r for r in summary if r.get("dimension") == dim]
+            dimensions.append(
+                {
+                    "key": dim,
+                    "title": {"need": "Needs", "barrier": "Barriers", "aspiration": "Aspirations", "fear": "Fears"}[
+                        dim
+                    ],
+                    "codes": [
+                        {
+                            "rank": r.get("rank", ""),
+                            "code_id": r.get("code_id", ""),
+                            "name": r.get("name", ""),
+                            "participants": _fmt(r.get("participants")),
+                            "sources": _fmt(r.get("sources")),
+                            "quotes": [
+                                {"quote": q.get("quote", ""), "speaker": q.get("speaker", "") or "Participant"}
+                                for q in (quotes or [])
+                                if q.get("code_id") == r.get("code_id")
+                            ][:2],
+                        }
+                        for r in codes
+                    ],
+                }
+            )
+    return dimensions

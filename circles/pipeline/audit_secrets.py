@@ -1,0 +1,239 @@
+"""What must not appear in a report (:class:`Secrets`) and the scanner that finds it in text.
+
+:mod:`circles.pipeline.audit` builds one scanner per audit and runs every piece of text it reads from a report
+folder through it. A hit carries the normalised secret only to deduplicate findings; it is never shown.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Secrets", "MIN_SECRET_LENGTH"]
+
+#: Secrets shorter than this (after normalising) are dropped: a 1-3 character value such as ``"M"``, ``"12"``
+#: or ``"Lee"`` occurs by chance in any report, so searching for it would flag everything and protect nothing.
+MIN_SECRET_LENGTH = 4
+
+_TOKEN = re.compile(r"[^\W_]+")  # runs of letters and digits (any script); punctuation and _ split tokens
+_WHITESPACE = re.compile(r"\s+")
+_NON_SPACE = re.compile(r"\S+")
+_TEN_DIGITS = re.compile(r"[0-9]{10}")
+_NHS_VALUE = re.compile(r"[0-9]{3}[\s-]*[0-9]{3}[\s-]*[0-9]{4}")
+# a 10-digit number, optionally with one space or dash after the 3rd and the 6th digit: 943 476 5919
+_NHS_TEXT = re.compile(r"(?<![0-9])[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}(?![0-9])")
+_POSTCODE_VALUE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}")
+_POSTCODE_TEXT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,2}[0-9][A-Za-z0-9]?)\s*([0-9][A-Za-z]{2})(?![A-Za-z0-9])")
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str) or not pd.api.types.is_scalar(value):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_text(value: Any) -> str | None:
+    """A secret value as stripped text with whitespace runs collapsed, or ``None`` when missing."""
+    if _is_missing(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # an NHS number read as a float: 9434765919.0
+    text = _WHITESPACE.sub(" ", str(value)).strip()
+    return text or None
+
+
+def _keep(values: Iterable[str | None]) -> frozenset[str]:
+    return frozenset(v for v in values if v is not None and len(v) >= MIN_SECRET_LENGTH)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """What must not appear in a report.
+
+    Build it with :meth:`from_values`, which normalises the values; the audit compares case-insensitively.
+
+    Attributes
+    ----------
+    identifiers : frozenset of str
+        Clear identifiers from the inputs: client ids, family ids, NHS numbers (stored as 10 digits), names
+        (may contain spaces), dates of birth, addresses.
+    pseudonyms : frozenset of str
+        Pseudonyms the run computed (hex strings).
+    postcodes : frozenset of str
+        Full postcodes from the inputs, compact and upper case (``"BB21AA"``).
+    """
+
+    identifiers: frozenset[str] = frozenset()
+    pseudonyms: frozenset[str] = frozenset()
+    postcodes: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_values(
+        cls,
+        *,
+        identifiers: Iterable[Any] = (),
+        pseudonyms: Iterable[Any] = (),
+        postcodes: Iterable[Any] = (),
+    ) -> Secrets:
+        """Normalise raw values (e.g. input columns) into a :class:`Secrets`.
+
+        Every value is converted to text and stripped, and runs of whitespace become one space; missing
+        values (``None``, NaN, ``<NA>``) and blanks are dropped. Values shorter than
+        :data:`MIN_SECRET_LENGTH` (4) characters are dropped too: they are too short to search for
+        meaningfully (``"M"`` or ``"Lee"`` occur by chance in any text). Whole floats become integers
+        (``9434765919.0`` -> ``"9434765919"``).
+
+        Identifiers shaped like an NHS number (10 digits, possibly written ``943 476 5919`` or
+        ``943-476-5919``) are stored as the 10 digits. Postcodes are stored compact and upper case
+        (``"bb2 1aa"`` -> ``"BB21AA"``); a value that is not shaped like a full postcode (a district such as
+        ``"BB2"``, ``"NFA"``, ``"UNKNOWN"``) is dropped, as it is not a full postcode and could never be found.
+
+        Parameters
+        ----------
+        identifiers, pseudonyms, postcodes : iterable
+            Raw values; a pandas Series works.
+
+        Examples
+        --------
+        >>> s = Secrets.from_values(identifiers=["C000123", " 943 476 5919 ", "Jane  Doe", "M", None],
+        ...                         postcodes=["bb2 1aa", "BB2", "UNKNOWN"])
+        >>> sorted(s.identifiers)
+        ['9434765919', 'C000123', 'Jane Doe']
+        >>> sorted(s.postcodes)
+        ['BB21AA']
+        """
+        clear = []
+        for value in identifiers:
+            text = _as_text(value)
+            if text is not None and _NHS_VALUE.fullmatch(text):
+                text = re.sub(r"[\s-]", "", text)
+            clear.append(text)
+        compact = []
+        for value in postcodes:
+            text = _as_text(value)
+            if text is not None:
+                text = text.replace(" ", "").upper()
+                compact.append(text if _POSTCODE_VALUE.fullmatch(text) else None)
+        return cls(
+            identifiers=_keep(clear),
+            pseudonyms=_keep(_as_text(v) for v in pseudonyms),
+            postcodes=_keep(compact),
+        )
+
+
+# --------------------------------------------------------------------------------------------------- scanning
+
+
+@dataclass(frozen=True)
+class _Hit:
+    offset: int  # where in the scanned text (for line numbers)
+    kind: str
+    key: str  # the normalised secret: used to deduplicate, never shown
+    detail: str
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regex matching any of ``words`` (longest first), built as a trie so it runs in one pass."""
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 and not ends else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return build(root)
+
+
+def _describe(kind: str, secret: str) -> str:
+    if kind == "pseudonym":
+        return f"a pseudonym computed by the run ({len(secret)} characters)"
+    words = len(secret.split(" "))
+    shape = f"{len(secret)} characters" + (f", {words} words" if words > 1 else "")
+    return f"an identifier from the inputs ({shape})"
+
+
+class _Scanner:
+    """Finds secrets in text. Built once per audit; every lookup is a set or one-pass regex."""
+
+    def __init__(self, secrets: Secrets) -> None:
+        self.tokens: dict[str, tuple[str, str]] = {}  # casefolded secret -> (kind, detail)
+        phrases: dict[str, tuple[str, str]] = {}
+        # identifiers last: a value that is both is reported as an identifier
+        for kind, values in (("pseudonym", secrets.pseudonyms), ("identifier", secrets.identifiers)):
+            for value in values:
+                key = _WHITESPACE.sub(" ", value).casefold()
+                target = self.tokens if _TOKEN.fullmatch(key) else phrases
+                target[key] = (kind, _describe(kind, value))
+        self.token_keys = frozenset(self.tokens)
+        self.phrases = phrases
+        # values with whitespace or punctuation: one trie regex over whitespace-collapsed, casefolded text,
+        # matched as whole words (a letter or digit may not touch either end)
+        self.phrase_re = re.compile(r"(?<![^\W_])" + _trie_pattern(phrases) + r"(?![^\W_])") if phrases else None
+        self.nhs = frozenset(k for k in self.tokens if _TEN_DIGITS.fullmatch(k))
+        self.postcodes = secrets.postcodes
+
+    def scan(self, text: str) -> list[_Hit]:
+        """Every secret in ``text``, with its offset."""
+        hits: list[_Hit] = []
+        if self.token_keys:
+            found = self.token_keys.intersection(_TOKEN.findall(text.casefold()))
+            if found:
+                for match in _TOKEN.finditer(text):
+                    key = match.group().casefold()
+                    if key in found:
+                        kind, detail = self.tokens[key]
+                        hits.append(_Hit(match.start(), kind, key, detail))
+        if self.nhs:
+            for match in _NHS_TEXT.finditer(text):
+                written = match.group()
+                digits = written.replace(" ", "").replace("-", "")
+                if len(written) > 10 and digits in self.nhs:
+                    detail = "an identifier from the inputs, written with spaces or dashes (10 digits)"
+                    hits.append(_Hit(match.start(), "identifier", digits, detail))
+        if self.postcodes:
+            for match in _POSTCODE_TEXT.finditer(text):
+                compact = (match.group(1) + match.group(2)).upper()
+                if compact in self.postcodes:
+                    detail = "a full postcode from the inputs (publish the district only, or mask the inward code)"
+                    hits.append(_Hit(match.start(), "postcode", compact, detail))
+        if self.phrase_re is not None:
+            hits.extend(self._phrases(text))
+        return hits
+
+    def _phrases(self, text: str) -> Iterator[_Hit]:
+        assert self.phrase_re is not None
+        if not self.phrase_re.search(" ".join(text.split()).casefold()):
+            return  # the common case, without the bookkeeping below
+        pieces = list(_NON_SPACE.finditer(text))
+        starts, folded, position = [], [], 0
+        for piece in pieces:  # casefold piece by piece, so a match maps back to the piece (and line) it starts in
+            starts.append(position)
+            word = piece.group().casefold()
+            folded.append(word)
+            position += len(word) + 1
+        for match in self.phrase_re.finditer(" ".join(folded)):
+            key = match.group()
+            kind, detail = self.phrases[key]
+            piece = pieces[bisect_right(starts, match.start()) - 1]
+            yield _Hit(piece.start(), kind, key, detail)
+
+    def clean(self, text: str) -> bool:
+        return not self.scan(text)
