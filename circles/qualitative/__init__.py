@@ -11,6 +11,8 @@ Modules, in data-flow order:
 ``coding``       manual codings, rule-based autocoding with a preview, machine suggestions (scikit-learn)
 ``reliability``  percent agreement, Cohen's kappa and Krippendorff's alpha between coders
 ``analysis``     counts by attribute, co-occurrence, the quote bank, the summary per dimension
+``study``        one study end to end: :func:`code_notes` returns a :class:`CodingResult` (what the pipeline's
+                 ``coding`` stage calls)
 ``refi``         REFI-QDA exchange (a sub-package): ``offsets``, ``codebook`` (.qdc), ``project`` (.qdpx),
                  ``archive`` (files inside a project), ``common`` (XML and GUIDs)
 
@@ -87,6 +89,7 @@ from circles.qualitative.reliability import (
     krippendorff_alpha_nominal,
 )
 from circles.qualitative.sources import read_sources, slugify
+from circles.qualitative.study import CodingResult, code_notes
 from circles.qualitative.text_units import (
     ABBREVIATIONS,
     ATTRIBUTE_SEARCH_LINES,
@@ -159,6 +162,8 @@ __all__ = [
     "quote_bank",
     "dimension_summary",
     "summary_chart",
+    "CodingResult",
+    "code_notes",
     "CONVENTIONS",
     "PROJECT_NS",
     "CODEBOOK_NS",

@@ -28,7 +28,9 @@ from circles.ingest.disclosure import get_policy
 from circles.io.writers import atomic_path
 
 if TYPE_CHECKING:  # the spec imports this registry to check its stage list
+    from circles.costs.problem import CostOfProblem
     from circles.pipeline.spec import PipelineSpec
+    from circles.qualitative.study import CodingResult
 
 
 @dataclass
@@ -53,10 +55,11 @@ class RunState:
     exact_counts: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     exact_totals: dict[str, dict[str, int]] = field(default_factory=dict)
     lookups: dict[str, dict[str, str]] = field(default_factory=dict)
-    qualitative: dict[str, Any] = field(default_factory=dict)
+    qualitative: CodingResult | None = None
     populations: dict[str, pd.Series] | None = None
     network: dict[str, Any] = field(default_factory=dict)
     challenge: dict[str, Any] = field(default_factory=dict)
+    costs: CostOfProblem | None = None
     writers: dict[str, Callable[[Path], Any]] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
 

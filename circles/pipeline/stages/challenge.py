@@ -76,7 +76,7 @@ def _directory(run: RunState) -> tuple[Any, Any]:
 
     if "directory" not in run.challenge:
         spec = run.spec.services
-        codebook = run.qualitative.get("codebook")
+        codebook = run.qualitative.codebook if run.qualitative else None
         if codebook is None and run.spec.coding is not None:
             codebook = read_codebook(run.spec.resolve(run.spec.coding.codebook))
         path = run.spec.resolve(spec.directory)
@@ -100,7 +100,7 @@ def _stage_circle(run: RunState) -> None:
     from circles.challenge import services
     from circles.challenge.circle import circle_figure, circle_html, circle_layout
 
-    summary = run.qualitative.get("summary")
+    summary = run.qualitative.dimension_summary if run.qualitative else None
     directory, codebook = _directory(run)
     spec = run.spec.services
     items = summary[summary["dimension"] != "provider view"][["code_id", "name", "dimension", "segments"]]
@@ -139,7 +139,7 @@ def _stage_challenge(run: RunState) -> None:
 
     directory, codebook = _directory(run)
     spec = run.spec.services
-    summary = run.qualitative.get("summary")
+    summary = run.qualitative.dimension_summary if run.qualitative else None
     coverage = services.need_coverage(
         directory, codebook, duplication_threshold=spec.duplication_at, dimensions=["need", "aspiration"]
     )
