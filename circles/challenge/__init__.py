@@ -2,44 +2,50 @@
 
 Modules, in data-flow order:
 
-``services``  the service directory: YAML, Open Referral (HSDS 3.0 / UK) import and export
-``network``   the service-overlap network (networkx)
-``circle``    the circle of need diagram (A3 PDF and HTML)
-``findings``  per-need findings and the six challenge questions
+``services``          the service directory, in one import: the public names of the five modules below
+``directory``         the service directory model (tidy tables), its checks, and the parsing of opening hours
+``directory_yaml``    a hand-written directory in YAML, checked by a pydantic model
+``open_referral``     Open Referral UK v1 CSV import (and the CSV reader shared with HSDS)
+``hsds``              HSDS 3.0 / Open Referral UK 3.0 CSV import and export (with ``datapackage.json``)
+``coverage``          opening hours, which services meet which needs, need coverage
+``network``           the service-overlap network (networkx): tables and measures; re-exports its figures
+``network_figures``   the network for print (A3 PDF) and the browser (HTML), and the combinations (UpSet) figure
+``circle``            the circle of need diagram, in one import: the public names of the two modules below
+``circle_placement``  each item's status and where every node of the three rings goes
+``circle_figures``    the circle of need drawn for print (A3 PDF) and the browser (HTML)
+``findings``          per-need findings and the six challenge questions
 """
 
-from circles.challenge.circle import (
+from circles.challenge.circle_figures import (
     CENTRE_GID,
     DIMENSION_COLOURS,
-    DIMENSION_ORDER,
     KEY_GID,
     LABEL_GID,
     LABEL_WRAP,
     MIN_FONT_PT,
+    circle_figure,
+    circle_html,
+)
+from circles.challenge.circle_placement import (
+    DIMENSION_ORDER,
     RING_RADII,
     CircleError,
     CircleLayout,
-    circle_figure,
-    circle_html,
     circle_layout,
 )
+from circles.challenge.coverage import hours_table, need_coverage, needs_met
+from circles.challenge.directory import TABLES, WEEKDAYS, DirectoryError, ServiceDirectory, validate_directory
+from circles.challenge.directory_yaml import read_services_yaml
 from circles.challenge.findings import (
     QUESTIONS,
     challenge_questions,
     need_findings,
 )
+from circles.challenge.hsds import export_hsds, import_hsds
 from circles.challenge.network import (
-    EDGE_GID,
-    EDGE_LABEL_GID,
-    NODE_GID,
-    NODE_LABEL_GID,
-    SUPPRESSED_EDGE_GID,
     NetworkError,
-    combinations_figure,
     families_in_many,
     family_service_graph,
-    network_figure,
-    network_html,
     network_measures,
     overlap_graph,
     publishable_edges,
@@ -48,20 +54,17 @@ from circles.challenge.network import (
     service_combinations,
     service_overlap,
 )
-from circles.challenge.services import (
-    TABLES,
-    WEEKDAYS,
-    DirectoryError,
-    ServiceDirectory,
-    export_hsds,
-    hours_table,
-    import_hsds,
-    import_open_referral,
-    need_coverage,
-    needs_met,
-    read_services_yaml,
-    validate_directory,
+from circles.challenge.network_figures import (
+    EDGE_GID,
+    EDGE_LABEL_GID,
+    NODE_GID,
+    NODE_LABEL_GID,
+    SUPPRESSED_EDGE_GID,
+    combinations_figure,
+    network_figure,
+    network_html,
 )
+from circles.challenge.open_referral import import_open_referral
 
 __all__ = [
     "DirectoryError",

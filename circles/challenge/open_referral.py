@@ -1,0 +1,362 @@
+"""Open Referral CSV tables: the reader shared by Open Referral UK v1 and HSDS 3.0, and the ORUK v1 import.
+
+:func:`import_open_referral` reads Open Referral UK v1 CSV tables (``organizations``, ``services``,
+``locations``, ``physical_addresses``, ``service_at_locations``, ``regular_schedules``,
+``eligibilitys``/``eligibility``, ``taxonomies``, ``service_taxonomys``/``service_taxonomies``; other tables such
+as ``contacts`` are ignored). :func:`circles.challenge.hsds.import_hsds` reads HSDS 3.0 packages with the same
+reader (``_import_tables``): the two standards name their tables and columns differently but hold the same facts.
+
+A service meets a code when it is tagged with a taxonomy term whose vocabulary (ORUK ``taxonomies.vocabulary``;
+HSDS ``taxonomy_term.taxonomy`` or the name of its ``taxonomy``) is ``circles`` (any case); the term's ``code``
+(or, when blank, its ``name``) is the code id. HSDS ``attribute`` rows with ``label`` ``circles`` and the code id
+in ``value`` also count.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from circles.challenge.directory import (
+    _VOCABULARY,
+    DirectoryError,
+    ServiceDirectory,
+    _intervals,
+    _parse_days,
+    _Problems,
+    _Rows,
+    _text,
+    _time_or_problem,
+    validate_directory,
+)
+from circles.qualitative.model import Codebook
+from circles.validation import suggest
+
+__all__ = ["import_open_referral"]
+
+# ---------------------------------------------------------------------------------------------- CSV tables
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "organisations": ("organization", "organizations", "organisation", "organisations"),
+    "services": ("service", "services"),
+    "locations": ("location", "locations"),
+    "addresses": ("address", "addresses", "physical_address", "physical_addresses"),
+    "service_at_locations": ("service_at_location", "service_at_locations"),
+    "schedules": ("schedule", "schedules", "regular_schedule", "regular_schedules"),
+    "eligibility": ("eligibility", "eligibilities", "eligibilitys"),
+    "taxonomy_terms": ("taxonomy_term", "taxonomy_terms"),
+    "taxonomies": ("taxonomy", "taxonomies"),
+    "service_taxonomies": ("service_taxonomy", "service_taxonomies", "service_taxonomys"),
+    "attributes": ("attribute", "attributes"),
+}
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _Table:
+    """One CSV table: text cells (``""`` when blank), lower-case column names, and where each row came from."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except pd.errors.EmptyDataError:
+            frame = pd.DataFrame()
+        except (pd.errors.ParserError, UnicodeDecodeError) as error:
+            raise DirectoryError(f"{path}: cannot read this CSV table ({error}); save it as UTF-8 CSV.") from error
+        frame.columns = [str(c).strip().lower() for c in frame.columns]
+        self.frame = frame.map(_unneutralise) if len(frame) else frame
+        self.rows: list[dict[str, str]] = self.frame.to_dict("records")
+
+    def where(self, index: int) -> str:
+        """``"services.csv row 3"`` (rows counted from 1 under the header, which is line 1)."""
+        return f"{self.name} row {index + 1}"
+
+    def require(self, *columns: str) -> None:
+        missing = [c for c in columns if c not in self.frame.columns]
+        if missing:
+            hints = "".join(suggest(c, self.frame.columns) for c in missing)
+            raise DirectoryError(
+                f"{self.path}: no column {', '.join(repr(c) for c in missing)} "
+                f"(columns: {', '.join(self.frame.columns)}).{hints}"
+            )
+
+    def has(self, column: str) -> bool:
+        return column in self.frame.columns
+
+
+def _unneutralise(value: Any) -> Any:
+    """Undo :func:`circles.io.writers.neutralise_formulas` (``"'=x"`` -> ``"=x"``) so exports read back unchanged."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in _TRIGGERS:
+        return value[1:]
+    return value
+
+
+def _find_tables(folder: Path) -> dict[str, _Table]:
+    if not folder.is_dir():
+        raise DirectoryError(f"{folder}: no such folder of service directory tables.")
+    files = {p.stem.lower(): p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".csv"}
+    found: dict[str, _Table] = {}
+    for table, names in _ALIASES.items():
+        present = [files[n] for n in names if n in files]
+        if len(present) > 1:
+            raise DirectoryError(
+                f"{folder}: tables {', '.join(p.name for p in present)} are the same table; keep one of them."
+            )
+        if present:
+            found[table] = _Table(present[0])
+    if "services" not in found:
+        hint = suggest("services", list(files))
+        raise DirectoryError(
+            f"{folder}: no services table (service.csv or services.csv); found {', '.join(files) or 'no CSV files'}."
+            + hint
+        )
+    return found
+
+
+def _get(row: dict[str, str], *columns: str) -> str:
+    """The first non-blank value among ``columns``."""
+    for column in columns:
+        value = _text(row.get(column))
+        if value:
+            return value
+    return ""
+
+
+def _import_tables(folder: str | Path, standard: str, codebook: Codebook | str | Path | None) -> ServiceDirectory:
+    """Read the Open Referral tables of ``folder`` (either standard) into a checked directory."""
+    folder = Path(folder)
+    tables = _find_tables(folder)
+    problems = _Problems(f"{folder} ({standard})")
+    out = _Rows()
+    _read_organisations(tables, out)
+    service_ids = _read_services(tables["services"], out)
+    _read_locations(tables, out)
+    at_location = _read_service_locations(tables, out)
+    if "schedules" in tables:
+        _read_schedules(tables["schedules"], at_location, out, problems)
+    _read_eligibility(tables, out)
+    terms = _read_terms(tables)
+    _read_tags(tables, terms, service_ids, out, problems)
+    out.columns["needs"]["code_id"] = "column 'code' (or 'name') of the taxonomy term"
+    problems.check()
+    return validate_directory(out.directory("column"), codebook)
+
+
+def _read_organisations(tables: dict[str, _Table], out: _Rows) -> None:
+    if "organisations" in tables:
+        table = tables["organisations"]
+        table.require("id", "name")
+        for i, row in enumerate(table.rows):
+            out.put("organisations", table.where(i), id=row["id"], name=row["name"], description=row.get("description"))
+
+
+def _read_services(table: _Table, out: _Rows) -> set[str]:
+    """The services (with HSDS ``eligibility_description``, one eligibility a line); return their ids."""
+    table.require("id", "name")
+    org_column = next((c for c in ("organization_id", "organisation_id") if table.has(c)), "organization_id")
+    out.columns["services"]["organisation_id"] = f"column {org_column!r}"
+    for i, row in enumerate(table.rows):
+        out.put(
+            "services",
+            table.where(i),
+            id=row["id"],
+            organisation_id=row.get(org_column),
+            name=row["name"],
+            description=row.get("description"),
+            status=row.get("status", "").lower(),
+        )
+        for line in _text(row.get("eligibility_description")).splitlines():
+            if line.strip():
+                out.put("eligibility", table.where(i), service_id=row["id"], text=line)
+    out.columns["eligibility"]["text"] = "column 'eligibility_description'"
+    return {_text(r["id"]) for r in out.rows["services"]}
+
+
+def _read_locations(tables: dict[str, _Table], out: _Rows) -> None:
+    """Locations, with the postcode of their physical address (ORUK ``physical_addresses``, HSDS ``address``)."""
+    postcodes: dict[str, str] = {}
+    if "addresses" in tables:
+        table = tables["addresses"]
+        table.require("location_id")
+        for row in table.rows:
+            kind = _text(row.get("address_type")).lower()
+            code = _get(row, "postal_code", "postcode")
+            if code and kind in ("", "physical") and _text(row["location_id"]) not in postcodes:
+                postcodes[_text(row["location_id"])] = code
+    if "locations" in tables:
+        table = tables["locations"]
+        table.require("id")
+        for i, row in enumerate(table.rows):
+            code = _get(row, "postcode", "postal_code") or postcodes.get(_text(row["id"]), "")
+            out.put("locations", table.where(i), id=row["id"], name=row.get("name"), postcode=code)
+
+
+def _read_service_locations(tables: dict[str, _Table], out: _Rows) -> dict[str, str]:
+    """Services at locations; return the service of each ``service_at_location`` id."""
+    at_location: dict[str, str] = {}
+    if "service_at_locations" in tables:
+        table = tables["service_at_locations"]
+        table.require("service_id", "location_id")
+        for i, row in enumerate(table.rows):
+            at_location[_text(row.get("id"))] = _text(row["service_id"])
+            out.put("service_locations", table.where(i), service_id=row["service_id"], location_id=row["location_id"])
+    return at_location
+
+
+def _read_schedules(table: _Table, at_location: dict[str, str], out: _Rows, problems: _Problems) -> None:
+    """Weekly (or daily) opening hours of services; hours of locations and organisations are left out."""
+    table.require("opens_at", "closes_at")
+    for i, row in enumerate(table.rows):
+        at = table.where(i)
+        opens_text, closes_text = _text(row.get("opens_at")), _text(row.get("closes_at"))
+        service_id = _text(row.get("service_id"))
+        if not service_id and _text(row.get("service_at_location_id")):
+            link = _text(row.get("service_at_location_id"))
+            if link not in at_location:
+                problems.add(f"{at}, column 'service_at_location_id': {link!r} is not in service_at_location.")
+                continue
+            service_id = at_location[link]
+        if not service_id:
+            continue  # the hours of a location or organisation, not of a service
+        if not opens_text and not closes_text:
+            continue  # hours given only as free text (description), e.g. "by appointment"
+        freq = _text(row.get("freq")).upper()
+        if freq not in ("", "WEEKLY", "DAILY"):
+            # stacklevel: here, _import_tables, import_hsds / import_open_referral, then the caller's line
+            warnings.warn(f"{at}: schedule with freq {freq!r} is not weekly; left out.", stacklevel=4)
+            continue
+        opens = _time_or_problem(opens_text, False, problems, f"{at}, column 'opens_at'")
+        closes = _time_or_problem(closes_text, True, problems, f"{at}, column 'closes_at'")
+        day_column = "byday" if _text(row.get("byday")) else "weekday"
+        day_value = "daily" if freq == "DAILY" and not _text(row.get(day_column)) else row.get(day_column)
+        try:
+            days = _parse_days(day_value)
+        except ValueError as error:
+            problems.add(f"{at}, column {day_column!r}: {error}.")
+            continue
+        if opens is None or closes is None:
+            continue
+        try:
+            for day, start, end in _intervals(days, opens, closes):
+                out.put("schedules", at, service_id=service_id, weekday=day, opens_at=start, closes_at=end)
+        except ValueError as error:
+            problems.add(f"{at}, column 'closes_at': {error}.")
+
+
+def _read_eligibility(tables: dict[str, _Table], out: _Rows) -> None:
+    """The ORUK v1 eligibility table (the UK profile keeps it)."""
+    if "eligibility" in tables:
+        table = tables["eligibility"]
+        table.require("service_id")
+        text_column = next((c for c in ("eligibility", "text", "description") if table.has(c)), "eligibility")
+        table.require(text_column)
+        out.columns["eligibility"]["text"] = f"column {text_column!r}"
+        for i, row in enumerate(table.rows):
+            out.put("eligibility", table.where(i), service_id=row["service_id"], text=row[text_column])
+
+
+def _read_terms(tables: dict[str, _Table]) -> dict[str, tuple[str, str, str]]:
+    """Taxonomy terms by id: ``(scheme, term, where)``.
+
+    From HSDS 3.0 ``taxonomy_term`` (with ``taxonomy`` = vocabularies), or ORUK v1 ``taxonomies`` (= terms).
+    """
+    terms: dict[str, tuple[str, str, str]] = {}  # term id -> (scheme, term, where)
+    vocabularies: dict[str, str] = {}
+    term_table = tables.get("taxonomy_terms")
+    if term_table is not None and "taxonomies" in tables:
+        vocab = tables["taxonomies"]
+        vocab.require("id", "name")
+        vocabularies = {_text(r["id"]): _text(r["name"]) for r in vocab.rows}
+    elif term_table is None:
+        term_table = tables.get("taxonomies")
+    if term_table is not None:
+        term_table.require("id")
+        for i, row in enumerate(term_table.rows):
+            scheme = _get(row, "taxonomy", "vocabulary") or vocabularies.get(_text(row.get("taxonomy_id")), "")
+            name = _get(row, "code", "name") if scheme.lower() == _VOCABULARY else _get(row, "name", "code")
+            terms[_text(row["id"])] = (scheme, name, term_table.where(i))
+    return terms
+
+
+def _read_tags(
+    tables: dict[str, _Table],
+    terms: dict[str, tuple[str, str, str]],
+    service_ids: set[str],
+    out: _Rows,
+    problems: _Problems,
+) -> None:
+    """Services tagged with terms (ORUK v1 ``service_taxonomies``, HSDS 3.0 ``attribute``): codes met, or taxonomy."""
+
+    def tag(service_id: str, term_id: str, at: str, column: str) -> None:
+        if term_id not in terms:
+            hint = suggest(term_id, terms)
+            problems.add(f"{at}, column {column!r}: taxonomy term {term_id!r} is not in the taxonomy terms.{hint}")
+            return
+        scheme, name, term_at = terms[term_id]
+        if scheme.lower() == _VOCABULARY:
+            out.put("needs", f"{at} -> {term_at}", service_id=service_id, code_id=name)
+        else:
+            out.put("taxonomy", f"{at} -> {term_at}", service_id=service_id, scheme=scheme, term=name)
+
+    if "service_taxonomies" in tables:
+        table = tables["service_taxonomies"]
+        table.require("service_id", "taxonomy_id")
+        for i, row in enumerate(table.rows):
+            tag(_text(row["service_id"]), _text(row["taxonomy_id"]), table.where(i), "taxonomy_id")
+    if "attributes" in tables:
+        table = tables["attributes"]
+        table.require("link_id")
+        for i, row in enumerate(table.rows):
+            entity = _get(row, "link_entity").lower()
+            link = _text(row["link_id"])
+            if (entity and entity not in ("service", "services")) or link not in service_ids:
+                continue  # an attribute of an organisation, location or other record
+            if _text(row.get("taxonomy_term_id")):
+                tag(link, _text(row["taxonomy_term_id"]), table.where(i), "taxonomy_term_id")
+            elif _text(row.get("label")).lower() == _VOCABULARY and _text(row.get("value")):
+                out.put("needs", table.where(i), service_id=link, code_id=row["value"])
+
+
+def import_open_referral(folder: str | Path, *, codebook: Codebook | str | Path | None = None) -> ServiceDirectory:
+    """Import Open Referral UK v1 CSV tables from a folder.
+
+    Reads ``organizations``, ``services`` (required), ``locations`` with ``physical_addresses`` (postcode from
+    ``postal_code``), ``service_at_locations``, ``regular_schedules`` (``byday`` iCalendar codes such as
+    ``MO,TU``, or ``weekday`` 1 Monday … 7 Sunday; ``freq`` blank, ``WEEKLY`` or ``DAILY``; rows linked by
+    ``service_at_location_id`` are attributed to that service; location-only rows are left out),
+    ``eligibilitys``/``eligibility`` (``eligibility`` column), ``taxonomies`` (``vocabulary``) and
+    ``service_taxonomys``/``service_taxonomies``. Table names may be singular or plural; absent tables are empty;
+    other tables and columns are ignored. Terms of the ``circles`` vocabulary become ``needs``.
+
+    Parameters
+    ----------
+    folder : path-like
+        The folder of ``.csv`` files.
+    codebook : Codebook or path, optional
+        When given, every code met must be in it.
+
+    Returns
+    -------
+    ServiceDirectory
+
+    Raises
+    ------
+    DirectoryError
+        Naming the file, the row (counted from 1 under the header) and the column of each problem.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     root = pathlib.Path(folder)
+    ...     _ = (root / "services.csv").write_text("id,name,status\\ns1,Drop-in,active\\n")
+    ...     _ = (root / "regular_schedules.csv").write_text(
+    ...         "id,service_id,byday,opens_at,closes_at\\nr1,s1,\\"MO,WE\\",09:30:00,12:00:00\\n")
+    ...     d = import_open_referral(root)
+    >>> d.schedules.values.tolist()
+    [['s1', 0, '09:30', '12:00'], ['s1', 2, '09:30', '12:00']]
+    """
+    return _import_tables(folder, "Open Referral UK v1", codebook)
