@@ -8,6 +8,7 @@ Modules:
 ``audit``        searches a report folder for identifiers, pseudonyms, postcodes and small counts
 ``audit_secrets``  what must not appear in a report (Secrets) and the scanner that finds it in text
 ``dask_engine``  the heavy stages partitioned on a Dask cluster (``engine: dask``)
+``dask_cluster``   the cluster a Dask run uses: a given scheduler, or local worker processes
 
 The runner imports every stage, so it is loaded on first use (``circles.pipeline.run_pipeline``) rather than
 when a library module imports the spec.

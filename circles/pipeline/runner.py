@@ -242,12 +242,13 @@ def _with_engine(spec: PipelineSpec, engine: str | None, scheduler: str | None) 
 @contextmanager
 def _engine(run: RunState) -> Iterator[dict[str, Callable[[RunState], None]]]:
     """The stage functions of the run's engine; for Dask, with a client for the length of the run."""
-    from circles.pipeline.dask_engine import uses_dask
+    from circles.pipeline.dask_cluster import uses_dask
 
     if not uses_dask(run.spec):
         yield STAGE_FUNCTIONS
         return
-    from circles.pipeline.dask_engine import DASK_STAGES, Partitions, dask_client
+    from circles.pipeline.dask_cluster import dask_client
+    from circles.pipeline.dask_engine import DASK_STAGES, Partitions
 
     with dask_client(run.spec.dask) as client:
         workers = client.scheduler_info()["workers"]
