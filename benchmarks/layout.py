@@ -4,7 +4,7 @@ Prints the figures the house issue asked for (no module over 700 lines, no funct
 no import cycle). A function's length counts its lines from ``def`` to its last line, less its docstring
 (numpy-style docstrings with examples are documentation, not logic).
 
-    python benchmarks/layout.py
+    python benchmarks/layout.py [PACKAGE_DIR]   # default: this checkout's circles/
 """
 
 from __future__ import annotations
@@ -32,7 +32,10 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    global ROOT
+    if argv:
+        ROOT = Path(argv[0]).resolve()
     modules = sorted(ROOT.rglob("*.py"))
     graph = nx.DiGraph()
     sizes, functions = {}, []
@@ -64,4 +67,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
