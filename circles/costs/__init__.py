@@ -7,6 +7,7 @@ Modules, in data-flow order:
 ``schema``      the cost model YAML as pydantic models, its checks and their messages
 ``model``       the cost model by sector, cost per case and the chart (re-exports the cost functions)
 ``scenarios``   savings scenarios, discounting and apportionment
+``problem``     all of it in one call from plain values (``cost_of_problem``), as the pipeline's costs stage does
 """
 
 from circles.costs.estimates import (
@@ -18,6 +19,7 @@ from circles.costs.estimates import (
 )
 from circles.costs.model import COST_TYPE_COLOURS, CostModel, cost_chart, cost_per_case, read_cost_model, sector_totals
 from circles.costs.money import CostError, format_gbp
+from circles.costs.problem import CostOfProblem, cost_of_problem
 from circles.costs.scenarios import (
     GREEN_BOOK_RATE,
     apportion,
@@ -49,4 +51,6 @@ __all__ = [
     "format_gbp",
     "scenario_table",
     "cost_chart",
+    "CostOfProblem",
+    "cost_of_problem",
 ]

@@ -28,6 +28,7 @@ from circles.ingest.disclosure import get_policy
 from circles.io.writers import atomic_path
 
 if TYPE_CHECKING:  # the spec imports this registry to check its stage list
+    from circles.challenge.study import NeedsDirectory, PublishedNetwork
     from circles.costs.problem import CostOfProblem
     from circles.pipeline.spec import PipelineSpec
     from circles.qualitative.study import CodingResult
@@ -57,8 +58,8 @@ class RunState:
     lookups: dict[str, dict[str, str]] = field(default_factory=dict)
     qualitative: CodingResult | None = None
     populations: dict[str, pd.Series] | None = None
-    network: dict[str, Any] = field(default_factory=dict)
-    challenge: dict[str, Any] = field(default_factory=dict)
+    network: PublishedNetwork | None = None
+    challenge: NeedsDirectory | None = None
     costs: CostOfProblem | None = None
     writers: dict[str, Callable[[Path], Any]] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)

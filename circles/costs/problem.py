@@ -1,0 +1,247 @@
+"""The cost of the problem in one call: prevalence, treatment penetration, cost per case, apportionment, scenarios.
+
+:func:`cost_of_problem` is what the pipeline's ``costs`` stage does, from plain values: a :class:`CostModel`, the
+adult (and child) population by area, people in treatment by area, the prevalence rates and the savings scenarios.
+It returns a :class:`CostOfProblem` holding every table the stage publishes, so a notebook gets the same figures
+as the report::
+
+    result = cost_of_problem(model, adults=adults, treated=treated, prevalence_rates={"harmful": 0.055},
+                             need="harmful", scenarios={"3 people": 3})
+    result.cost_per_case, result.penetration, result.tables("lsoa")
+
+Treatment counts are people, so they are protected by the disclosure policy (:mod:`circles.ingest.disclosure`)
+before they are compared with the estimated need: each area's published count, and the borough total computed
+from the exact counts and then protected. Estimates of need are not counts of anyone and are not suppressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from circles.costs.estimates import Rate, children_affected, prevalence, treatment_penetration
+from circles.costs.model import CostModel, cost_chart, cost_per_case, sector_totals
+from circles.costs.money import format_gbp
+from circles.costs.scenarios import GREEN_BOOK_RATE, apportion, savings_scenarios, scenario_table
+from circles.ingest.disclosure import DisclosurePolicy, get_policy, protect_table, protect_total
+
+__all__ = ["CostOfProblem", "cost_of_problem"]
+
+#: The title of :meth:`CostOfProblem.chart` (and of the report's chart).
+CHART_TITLE = "The annual cost of the problem, by sector"
+
+
+@dataclass(frozen=True, eq=False)
+class CostOfProblem:
+    """The scale and cost of the problem, as :func:`cost_of_problem` computes it.
+
+    Attributes
+    ----------
+    model : CostModel
+        The cost model the figures come from.
+    total : float
+        The annual cost of the problem: the sum of the cost lines, in pounds.
+    lines : pandas.DataFrame
+        The cost lines as published: ``sector``, ``line``, ``sub_line``, ``annual_cost``, ``cost_type``,
+        ``source`` (no YAML line numbers).
+    sector_totals : pandas.DataFrame
+        :func:`~circles.costs.model.sector_totals` with a ``"Total"`` row, indexed by ``sector``.
+    prevalence : pandas.DataFrame or None
+        Estimated people in each category by area (whole people, ``int64``), indexed by ``area_code``, with the
+        ``population``; ``None`` without a population.
+    children_affected : float or None
+        Children living with a misusing adult, unrounded; ``None`` without a child population or a ``misusing``
+        column.
+    penetration : pandas.DataFrame or None
+        ``in_treatment`` (published counts, ``NaN`` when suppressed), ``penetration``, ``lower``, ``upper`` and
+        ``need`` by area, then the ``"all areas"`` row from the protected borough total; ``None`` without a
+        population or treatment counts.
+    apportioned : pandas.Series or None
+        The annual cost shared between areas by estimated need, to the penny (name ``annual_cost``).
+    cost_per_case : float or None
+        The annual cost ÷ the borough's estimated need; ``None`` without a population.
+    scenarios : pandas.DataFrame or None
+        :func:`~circles.costs.scenarios.savings_scenarios` (numbers of pounds); ``None`` without a cost per case.
+    summary : dict
+        What the run's manifest records: ``total`` (formatted), and when computed ``prevalence`` (borough counts by
+        category), ``children_affected``, ``treatment_penetration`` (4 decimal places) and ``cost_per_case``.
+    warnings : tuple of str
+        Why figures are missing (e.g. no population), to show the user.
+    """
+
+    model: CostModel
+    total: float
+    lines: pd.DataFrame
+    sector_totals: pd.DataFrame
+    prevalence: pd.DataFrame | None
+    children_affected: float | None
+    penetration: pd.DataFrame | None
+    apportioned: pd.Series | None
+    cost_per_case: float | None
+    scenarios: pd.DataFrame | None
+    summary: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+    def scenario_table(self) -> pd.DataFrame | None:
+        """The scenarios in pounds as strings, the number of people labelled as the assumption it is."""
+        if self.scenarios is None:
+            return None
+        # a scenario's number of people is an assumption, not a count of anyone in the data
+        return scenario_table(self.scenarios).rename(columns={"People": "Assumed number sustaining change"})
+
+    def tables(self, layer: str | None = None) -> dict[str, pd.DataFrame]:
+        """The tables to publish, by file stem; the stems of tables by area end in ``_<layer>`` when given."""
+        by_area = f"_{layer}" if layer else ""
+        tables = {"cost_lines": self.lines, "sector_totals": self.sector_totals.reset_index()}
+        if self.prevalence is not None:
+            tables[f"prevalence{by_area}"] = self.prevalence.reset_index()
+        if self.penetration is not None:
+            tables[f"treatment_penetration{by_area}"] = self.penetration.reset_index(names="area_code")
+        if self.apportioned is not None:
+            tables[f"apportioned{by_area}"] = self.apportioned.reset_index()
+        if self.scenarios is not None:
+            tables["scenarios"] = self.scenario_table()
+        return tables
+
+    def chart(self, title: str = CHART_TITLE) -> Figure:
+        """The annual cost by sector, stacked by cost type (:func:`~circles.costs.model.cost_chart`)."""
+        return cost_chart(self.model, title=title)
+
+
+def cost_of_problem(
+    model: CostModel,
+    *,
+    adults: pd.Series | None,
+    children: pd.Series | None = None,
+    treated: pd.Series | None = None,
+    prevalence_rates: Mapping[str, Rate],
+    need: str,
+    scenarios: Mapping[str, float],
+    years: int = 1,
+    discount_rate: float = GREEN_BOOK_RATE,
+    policy: DisclosurePolicy | None = None,
+    layer: str | None = None,
+) -> CostOfProblem:
+    """Prevalence by area, treatment penetration, the cost per case, its apportionment and the savings scenarios.
+
+    Parameters
+    ----------
+    model : CostModel
+        From :func:`~circles.costs.model.read_cost_model`.
+    adults : pandas.Series or None
+        Adult population by area code (the denominator of the prevalence rates); ``None`` when there is none:
+        then only the cost model's tables are computed, with a warning.
+    children : pandas.Series, optional
+        Child population by area code, for the children living with a misusing adult.
+    treated : pandas.Series, optional
+        Exact numbers of distinct people in treatment by area code, every area of ``adults`` once (0 for none);
+        protected with ``policy`` before use.
+    prevalence_rates : mapping
+        Category → rate (see :func:`~circles.costs.estimates.prevalence`), e.g. ``{"hazardous": 0.176,
+        "harmful": 0.055}``; two or more categories add up to ``misusing``.
+    need : str
+        The category treatment should reach and costs are per case of (e.g. ``"harmful"``).
+    scenarios : mapping
+        Scenario name → people assumed to sustain change (see :func:`~circles.costs.scenarios.savings_scenarios`).
+    years : int, default 1
+        Years of savings; more than one adds present values.
+    discount_rate : float, default 0.035
+        HM Treasury Green Book rate.
+    policy : DisclosurePolicy, optional
+        The small-number rule for the treatment counts (default: the ``"nhs"`` policy).
+    layer : str, optional
+        The name of the areas, used in messages.
+
+    Returns
+    -------
+    CostOfProblem
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from circles.costs import read_cost_model
+    >>> model = read_cost_model("pipelines/demo_costs.yaml")
+    >>> adults = pd.Series({"E01000001": 60000, "E01000002": 42787}).rename_axis("area_code")
+    >>> treated = pd.Series({"E01000001": 400, "E01000002": 228})
+    >>> result = cost_of_problem(model, adults=adults, treated=treated,
+    ...     prevalence_rates={"hazardous": 0.176, "harmful": 0.055}, need="harmful", scenarios={"3 people": 3})
+    >>> result.prevalence["harmful"].tolist(), result.summary["cost_per_case"]
+    ([3300, 2353], '£5,935')
+    >>> result.penetration["in_treatment"].tolist()  # published counts: the nhs policy rounds to 5
+    [400.0, 230.0, 630.0]
+    >>> result.scenario_table()[["Scenario", "Central"]].values.tolist()
+    [['3 people', '£17,805']]
+    >>> cost_of_problem(model, adults=None, prevalence_rates={"harmful": 0.055}, need="harmful",
+    ...     scenarios={"3 people": 3}).warnings
+    ('no population; no prevalence, penetration or per-case cost',)
+    """
+    total = float(model.lines["annual_cost"].sum())
+    lines = model.lines.drop(columns=[c for c in ("line_number",) if c in model.lines])
+    summary: dict[str, Any] = {"total": format_gbp(total)}
+    estimates = penetration = apportioned = per_case = children_count = table = None
+    warnings: list[str] = []
+    if adults is not None:
+        estimates = prevalence(adults, prevalence_rates)
+        need_by_area = estimates[need]
+        borough_need = float(need_by_area.sum())
+        summary["prevalence"] = {
+            c: int(estimates[c].sum())
+            for c in estimates.columns
+            if c != "population" and not c.endswith(("_lower", "_upper"))
+        }
+        if children is not None and "misusing" in estimates:
+            children_count = children_affected(
+                float(adults.sum()), float(children.sum()), float(estimates["misusing"].sum())
+            )
+            summary["children_affected"] = int(round(children_count))
+        if treated is not None:
+            penetration = _penetration(treated, need_by_area, borough_need, policy or get_policy())
+            summary["treatment_penetration"] = round(float(penetration["penetration"].iloc[-1]), 4)
+        per_case = cost_per_case(total, borough_need)
+        apportioned = apportion(total, need_by_area).rename("annual_cost")
+        table = estimates.round().astype("int64")
+    else:
+        where = f" for layer {layer!r}" if layer else ""
+        warnings.append(f"no population{where}; no prevalence, penetration or per-case cost")
+    if per_case is not None:
+        table_of_savings = savings_scenarios(per_case, scenarios, years=years, discount_rate=discount_rate)
+        summary["cost_per_case"] = format_gbp(per_case)
+    else:
+        table_of_savings = None
+    return CostOfProblem(
+        model=model,
+        total=total,
+        lines=lines,
+        sector_totals=sector_totals(model, total_row=True),
+        prevalence=table,
+        children_affected=children_count,
+        penetration=penetration,
+        apportioned=apportioned,
+        cost_per_case=per_case,
+        scenarios=table_of_savings,
+        summary=summary,
+        warnings=tuple(warnings),
+    )
+
+
+def _penetration(treated: pd.Series, need: pd.Series, borough_need: float, policy: DisclosurePolicy) -> pd.DataFrame:
+    """Penetration by area from the published counts, and for all areas from the exact total, then protected."""
+    table = treated.rename("in_treatment").rename_axis("area_code").reset_index()
+    protected = protect_table(table, ["in_treatment"], policy)
+    counts = protected.set_index("area_code")["in_treatment"].astype("Float64")
+    shown = counts.notna().to_numpy()
+    by_area = treatment_penetration(counts[shown].astype(float), need[counts.index[shown]])
+    by_area = by_area.drop(index="all areas").reindex(counts.index)
+    by_area["in_treatment"] = counts
+    by_area["need"] = need.reindex(counts.index)
+    overall_count, suppressed = protect_total(treated, policy)
+    overall = treatment_penetration(float(overall_count or 0), borough_need)
+    overall.index = ["all areas"]
+    if suppressed:
+        overall[["in_treatment", "penetration", "lower", "upper"]] = np.nan
+    return pd.concat([by_area, overall])
