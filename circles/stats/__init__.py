@@ -7,6 +7,7 @@ Modules, in data-flow order:
 ``weights``       spatial weights between areas (libpysal), keyed by area code, with islands reported
 ``significance``  two-sided permutation p-values, FDR/Bonferroni cut-offs and Esri's Gi* bins
 ``hotspots``      Getis-Ord Gi* and local Moran's I (esda) on an area table, with FDR correction
+``area_statistics`` one call per analysis of an area layer (hot spots, deprivation profiles, rates), typed results
 """
 
 from circles.stats.aggregate import (
@@ -14,6 +15,14 @@ from circles.stats.aggregate import (
     area_table,
     count_by_area,
     count_by_area_and,
+)
+from circles.stats.area_statistics import (
+    DeprivationResult,
+    HotspotResult,
+    RateResult,
+    area_hotspots,
+    deprivation_profiles,
+    study_area_rates,
 )
 from circles.stats.hotspots import (
     GI_BIN_COLOURS,
@@ -81,4 +90,10 @@ __all__ = [
     "local_moran",
     "significance_thresholds",
     "spatial_weights",
+    "HotspotResult",
+    "area_hotspots",
+    "DeprivationResult",
+    "deprivation_profiles",
+    "RateResult",
+    "study_area_rates",
 ]

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pandas as pd
 
 from circles.errors import CirclesError
-from circles.geo.deprivation import IMD_ATTRIBUTION, deprivation_profile, read_imd
+from circles.geo.deprivation import read_imd
 from circles.geo.layers import (
     WEB_CRS,
 )
@@ -15,8 +15,7 @@ from circles.ingest.disclosure import SUPPRESSED, UNRESOLVED_ATTR, protect_table
 from circles.io.writers import write_csv, write_geopackage
 from circles.pipeline.stages.base import RunState, disclosure_policy, records_of, stage
 from circles.stats.aggregate import count_by_area, count_by_area_and
-from circles.stats.hotspots import getis_ord, local_moran, spatial_weights
-from circles.stats.rates import area_rates, crude_rate, empirical_bayes, proportion
+from circles.stats.area_statistics import area_hotspots, deprivation_profiles, study_area_rates
 from circles.validation import suggest
 
 #: The two counts of every area table: service records, and distinct people.
@@ -61,29 +60,19 @@ def publish_area_counts(run: RunState, name: str, exact: gpd.GeoDataFrame, by_se
 def _stage_rates(run: RunState) -> None:
     """Rates per ``per`` population from the published counts, with intervals, against the study area's rate."""
     spec = run.spec.rates
-    populations = _populations(run)
-    policy = disclosure_policy(run)
     summary = {}
-    for name, population in populations.items():
-        table = run.area_tables[name]
-        total_count = run.exact_totals[name][spec.measure]
-        benchmark = spec.per * total_count / float(population.sum()) if population.sum() else None
-        rated = area_rates(
-            table,
+    for name, population in _populations(run).items():
+        result = study_area_rates(
+            run.area_tables[name],
+            population,
             count=spec.measure,
-            population=population,
+            total=run.exact_totals[name][spec.measure],
             per=spec.per,
             confidence=spec.confidence,
-            benchmark=benchmark if benchmark is not None else "overall",
-            policy=policy,
+            policy=disclosure_policy(run),
         )
-        run.area_tables[name] = rated
-        summary[name] = {
-            "population": int(population.sum()),
-            "study_area_rate": round(benchmark, 3) if benchmark is not None else None,
-            "higher": int((rated["comparison"] == "higher").sum()),
-            "lower": int((rated["comparison"] == "lower").sum()),
-        }
+        run.area_tables[name] = result.table
+        summary[name] = result.summary()
     run.manifest["rates"] = {
         "measure": spec.measure,
         "age_band": spec.age_band,
@@ -149,56 +138,22 @@ def _stage_deprivation(run: RunState) -> None:
         return
     if spec.layer not in run.area_tables:
         raise CirclesError(f"deprivation.layer: no area table {spec.layer!r}.{suggest(spec.layer, run.area_tables)}")
-    imd = read_imd(path, code=spec.code, decile=spec.decile)
-    measure = run.spec.rates.measure
-    exact = run.exact_counts[spec.layer]
-    population = _populations(run).get(spec.layer)
-    if population is not None:
-        exact = exact.assign(population=exact["area_code"].map(population).to_numpy())
-    policy = disclosure_policy(run)
-    shares = {}
-    for band in ("imd_decile", "imd_quintile"):
-        profile = deprivation_profile(
-            exact, imd, count=measure, by=band, population="population" if population is not None else None
-        ).drop(columns="share")
-        profile = protect_table(profile, [measure], policy, groups=[[]])
-        # shares and rates from the published counts, with Wilson and Byar/exact intervals
-        published = profile[measure].astype("Float64")
-        share = proportion(published, pd.Series(published.sum(), index=profile.index), confidence=0.95)
-        profile[["share", "share_lower", "share_upper"]] = share.round(4).to_numpy()
-        if population is not None:
-            rate = crude_rate(published, profile["population"], per=run.spec.rates.per)
-            profile[["rate", "rate_lower", "rate_upper"]] = rate.round(2).to_numpy()
-        run.publish(
-            f"tables/deprivation_{band.removeprefix('imd_')}.csv",
-            lambda p, t=profile: write_csv(t, p, na_rep=SUPPRESSED),
-        )
-        if band == "imd_decile":
-            shares = {
-                "most_deprived_10pct": _share(profile, measure, profile["imd_decile"] == 1),
-                "most_deprived_20pct": _share(profile, measure, profile["imd_decile"] <= 2),
-            }
-    table = run.area_tables[spec.layer]
-    run.area_tables[spec.layer] = table.merge(imd, on="area_code", how="left")
-    run.manifest["deprivation"] = {
-        "source": IMD_ATTRIBUTION,
-        "layer": spec.layer,
-        "measure": measure,
-        "share_of_cases": shares,
-    }
+    result = deprivation_profiles(
+        run.exact_counts[spec.layer],
+        read_imd(path, code=spec.code, decile=spec.decile),
+        count=run.spec.rates.measure,
+        policy=disclosure_policy(run),
+        population=_populations(run).get(spec.layer),
+        per=run.spec.rates.per,
+    )
+    for band, profile in result.profiles.items():
+        run.publish(f"tables/deprivation_{band}.csv", lambda p, t=profile: write_csv(t, p, na_rep=SUPPRESSED))
+    run.area_tables[spec.layer] = run.area_tables[spec.layer].merge(result.imd, on="area_code", how="left")
+    run.manifest["deprivation"] = result.summary(spec.layer)
     run.log(
-        f"deprivation: {shares.get('most_deprived_10pct', 0):.0%} of {measure} live in England's most "
+        f"deprivation: {result.shares.get('most_deprived_10pct', 0):.0%} of {result.measure} live in England's most "
         "deprived 10% of neighbourhoods"
     )
-
-
-def _share(profile: pd.DataFrame, column: str, mask: pd.Series) -> float | None:
-    """A share from published (rounded) counts; ``None`` when any count it needs is suppressed."""
-    values = profile[column]
-    if values.isna().any():
-        return None
-    total = values.sum()
-    return round(float(values[mask].sum() / total), 4) if total else 0.0
 
 
 def publish_area_tables(run: RunState) -> None:
@@ -218,54 +173,39 @@ def publish_area_tables(run: RunState) -> None:
 
 @stage("hotspots", needs=("area_counts",), uses=("rates",), provides=("hotspots",))
 def _stage_hotspots(run: RunState) -> None:
-    """Gi* and local Moran's I on the exact values; only the classes are published.
+    """Gi* and local Moran's I on the exact counts (or their EB rates); only the classes are published.
 
-    The statistics use exact counts (or Empirical Bayes rates from them): published counts are rounded or
-    suppressed. z-scores and p-values are not published, since with every area's z-score the exact values could
-    be solved for; the classes (Gi_Bin, LISA category) are.
+    With every area's z-score the exact values could be solved for (see :func:`~circles.stats.area_hotspots`).
     """
     spec = run.spec.hotspots
-    measure = run.spec.rates.measure
     populations = _populations(run) if spec.value == "rate" else {}
     summary = {}
-    options = {"permutations": spec.permutations, "seed": spec.seed, "alpha": spec.alpha, "correction": spec.correction}
     for name in spec.layers:
         if name not in run.area_tables:
             run.warnings.append(f"hotspots: layer {name!r} not available; skipped")
             continue
         layer = run.layers[name]
-        exact = run.exact_counts[name].set_index("area_code")[measure]
-        weights = spatial_weights(
-            layer.areas, method=spec.weights, k=spec.k, threshold=spec.threshold_m, islands=spec.islands
+        result = area_hotspots(
+            layer.areas,
+            run.exact_counts[name].set_index("area_code")[run.spec.rates.measure],
+            population=populations.get(name),
+            method=spec.weights,
+            k=spec.k,
+            threshold=spec.threshold_m,
+            islands=spec.islands,
+            permutations=spec.permutations,
+            seed=spec.seed,
+            alpha=spec.alpha,
+            correction=spec.correction,
         )
-        population = populations.get(name)
-        if population is not None:
-            gi = getis_ord(empirical_bayes(exact, population), weights, **options)
-            lisa = local_moran(exact, weights, base=population, **options)
-            tested = f"Empirical Bayes rate of {measure} per resident"
-        else:
-            gi = getis_ord(exact, weights, **options)
-            lisa = local_moran(exact, weights, **options)
-            tested = f"count of {measure}"
         table = run.area_tables[name]
-        classes = gi[["gi_bin", "gi_label"]].join(lisa[["lisa_category"]])
-        run.area_tables[name] = table.merge(classes, left_on="area_code", right_index=True, how="left")
-        summary[name] = {
-            "tested": tested,
-            "weights": spec.weights,
-            "islands": list(weights.islands),
-            "correction": gi.attrs.get("correction"),
-            "permutations": spec.permutations,
-            "seed": spec.seed,
-            "hot_spots": {str(b): int((gi["gi_bin"] == b).sum()) for b in (3, 2, 1)},
-            "cold_spots": {str(b): int((gi["gi_bin"] == b).sum()) for b in (-3, -2, -1)},
-            "lisa": {k: int(v) for k, v in lisa["lisa_category"].value_counts().sort_index().items()},
-        }
-        if weights.islands:
-            run.warnings.append(f"hotspots: {name} has {len(weights.islands)} area(s) with no neighbours (islands)")
+        run.area_tables[name] = table.merge(result.classes, left_on="area_code", right_index=True, how="left")
+        summary[name] = result.summary()
+        if result.islands:
+            run.warnings.append(f"hotspots: {name} has {len(result.islands)} area(s) with no neighbours (islands)")
         run.log(
-            f"hotspots ({layer.title}): {sum(summary[name]['hot_spots'].values())} hot, "
-            f"{sum(summary[name]['cold_spots'].values())} cold (Gi*, {gi.attrs.get('correction')})"
+            f"hotspots ({layer.title}): {sum(result.hot_spots.values())} hot, "
+            f"{sum(result.cold_spots.values())} cold (Gi*, {result.correction})"
         )
     run.manifest["hotspots"] = {
         "published": "classes only (Gi_Bin, LISA category); no z-scores or p-values",
