@@ -14,6 +14,7 @@ Modules, in data-flow order:
 ``circle_placement``  each item's status and where every node of the three rings goes
 ``circle_figures``    the circle of need drawn for print (A3 PDF) and the browser (HTML)
 ``findings``          per-need findings and the six challenge questions
+``study``             the study end to end: the overlap network and the challenge questions as typed results
 """
 
 from circles.challenge.circle_figures import (
@@ -65,6 +66,17 @@ from circles.challenge.network_figures import (
     network_html,
 )
 from circles.challenge.open_referral import import_open_referral
+from circles.challenge.study import (
+    ChallengeResult,
+    NeedsDirectory,
+    NetworkResult,
+    PublishedNetwork,
+    answer_challenge,
+    crisis_referral_share,
+    overlap_network,
+    publish_network,
+    read_directory,
+)
 
 __all__ = [
     "DirectoryError",
@@ -113,4 +125,13 @@ __all__ = [
     "QUESTIONS",
     "need_findings",
     "challenge_questions",
+    "NetworkResult",
+    "PublishedNetwork",
+    "NeedsDirectory",
+    "ChallengeResult",
+    "overlap_network",
+    "publish_network",
+    "read_directory",
+    "crisis_referral_share",
+    "answer_challenge",
 ]

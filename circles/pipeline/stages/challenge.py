@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from circles.errors import CirclesError
 from circles.figures.interactive_maps import write_html
-from circles.ingest.disclosure import SUPPRESSED, protect_table
+from circles.ingest.disclosure import SUPPRESSED
 from circles.io.writers import write_csv
 from circles.pipeline.stages.base import (
     RunState,
@@ -19,79 +16,64 @@ from circles.pipeline.stages.base import (
     stage,
     write_text,
 )
-from circles.validation import suggest
+
+if TYPE_CHECKING:
+    from circles.challenge.study import NeedsDirectory
 
 
 @stage("network", needs=("records",), provides=("network",))
 def _stage_network(run: RunState) -> None:
     """Which agencies serve the same families: the overlap network, its communities, families in many services."""
-    from circles.challenge import network
+    from circles.challenge import combinations_figure, network_figure, network_html
+    from circles.challenge.study import overlap_network, publish_network
 
-    records = records_of(run, "network")
     spec = run.spec.network
-    for column in (spec.family_field, spec.service_field):
-        if column not in records:
-            raise CirclesError(f"network: the records have no field {column!r}.{suggest(column, records.columns)}")
-    keys = {"family": spec.family_field, "service": spec.service_field}
+    result = overlap_network(
+        records_of(run, "network"),
+        family=spec.family_field,
+        service=spec.service_field,
+        min_shared=spec.min_shared,
+        weight=spec.weight,
+        combinations=spec.combinations,
+        seed=spec.seed,
+    )
     policy = disclosure_policy(run)
-    edges = network.service_overlap(records, min_shared=spec.min_shared, **keys)
-    caseloads = network.service_caseloads(records, **keys)
-    graph = network.overlap_graph(edges, caseloads, weight=spec.weight)
-    measures = network.network_measures(graph, weight=spec.weight, seed=spec.seed)
-    many = network.families_in_many(records, **keys)
-    combos = network.service_combinations(records, spec.combinations, **keys)
-    published = {
-        "network/service_pairs.csv": network.publishable_edges(edges, policy),
-        "network/services.csv": network.publishable_measures(measures, policy, weight=spec.weight),
-        "network/families_in_many_services.csv": protect_table(many, ["families", "all_families"], policy),
-        "network/combinations.csv": protect_table(combos.drop(columns="services"), ["families"], policy),
-    }
-    for relative, table in published.items():
+    run.network = publish_network(result, policy)
+    for relative, table in run.network.tables().items():
         run.publish(relative, lambda p, t=table: write_csv(t, p, na_rep=SUPPRESSED))
-    title = "Services that work with the same families"
-    figure = network.network_figure(graph, measures, title=title, policy=policy, seed=spec.seed)
+    title, graph, measures = "Services that work with the same families", result.graph, result.measures
+    figure = network_figure(graph, measures, title=title, policy=policy, seed=spec.seed)
     run.publish("network/network_a3.pdf", lambda p, f=figure: save_figure(f, p))
-    html = network.network_html(graph, measures, title=title, policy=policy, seed=spec.seed)
+    html = network_html(graph, measures, title=title, policy=policy, seed=spec.seed)
     run.publish("network/network.html", lambda p, f=html: write_html(f, p, plotlyjs="alongside"))
-    upset = network.combinations_figure(combos, policy=policy)
+    upset = combinations_figure(result.combinations, policy=policy)
     run.publish("network/combinations.pdf", lambda p, f=upset: save_figure(f, p))
-    many_published = published["network/families_in_many_services.csv"]
-    run.network = {"pairs": published["network/service_pairs.csv"], "many": many_published}
     run.manifest["network"] = {
         "services": int(graph.number_of_nodes()),
         "pairs": int(graph.number_of_edges()),
         "weight": spec.weight,
-        "communities": sorted(measures["community_name"].unique().tolist()) if "community_name" in measures else [],
-        "families_in_many_services": {
-            int(r.min_services): (None if pd.isna(r.families) else int(r.families)) for r in many_published.itertuples()
-        },
+        "communities": result.communities,
+        "families_in_many_services": run.network.many_services,
     }
     run.log(f"network: {graph.number_of_nodes()} services, {graph.number_of_edges()} pairs sharing families")
 
 
-def _directory(run: RunState) -> tuple[Any, Any]:
+def _directory(run: RunState) -> NeedsDirectory:
     """The service directory and the codebook its needs refer to, read once per run."""
-    from circles.challenge import services
+    from circles.challenge import export_hsds
+    from circles.challenge.study import NeedsDirectory, read_directory
     from circles.qualitative.codebook import read_codebook
 
-    if "directory" not in run.challenge:
+    if run.challenge is None:
         spec = run.spec.services
         codebook = run.qualitative.codebook if run.qualitative else None
         if codebook is None and run.spec.coding is not None:
             codebook = read_codebook(run.spec.resolve(run.spec.coding.codebook))
-        path = run.spec.resolve(spec.directory)
-        reader = {
-            "yaml": services.read_services_yaml,
-            "hsds": services.import_hsds,
-            "open_referral": services.import_open_referral,
-        }[spec.format]
-        run.challenge["directory"] = reader(path, codebook=codebook)
-        run.challenge["codebook"] = codebook
+        directory = read_directory(run.spec.resolve(spec.directory), format=spec.format, codebook=codebook)
+        run.challenge = NeedsDirectory(directory, codebook)
         if spec.export_hsds:
-            run.publish(
-                "services/datapackage.json", lambda p, d=run.challenge["directory"]: services.export_hsds(d, p.parent)
-            )
-    return run.challenge["directory"], run.challenge["codebook"]
+            run.publish("services/datapackage.json", lambda p, d=directory: export_hsds(d, p.parent))
+    return run.challenge
 
 
 @stage("circle", needs=("qualitative",), provides=("circle",), section="services", section_required=True)
@@ -101,7 +83,8 @@ def _stage_circle(run: RunState) -> None:
     from circles.challenge.circle import circle_figure, circle_html, circle_layout
 
     summary = run.qualitative.dimension_summary if run.qualitative else None
-    directory, codebook = _directory(run)
+    services_read = _directory(run)
+    directory, codebook = services_read.directory, services_read.codebook
     spec = run.spec.services
     items = summary[summary["dimension"] != "provider view"][["code_id", "name", "dimension", "segments"]]
     links = services.needs_met(directory, codebook)
@@ -134,68 +117,31 @@ def _stage_circle(run: RunState) -> None:
 )
 def _stage_challenge(run: RunState) -> None:
     """The six challenge questions, answered with the evidence the run found."""
-    from circles.challenge import services
-    from circles.challenge.findings import challenge_questions, need_findings
+    from circles.challenge.study import answer_challenge, crisis_referral_share
 
-    directory, codebook = _directory(run)
-    spec = run.spec.services
-    summary = run.qualitative.dimension_summary if run.qualitative else None
-    coverage = services.need_coverage(
-        directory, codebook, duplication_threshold=spec.duplication_at, dimensions=["need", "aspiration"]
-    )
-    findings = need_findings(coverage, summary)
-    crisis = None
-    records = records_if_any(run, "challenge")
-    if records is not None and "referral_source" in records:
-        policy = disclosure_policy(run)
-        counted = pd.DataFrame({"n": [int(records["referral_source"].isin(spec.crisis_referrals).sum()), len(records)]})
-        published = protect_table(counted, ["n"], policy)["n"]
-        if published.notna().all() and published.iloc[1]:
-            crisis = float(published.iloc[0] / published.iloc[1])
-    many = run.network.get("many")
+    spec, services = run.spec.services, _directory(run)
     hot = run.manifest.get("hotspots", {}).get("layers", {})
     statement = "; ".join(
         f"{name}: {sum(v['hot_spots'].values())} area(s) hot" for name, v in hot.items() if v.get("hot_spots")
     )
-    answers = challenge_questions(
-        findings,
-        summary=summary,
-        many_services=None
-        if many is None
-        else {int(r.min_services): (None if pd.isna(r.families) else int(r.families)) for r in many.itertuples()},
-        top_pairs=run.network.get("pairs"),
-        hotspots={"statement": f"Gi* hot spots ({statement})."} if statement else None,
+    result = answer_challenge(
+        services.directory,
+        services.codebook,
+        summary=run.qualitative.dimension_summary if run.qualitative else None,
+        duplication_at=spec.duplication_at,
+        many_services=run.network.many_services if run.network else None,
+        top_pairs=run.network.pairs if run.network else None,
+        hotspots_statement=statement or None,
         deprivation_share=run.manifest.get("deprivation", {}).get("share_of_cases", {}).get("most_deprived_10pct"),
-        crisis_referrals=crisis,
+        crisis_share=crisis_referral_share(
+            records_if_any(run, "challenge"), spec.crisis_referrals, disclosure_policy(run)
+        ),
     )
-    columns = [
-        c
-        for c in (
-            "code_id",
-            "name",
-            "dimension",
-            "segments",
-            "n_services",
-            "services",
-            "out_of_hours_services",
-            "status",
-            "out_of_hours_gap",
-            "finding",
-        )
-        if c in findings
-    ]
-    run.publish("challenge/needs.csv", lambda p, t=findings[columns]: write_csv(t, p))
-    run.publish("challenge/questions.csv", lambda p, t=answers: write_csv(t, p))
-    markdown = "\n\n".join(f"## {r.number}. {r.question}\n\n{r.evidence}" for r in answers.itertuples())
-    run.publish(
-        "challenge/questions.md", lambda p, text="# Challenge questions\n\n" + markdown + "\n": write_text(p, text)
-    )
-    run.manifest["challenge"] = {
-        "unmet": findings.loc[findings["n_services"] == 0, "code_id"].tolist(),
-        "possible_duplication": findings.loc[findings["status"] == "possible duplication", "code_id"].tolist(),
-        "office_hours_only": findings.loc[findings["out_of_hours_gap"].astype(bool), "code_id"].tolist(),
-    }
+    run.publish("challenge/needs.csv", lambda p, t=result.needs: write_csv(t, p))
+    run.publish("challenge/questions.csv", lambda p, t=result.answers: write_csv(t, p))
+    run.publish("challenge/questions.md", lambda p, text=result.markdown: write_text(p, text))
+    run.manifest["challenge"] = result.summary
     run.log(
-        f"challenge: {len(run.manifest['challenge']['unmet'])} unmet need(s), "
-        f"{len(run.manifest['challenge']['possible_duplication'])} with possible duplication"
+        f"challenge: {len(result.summary['unmet'])} unmet need(s), "
+        f"{len(result.summary['possible_duplication'])} with possible duplication"
     )
