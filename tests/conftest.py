@@ -1,14 +1,32 @@
-"""Shared fixtures. ``SHARED`` is the real open data beside the repository (present locally and in CI)."""
+"""Shared fixtures. ``SHARED`` is the real open data beside the repository (present locally and in CI).
+
+``session_demo`` is the whole demo (maps and packs included) run once per session into a temporary folder.
+Tests read it; a test that changes the report works on a copy:
+``shutil.copytree(session_demo.report, tmp_path / "report")``.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-SHARED_GEO = SHARED / "geo" / "blackburn_with_darwen"
+from circles.pipeline.runner import RunResult, run_pipeline
+from tests.helpers import ROOT, SHARED, SHARED_GEO, demo_spec_in
+
+__all__ = ["ROOT", "SHARED", "SHARED_GEO", "DemoRun"]
+
+
+class DemoRun(NamedTuple):
+    """``folder`` holds ``demo.yaml`` and the synthetic inputs under ``data/``; the report is ``folder / "report"``."""
+
+    folder: Path
+    result: RunResult
+
+    @property
+    def report(self) -> Path:
+        return self.result.output_dir
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +34,10 @@ def shared_geo() -> Path:
     if not SHARED_GEO.exists():
         pytest.skip("../shared/geo is not beside the repository")
     return SHARED_GEO
+
+
+@pytest.fixture(scope="session")
+def session_demo(tmp_path_factory) -> DemoRun:
+    """The whole demo, maps and packs included, run once for the session. Read it; never write into it."""
+    folder = tmp_path_factory.mktemp("demo")
+    return DemoRun(folder, run_pipeline(demo_spec_in(folder, maps=True, packs=True), quiet=True))

@@ -4,7 +4,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from circles.cli import app
-from tests.test_demo_pipeline import demo_spec_in
+from tests.helpers import demo_spec_in
 
 runner = CliRunner()
 

@@ -3,7 +3,7 @@
 ``engine: dask`` in a pipeline spec (or ``circles run --engine dask``) runs ``read``, ``validate``,
 ``pseudonymise``, ``geocode``, ``assign_areas`` and ``aggregate`` on Dask (``dask.dataframe``,
 ``dask-geopandas`` and the ``distributed`` scheduler). Every other stage works on the small area tables in
-pandas and esda, as with the default engine. The answers are the same: ``tests/test_dask_engine.py`` runs both
+pandas and esda, as with the default engine. The answers are the same: ``tests/pipeline/test_dask_engine.py`` runs both
 engines and compares the row accounting, the quarantine and every table.
 
 How each heavy stage is partitioned

@@ -45,7 +45,7 @@ with high counts or rates, compare each area with its expected value (rates, fun
 The synthetic demo shows this: its six planted LSOAs have the six highest counts, but four touch only one
 other planted LSOA and two touch none. With the defaults (queen weights, 9,999 permutations, FDR) no LSOA
 is a hot spot at 95% and every LISA category is "Not significant"; without correction the areas called hot
-are ordinary neighbours of planted LSOAs (``tests/test_hotspots.py`` measures this).
+are ordinary neighbours of planted LSOAs (``tests/stats/test_hotspots.py`` measures this).
 
 References
 ----------

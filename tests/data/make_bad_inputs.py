@@ -5,7 +5,7 @@ Run it from anywhere::
     python tests/data/make_bad_inputs.py            # (re)writes tests/data/bad/
     python tests/data/make_bad_inputs.py OTHER_DIR  # writes the same files elsewhere
 
-The files are test fixtures and are committed. ``tests/test_bad_input.py`` runs this script into a temporary
+The files are test fixtures and are committed. ``tests/ingest/test_bad_input.py`` runs this script into a temporary
 folder and checks that it reproduces the committed files byte for byte (Parquet files by content, because
 their footer records the version of the library that wrote them), so change this script, never the files.
 

@@ -1,4 +1,4 @@
-"""Build the small REFI-QDA projects that tests/test_qual_refi.py imports, the way other tools write them.
+"""Build the small REFI-QDA projects that tests/qualitative/test_refi.py imports, the way other tools write them.
 
 Run ``python tests/data/refi/make_fixtures.py`` to rewrite them; the output is deterministic (fixed zip
 timestamps, sorted entries), and a test checks that the committed files equal a fresh build. The XML is written

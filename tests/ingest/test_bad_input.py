@@ -26,8 +26,8 @@ from typer.testing import CliRunner
 from circles.cli import app
 from circles.errors import CirclesError
 from circles.pipeline.runner import run_pipeline
+from tests.helpers import DATA
 
-DATA = Path(__file__).resolve().parent / "data"
 BAD = DATA / "bad"
 EXPECTED = yaml.safe_load((BAD / "expected.yaml").read_text(encoding="utf-8"))
 CASES: dict[str, dict[str, Any]] = EXPECTED["cases"]

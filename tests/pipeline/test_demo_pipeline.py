@@ -1,9 +1,9 @@
-"""End to end: the demo spec run in a temporary folder, and what a failed run leaves behind."""
+"""End to end: the demo spec run once for the session (``session_demo`` in conftest), and what a failed run leaves
+behind."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -16,54 +16,13 @@ from circles.cli import app
 from circles.demo.synthetic import PLANTED_CORES, PLANTED_HOTSPOTS
 from circles.errors import SourceError
 from circles.pipeline.runner import run_pipeline
-
-ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "pipelines" / "demo.yaml"
-
-
-def demo_spec_in(folder: Path, *, shared: bool = True, maps: bool = True, packs: bool = False) -> Path:
-    """A copy of the demo spec writing into ``folder``; its optional files point at ../shared, or nowhere.
-
-    ``maps=False`` drops the map stages and ``packs=False`` (the default) the packs, which take most of a run's
-    time, for tests about something else.
-    """
-    spec = yaml.safe_load(DEMO.read_text())
-    dropped = ({"maps", "interactive_maps"} if not maps else set()) | ({"packs"} if not packs else set())
-    spec["stages"] = [s for s in spec["stages"] if s not in dropped]
-    spec["output"] = str(folder / "report")
-    spec["synthetic"]["folder"] = str(folder / "data")
-    spec["sources"]["take_up"]["files"] = str(folder / "data" / "take_up" / "*.csv")
-
-    def repoint(node: object) -> None:  # every other "path" is an optional file in ../shared
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "path" and isinstance(value, str):
-                    node[key] = str((DEMO.parent / value).resolve()) if shared else str(folder / "absent")
-                else:
-                    repoint(value)
-
-    for section in ("geography", "rates", "deprivation"):
-        repoint(spec.get(section))
-    # files that travel with the spec in pipelines/
-    for section, key in (
-        ("coding", "codebook"),
-        ("coding", "rules"),
-        ("coding", "codings"),
-        ("services", "directory"),
-        ("costs", "model"),
-    ):
-        spec[section][key] = str((DEMO.parent / spec[section][key]).resolve())
-    spec["coding"]["sources"] = str(folder / "data" / "notes")
-    path = folder / "demo.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return path
+from tests.helpers import DEMO, demo_spec_in
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    result = run_pipeline(demo_spec_in(folder, packs=True), quiet=True)
-    return folder, result
+def demo_run(session_demo):
+    """The session's demo run (maps and packs): read only."""
+    return session_demo
 
 
 def test_every_row_is_accounted_for(demo_run):

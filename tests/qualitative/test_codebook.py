@@ -20,8 +20,8 @@ from circles.qualitative.codebook import (
     write_codebook,
 )
 from circles.qualitative.model import DIMENSIONS, Code, Codebook
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "pipelines" / "demo_codebook.yaml"
 
 

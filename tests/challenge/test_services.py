@@ -22,10 +22,10 @@ from circles.challenge.services import (
 )
 from circles.qualitative.codebook import read_codebook
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "pipelines" / "demo_services.yaml"
 CODEBOOK = ROOT / "pipelines" / "demo_codebook.yaml"
-FIXTURES = Path(__file__).parent / "data" / "hsds"
+FIXTURES = ROOT / "tests" / "data" / "hsds"
 
 
 @pytest.fixture(scope="module")

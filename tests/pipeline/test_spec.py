@@ -7,9 +7,7 @@ import yaml
 
 from circles.errors import SpecError
 from circles.pipeline.spec import load_spec
-
-ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "pipelines" / "demo.yaml"
+from tests.helpers import DEMO, ROOT
 
 
 def _write(tmp_path: Path, text: str) -> Path:

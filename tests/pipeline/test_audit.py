@@ -16,14 +16,9 @@ from shapely.geometry import Point
 
 from circles.ingest.disclosure import POLICIES
 from circles.pipeline.audit import Finding, Secrets, audit_report, format_findings
-from circles.pipeline.runner import run_pipeline
-from tests.test_demo_pipeline import demo_spec_in
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-
-ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "pipelines" / "demo.yaml"
 
 CLIENT = "C000123"
 FAMILY = "F00042"
@@ -298,9 +293,8 @@ def test_format_findings_groups_by_file_and_never_needs_the_secret(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def demo_report(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    result = run_pipeline(demo_spec_in(folder), quiet=True)  # the whole demo: PDFs, PNGs, HTML and all
+def demo_report(session_demo):
+    folder, result = session_demo  # the whole demo: PDFs, PNGs, HTML and all (read only: copy before changing)
     inputs = pd.concat([pd.read_csv(path, dtype=str) for path in sorted((folder / "data" / "take_up").glob("*.csv"))])
     secrets = Secrets.from_values(
         identifiers=pd.concat([inputs["client_id"], inputs["family_id"]]), postcodes=inputs["postcode"]

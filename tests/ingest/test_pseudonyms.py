@@ -19,6 +19,7 @@ from circles.ingest.pseudonyms import (
     write_key_file,
 )
 from circles.pipeline.spec import ColumnSpec, PseudonymisationSpec
+from tests.helpers import ROOT
 
 KEY = PseudonymKey(bytes(range(32)), "test")
 
@@ -94,7 +95,7 @@ def test_key_file_outside_the_repo(tmp_path):
         write_key_file(path)
 
 
-@pytest.mark.skipif(not (Path(__file__).resolve().parent.parent / ".git").exists(), reason="not a git checkout")
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="not a git checkout")
 def test_key_file_inside_a_checkout_refused():
 
     inside = Path(__file__).resolve().parent / "never-written.key"

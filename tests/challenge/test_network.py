@@ -33,7 +33,7 @@ from circles.challenge.network import (
 from circles.errors import CirclesError
 from circles.ingest.disclosure import get_policy
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # F1: A B   F2: A B C   F3: A   F4: C   F5: B C   F6: A  (F1–A twice: duplicate contacts count once)
 HAND = pd.DataFrame(

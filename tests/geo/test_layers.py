@@ -3,7 +3,6 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -11,8 +10,7 @@ import pytest
 
 from circles.errors import GeographyError
 from circles.geo.layers import ANALYSIS_CRS, embedded_geo_dir, embedded_layer, read_area_layer, read_postcode_directory
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 def test_embedded_layers_have_the_borough_areas():

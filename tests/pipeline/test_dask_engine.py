@@ -22,7 +22,7 @@ from circles.demo.synthetic import generate_demo_data
 from circles.errors import CirclesError, EngineError, SourceError, SpecError
 from circles.pipeline.runner import run_pipeline
 from circles.pipeline.spec import load_spec
-from tests.test_demo_pipeline import demo_spec_in
+from tests.helpers import demo_spec_in
 
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("dask_geopandas")

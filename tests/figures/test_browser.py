@@ -11,9 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from circles.pipeline.runner import run_pipeline
-from tests.test_demo_pipeline import demo_spec_in
-
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (dev extra)")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: apt-get install chromium")
@@ -29,9 +26,8 @@ FLAGS = [
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("browser")
-    return run_pipeline(demo_spec_in(folder), quiet=True)
+def report(session_demo):
+    return session_demo.result  # the session's demo run: read only
 
 
 @pytest.fixture(scope="module")

@@ -26,8 +26,8 @@ from circles.costs.model import (
     sector_totals,
 )
 from circles.errors import CirclesError
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "pipelines" / "demo_costs.yaml"
 SOURCE = "Circles of Need case study, Blackburn with Darwen (sector subtotal; line detail not published)"
 

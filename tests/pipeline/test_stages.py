@@ -8,8 +8,7 @@ from circles.errors import SpecError
 from circles.pipeline.spec import PLANNED_STAGES, REPORT_STAGES, STAGES, load_spec
 from circles.pipeline.stages import STAGE_FUNCTIONS, check_stage_order
 from circles.pipeline.stages import STAGES as REGISTRY
-
-from .conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_every_built_stage_has_a_function_and_no_planned_stage_does():

@@ -29,10 +29,10 @@ from circles.qualitative.refi import (
     import_project,
     to_python_offsets,
 )
+from tests.helpers import DATA, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SHARED_REFI = ROOT.parent / "shared" / "refi"
-FIXTURES = Path(__file__).resolve().parent / "data" / "refi"
+FIXTURES = DATA / "refi"
 
 _spec = importlib.util.spec_from_file_location("refi_fixtures", FIXTURES / "make_fixtures.py")
 fixtures = importlib.util.module_from_spec(_spec)

@@ -6,7 +6,6 @@ import csv
 import re
 import shutil
 import socket
-import time
 from pathlib import Path
 
 import pypdf
@@ -17,13 +16,11 @@ from circles.packs.render import (
     PAGE_SIZES,
     OfflineFetcher,
     PackError,
-    build_all,
     build_pack,
     page_one_png,
     render_pdf,
 )
-from circles.pipeline.runner import run_pipeline
-from tests.test_demo_pipeline import demo_spec_in
+from tests.helpers import ROOT
 
 HEADINGS = {
     "customer_definition": ["Segment profile", "Deprivation profile", "Scale of the problem", "Maps"],
@@ -43,14 +40,16 @@ SIZES = {"A4 portrait": (595.3, 841.9), "A3 landscape": (1190.6, 841.9)}
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("packs")
-    result = run_pipeline(demo_spec_in(folder, maps=True), quiet=True)
-    started = time.perf_counter()
-    packs = build_all(result.output_dir)
-    seconds = time.perf_counter() - started
-    print(f"\nbuild_all: {len(packs)} packs in {seconds:.1f} s")
-    return folder, result.output_dir, packs
+def built(session_demo):
+    """The packs the session's demo run wrote with ``build_all`` (maps included): read only."""
+    folder, result = session_demo
+    report = result.output_dir
+    packs = {
+        key: {"html": report / "packs" / f"{key}.html", "pdf": report / "packs" / f"{key}.pdf"}
+        for name in PACKS
+        for key in (name, f"{name}_large")
+    }
+    return folder, report, packs
 
 
 def _text(pdf: Path) -> str:
@@ -137,9 +136,7 @@ def test_large_print_is_at_least_16pt(built):
     html = packs["customer_definition_large"]["html"]
     assert 'href="large.css"' in html.read_text()
     assert 'href="large.css"' not in packs["customer_definition"]["html"].read_text()
-    fetcher = OfflineFetcher.create(
-        [report, html.parent, Path(__file__).resolve().parent.parent / "workshop_templates"]
-    )
+    fetcher = OfflineFetcher.create([report, html.parent, ROOT / "workshop_templates"])
     document = weasyprint.HTML(filename=str(html), url_fetcher=fetcher).render()
     sizes: list[float] = []
 

@@ -17,8 +17,9 @@ from circles.demo.synthetic import DEFAULT_SEED, SYNTHETIC_NOTICE, generate_demo
 from circles.errors import CodingError, SourceError
 from circles.qualitative.model import SEGMENT_COLUMNS, Source, make_segments
 from circles.qualitative.sources import UNIT_COLUMNS, all_units, read_sources, reanchor, slugify, units
+from tests.helpers import DATA as TEST_DATA
 
-DATA = Path(__file__).resolve().parent / "data" / "qual"
+DATA = TEST_DATA / "qual"
 TURN_LINE = re.compile(r"^(?!- )([A-Z][^:\n]*): (.+)$", re.MULTILINE)
 
 
