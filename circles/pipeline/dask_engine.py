@@ -213,8 +213,7 @@ def _quarantine(run: RunState, smalls: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _partitions(run: RunState, stage: str) -> Partitions:
-    if run.partitions is None or not run.partitions.files:
-        raise CirclesError(f"The {stage!r} stage needs 'read' before it in the spec's stages.")
+    # the spec's stage check puts 'read' first; only the engine's own ordering is checked here
     if run.records is not None:  # pragma: no cover - record-level stages run after the partitioned ones
         raise CirclesError(f"The {stage!r} stage must come before any record-level stage in the spec's stages.")
     return run.partitions
@@ -593,8 +592,6 @@ def _stage_aggregate(run: RunState) -> None:
     import dask.dataframe as dd
 
     parts = _partitions(run, "aggregate")
-    if not run.layers:
-        raise CirclesError("The 'aggregate' stage needs 'assign_areas' before it in the spec's stages.")
     person = run.spec.person_field
     meta = pd.DataFrame({c: pd.Series([], dtype="string") for c in ("area_code", "service", "person")})
     for name, layer in run.layers.items():
