@@ -38,9 +38,10 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0+unknown"
 
 from circles.errors import CirclesError
+from circles.resources import demo_spec
 
-#: The embedded demo spec (Blackburn with Darwen, synthetic records).
-DEMO_SPEC = Path(__file__).resolve().parent.parent / "pipelines" / "demo.yaml"
+#: The embedded demo spec (Blackburn with Darwen, synthetic records): in the wheel, or the checkout's pipelines/.
+DEMO_SPEC: Path = demo_spec()
 
 _LAZY = {
     # run a study

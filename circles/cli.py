@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from circles import __version__
 from circles.errors import CirclesError
+
+if TYPE_CHECKING:
+    from circles.pipeline.runner import RunResult
 
 app = typer.Typer(
     name="circles",
@@ -69,12 +72,41 @@ def run(
     except CirclesError as error:
         _fail(error)
         return
+    _summarise(result)
+
+
+def _summarise(result: RunResult) -> None:
+    """The last lines of a run: the row accounting and where the report folder is."""
     rows = result.manifest["rows"]
     typer.echo(
         f"{result.manifest['pipeline']}: read {rows['read']:,} rows = accepted {rows['accepted']:,} "
         f"+ quarantined {rows['quarantined']:,}"
     )
     typer.echo(f"outputs ({len(result.outputs)} files) in {result.output_dir}")
+
+
+@app.command()
+def demo(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Report folder (relative to the current folder)")
+    ] = Path("reports/demo"),
+    inputs: Annotated[Path, typer.Option("--inputs", help="Where the SYNTHETIC inputs are written and read")] = Path(
+        "data/demo"
+    ),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or messages")] = False,
+) -> None:
+    """Run the embedded demo (Blackburn with Darwen, synthetic records) from any folder: what `make demo` does."""
+    from circles.pipeline.runner import run_pipeline
+    from circles.pipeline.spec import load_spec
+    from circles.resources import demo_spec
+
+    try:
+        spec = load_spec(demo_spec(), output=output).with_synthetic_folder(inputs)
+        result = run_pipeline(spec, quiet=quiet, log=lambda m: typer.echo(m, err=True))
+    except CirclesError as error:
+        _fail(error)
+        return
+    _summarise(result)
 
 
 @app.command()
@@ -91,6 +123,47 @@ def synth(
         _fail(error)
         return
     typer.echo(f"wrote {data.n_records:,} synthetic records and {len(data.notes_files)} notes to {data.folder}")
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The project folder to make (new, or empty)")],
+    name: Annotated[str | None, typer.Option(help="Pipeline name (default: from the folder name)")] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option("--key", help="Where to make the pseudonymisation key (default ~/.config/circles/keys/NAME.key)"),
+    ] = None,
+    local_authority: Annotated[
+        str | None, typer.Option("--la", help="The council's ONS code, e.g. E06000008 (Blackburn with Darwen)")
+    ] = None,
+) -> None:
+    """Make a project for a council's own data: a commented spec, data and report folders, a key outside it."""
+    from circles.pipeline.scaffold import scaffold_project
+
+    try:
+        result = scaffold_project(folder, name=name, key_path=key, local_authority=local_authority)
+    except CirclesError as error:
+        _fail(error)
+        return
+    typer.echo(result.summary())
+
+
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="An agency extract: CSV or XLSX")],
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet (default: the first)")] = None,
+    rows: Annotated[int, typer.Option(min=1, help="Rows to read for the proposal")] = 1000,
+    source: Annotated[str, typer.Option(help="The source's name in the spec")] = "take_up",
+) -> None:
+    """Propose the spec's column mapping for an extract, as YAML to paste under `sources:` (no values shown)."""
+    from circles.ingest.inspect import inspect_extract
+
+    try:
+        inspection = inspect_extract(file, sheet=sheet, sample_rows=rows)
+    except CirclesError as error:
+        _fail(error)
+        return
+    typer.echo(inspection.to_yaml(source), nl=False)
 
 
 key_app = typer.Typer(help="Pseudonymisation keys.", no_args_is_help=True)

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import pytest
 
+from circles.geo.embedded import embedded_geo_dir
 from circles.pipeline.runner import RunResult, run_pipeline
 from tests.helpers import ROOT, SHARED, SHARED_GEO, demo_spec_in
 
@@ -31,9 +32,18 @@ class DemoRun(NamedTuple):
 
 @pytest.fixture(scope="session")
 def shared_geo() -> Path:
+    """The borough's source files in ../shared (for files circles does not embed, and rebuilding geo/)."""
     if not SHARED_GEO.exists():
-        pytest.skip("../shared/geo is not beside the repository")
+        pytest.skip(
+            f"{SHARED_GEO} is not beside the repository: this test reads a source file that geo/ does not embed"
+        )
     return SHARED_GEO
+
+
+@pytest.fixture(scope="session")
+def embedded_geo() -> Path:
+    """The embedded reference data circles ships (geo/): always present."""
+    return embedded_geo_dir()
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,12 @@ SHARED = ROOT.parent / "shared"
 SHARED_GEO = SHARED / "geo" / "blackburn_with_darwen"
 
 
-def demo_spec_in(folder: Path, *, shared: bool = True, maps: bool = True, packs: bool = False) -> Path:
-    """A copy of the demo spec writing into ``folder``; its optional files point at ../shared, or nowhere.
+def demo_spec_in(folder: Path, *, optional_present: bool = True, maps: bool = True, packs: bool = False) -> Path:
+    """A copy of the demo spec writing into ``folder``.
 
-    ``maps=False`` drops the map stages and ``packs=False`` (the default) the packs, which take most of a run's
-    time, for tests about something else.
+    ``optional_present=False`` declares the wards, populations and IMD as optional files that are absent, as a
+    council's spec might before it has them. ``maps=False`` drops the map stages and ``packs=False`` (the default)
+    the packs, which take most of a run's time, for tests about something else.
     """
     spec = yaml.safe_load(DEMO.read_text())
     dropped = ({"maps", "interactive_maps"} if not maps else set()) | ({"packs"} if not packs else set())
@@ -26,17 +27,19 @@ def demo_spec_in(folder: Path, *, shared: bool = True, maps: bool = True, packs:
     spec["output"] = str(folder / "report")
     spec["synthetic"]["folder"] = str(folder / "data")
     spec["sources"]["take_up"]["files"] = str(folder / "data" / "take_up" / "*.csv")
-
-    def repoint(node: object) -> None:  # every other "path" is an optional file in ../shared
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "path" and isinstance(value, str):
-                    node[key] = str((DEMO.parent / value).resolve()) if shared else str(folder / "absent")
-                else:
-                    repoint(value)
-
-    for section in ("geography", "rates", "deprivation"):
-        repoint(spec.get(section))
+    if not optional_present:
+        absent = str(folder / "absent")
+        layers = spec["geography"]["layers"]
+        for name, code in (("ward2025", "WD25"), ("ward2004", "WD13")):
+            layers[name] = {"path": absent, "code": f"{code}CD", "name": f"{code}NM", "optional": True}
+        layers["ward2017"] = {
+            "lookup": {"path": absent, "via": "lsoa", "from": "LSOA11CD", "to": "WD17CD", "name": "WD17NM"},
+            "optional": True,
+        }
+        populations = spec["rates"]["populations"]
+        populations["lsoa"] = {"path": absent, "code": "lsoa11_code", "optional": True}
+        populations["ward2025"] = {"path": absent, "code": "ward_code", "layout": "nomis_ts007", "optional": True}
+        spec["deprivation"] = {"path": absent, "layer": "lsoa", "optional": True}
     # files that travel with the spec in pipelines/
     for section, key in (
         ("coding", "codebook"),

@@ -21,7 +21,7 @@ def test_key_new_writes_a_private_key_outside_the_repo(tmp_path):
 
 
 def test_audit_passes_the_demo_and_fails_on_a_planted_identifier(tmp_path):
-    spec = demo_spec_in(tmp_path, shared=False, maps=False)
+    spec = demo_spec_in(tmp_path, optional_present=False, maps=False)
     assert runner.invoke(app, ["run", str(spec), "--quiet"]).exit_code == 0
     report = tmp_path / "report"
     clean = runner.invoke(app, ["audit", str(report)])
@@ -44,7 +44,7 @@ def test_audit_without_a_manifest_says_what_to_do(tmp_path):
 
 
 def test_pack_renders_one_pack_from_a_report_and_audits_it(tmp_path):
-    spec = demo_spec_in(tmp_path, shared=False, maps=False)
+    spec = demo_spec_in(tmp_path, optional_present=False, maps=False)
     assert runner.invoke(app, ["run", str(spec), "--quiet"]).exit_code == 0
     outcome = runner.invoke(app, ["pack", "hotspot_report", "--pipeline", str(spec)])
     assert outcome.exit_code == 0, outcome.output
@@ -54,7 +54,7 @@ def test_pack_renders_one_pack_from_a_report_and_audits_it(tmp_path):
 
 
 def test_run_engine_options_reach_the_runner(tmp_path):
-    spec = demo_spec_in(tmp_path, shared=False, maps=False)
+    spec = demo_spec_in(tmp_path, optional_present=False, maps=False)
     bad = runner.invoke(app, ["run", str(spec), "--quiet", "--scheduler", "localhost:8786"])
     assert bad.exit_code == 2
     assert "--scheduler 'localhost:8786'" in bad.output and "tcp://host:8786" in bad.output

@@ -3,7 +3,8 @@
 Modules, in data-flow order:
 
 ``postcodes``           UK postcode normalisation and checks
-``postcode_directory``  ONS Postcode Directory (ONSPD) extracts; where the embedded extracts live
+``embedded``            the embedded Blackburn with Darwen reference data, by the key a spec names it with
+``postcode_directory``  ONS Postcode Directory (ONSPD) extracts
 ``geocoding``           records to points through the postcode directory
 ``layers``              area layers (LSOA, MSOA, wards): embedded, files, lookups
 ``areas``               placing points in areas, by code or point in polygon
@@ -24,6 +25,13 @@ from circles.geo.deprivation import (
     read_imd,
     share_most_deprived,
 )
+from circles.geo.embedded import (
+    EMBEDDED_DEPRIVATION,
+    EMBEDDED_LOOKUPS,
+    EMBEDDED_POPULATIONS,
+    embedded_file,
+    embedded_geo_dir,
+)
 from circles.geo.geocoding import (
     OUTCOMES,
     Geocoded,
@@ -36,6 +44,7 @@ from circles.geo.layers import (
     WEB_CRS,
     AreaLayer,
     embedded_layer,
+    embedded_lookup,
     read_area_layer,
     read_lookup,
 )
@@ -52,7 +61,6 @@ from circles.geo.postcode_directory import (
     AREA_COLUMNS,
     DIRECTORY_COLUMNS,
     embedded_directory_path,
-    embedded_geo_dir,
     read_postcode_directory,
 )
 from circles.geo.postcodes import (
@@ -79,10 +87,15 @@ __all__ = [
     "ATTRIBUTION",
     "AreaLayer",
     "embedded_geo_dir",
+    "embedded_file",
     "embedded_layer",
+    "embedded_lookup",
     "read_area_layer",
     "read_lookup",
     "EMBEDDED_LAYERS",
+    "EMBEDDED_LOOKUPS",
+    "EMBEDDED_POPULATIONS",
+    "EMBEDDED_DEPRIVATION",
     "Placement",
     "assign_areas",
     "assign_by_code",

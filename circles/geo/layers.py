@@ -18,7 +18,16 @@ import pandas as pd
 import pyogrio
 
 from circles.errors import GeographyError
-from circles.geo.postcode_directory import embedded_geo_dir, read_postcode_directory
+from circles.geo.embedded import (
+    EMBEDDED_LAYERS,
+    EMBEDDED_LOOKUPS,
+    EmbeddedLayer,
+    EmbeddedLookup,
+    embedded_entry,
+    embedded_file,
+    embedded_geo_dir,
+)
+from circles.geo.postcode_directory import read_postcode_directory
 from circles.validation import suggest
 
 __all__ = [
@@ -31,7 +40,9 @@ __all__ = [
     "read_area_layer",
     "read_postcode_directory",
     "read_lookup",
+    "embedded_lookup",
     "EMBEDDED_LAYERS",
+    "EMBEDDED_LOOKUPS",
 ]
 
 ANALYSIS_CRS = "EPSG:27700"
@@ -69,13 +80,6 @@ class AreaLayer:
 
     def __len__(self) -> int:
         return len(self.areas)
-
-
-#: Embedded layers: key -> (file, code column, name column, title)
-EMBEDDED_LAYERS: dict[str, tuple[str, str, str, str]] = {
-    "lsoa11": ("lsoa11_bwd.geojson", "lsoa11cd", "lsoa11nm", "LSOA (2011)"),
-    "msoa11": ("msoa11_bwd.geojson", "msoa11nm", "msoa11nm", "MSOA (2011)"),
-}
 
 
 def read_area_layer(
@@ -142,14 +146,34 @@ def read_area_layer(
 
 
 def embedded_layer(key: str, *, layer_name: str | None = None, title: str | None = None) -> AreaLayer:
-    """One of the embedded layers: ``"lsoa11"`` (91 LSOAs) or ``"msoa11"`` (18 MSOAs)."""
-    if key not in EMBEDDED_LAYERS:
-        raise GeographyError(f"No embedded layer {key!r}.{suggest(key, EMBEDDED_LAYERS)}")
-    file, code, name, default_title = EMBEDDED_LAYERS[key]
+    """One of the embedded boundary layers (see :mod:`circles.geo.embedded`).
+
+    >>> layer = embedded_layer("ward2004")
+    >>> len(layer), layer.title
+    (23, 'Wards (2004-2018)')
+    """
+    entry = embedded_entry(key, EMBEDDED_LAYERS, "layer")
+    assert isinstance(entry, EmbeddedLayer)
     layer = read_area_layer(
-        embedded_geo_dir() / file, code=code, name=name, layer_name=layer_name or key, title=title or default_title
+        embedded_file(entry.file),
+        code=entry.code,
+        name=entry.name,
+        layer_name=layer_name or key,
+        title=title or entry.title,
     )
-    return AreaLayer(layer.name, layer.title, layer.areas, source=f"embedded:{key} ({file})")
+    return AreaLayer(layer.name, layer.title, layer.areas, source=f"embedded:{key} ({entry.file})")
+
+
+def embedded_lookup(key: str) -> tuple[EmbeddedLookup, pd.DataFrame]:
+    """One of the embedded best-fit lookups and its table (see :func:`read_lookup`).
+
+    >>> entry, table = embedded_lookup("ward2017")
+    >>> entry.via, len(table), table[entry.to_code].nunique()
+    ('lsoa11', 91, 23)
+    """
+    entry = embedded_entry(key, EMBEDDED_LOOKUPS, "lookup")
+    assert isinstance(entry, EmbeddedLookup)
+    return entry, read_lookup(embedded_file(entry.file), entry.from_code, entry.to_code, entry.to_name)
 
 
 def read_lookup(path: str | Path, from_code: str, to_code: str, to_name: str | None = None) -> pd.DataFrame:

@@ -12,14 +12,12 @@ missing where the directory has no grid reference), ``oslaua``, ``doterm`` (``YY
 for live postcodes) and, when the directory has them, area codes ``osward``, ``lsoa11``, ``lsoa21``, ``msoa11``,
 ``msoa21``.
 
-:func:`embedded_geo_dir` locates the embedded extracts (this directory's and the area layers' that
-:mod:`circles.geo.layers` reads), so the dependency runs one way: layers on directories.
+:func:`embedded_directory_path` is the embedded extract, found through :mod:`circles.geo.embedded`.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
 import zipfile
 from pathlib import Path
@@ -30,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from circles.errors import GeographyError
+from circles.geo.embedded import embedded_geo_dir
 from circles.validation import suggest
 
 __all__ = [
@@ -59,18 +58,6 @@ DIRECTORY_COLUMNS: dict[str, tuple[str, ...]] = {
 #: Area code columns a directory may carry, usable in place of point-in-polygon.
 AREA_COLUMNS = ("osward", "lsoa11", "lsoa21", "msoa11", "msoa21")
 _NO_GRID_LAT = 99.999999
-
-
-def embedded_geo_dir() -> Path:
-    """The folder holding the embedded extracts (``$CIRCLES_GEO_DIR`` or the repository's ``geo/``)."""
-    override = os.environ.get("CIRCLES_GEO_DIR")
-    folder = Path(override) if override else Path(__file__).resolve().parent.parent.parent / "geo"
-    if not (folder / "postcodes_bwd.csv").exists():
-        raise GeographyError(
-            f"The embedded geography is missing from {folder}. Run `python geo/build_geo.py` in a checkout "
-            "with the dev extra installed, or set CIRCLES_GEO_DIR to a folder holding its extracts."
-        )
-    return folder
 
 
 def embedded_directory_path() -> Path:

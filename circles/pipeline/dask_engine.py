@@ -556,7 +556,7 @@ def _stage_assign_areas(run: RunState) -> None:
             smalls = _gather_each([client.submit(operator.itemgetter(1), r, pure=False) for r in results])
             del results
         else:
-            lookup_spec = run.spec.geography.layers[name].lookup
+            lookup_spec = run.spec.geography.lookup_of(name)
             options = {
                 "lookup": run.lookups.get(name),
                 "via": lookup_spec.via if lookup_spec else None,

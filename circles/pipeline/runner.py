@@ -200,10 +200,7 @@ def _reference_files(spec: PipelineSpec) -> list[dict[str, Any]]:
     declared: list[tuple[str, Path | None]] = [
         (f"rates.populations.{n}", p.path) for n, p in spec.rates.populations.items()
     ]
-    declared += [
-        (f"geography.layers.{n}", (layer.lookup.path if layer.lookup else layer.path))
-        for n, layer in spec.geography.layers.items()
-    ]
+    declared += [(f"geography.layers.{n}", spec.geography.layer_file(n)) for n in spec.geography.layers]
     if spec.deprivation:
         declared.append(("deprivation", spec.deprivation.path))
     if spec.coding:

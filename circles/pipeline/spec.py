@@ -19,6 +19,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from circles.errors import SpecError
+from circles.geo.embedded import (
+    EMBEDDED_DEPRIVATION,
+    EMBEDDED_LAYERS,
+    EMBEDDED_LOOKUPS,
+    EMBEDDED_POPULATIONS,
+    EmbeddedTable,
+    embedded_geo_dir,
+)
 from circles.pipeline.stages import STAGES as STAGE_REGISTRY
 from circles.pipeline.stages import check_stage_order
 from circles.validation import KeyLines, line_for, read_yaml, suggest, validate_model
@@ -112,11 +120,13 @@ class LookupSpec(_Strict):
 class LayerSpec(_Strict):
     """An area layer: embedded, any polygon file with its code and name columns, or a lookup over another layer.
 
-    ``directory: lsoa11`` assigns records by the postcode directory's own area code column when the directory
-    has it (a join), and by point in polygon otherwise.
+    ``embedded`` names the data circles ships for Blackburn with Darwen (:mod:`circles.geo.embedded`): ``lsoa11``,
+    ``msoa11``, ``ward2025``, ``ward2004`` or ``ward2017`` (the LSOAs grouped by the ONS best-fit lookup, built over
+    the spec's ``embedded: lsoa11`` layer). ``directory: lsoa11`` assigns records by the postcode directory's own
+    area code column when the directory has it (a join), and by point in polygon otherwise.
     """
 
-    embedded: Literal["lsoa11", "msoa11"] | None = None
+    embedded: str | None = Field(None, description="embedded layer: lsoa11, msoa11, ward2025, ward2004, ward2017")
     path: Path | None = None
     lookup: LookupSpec | None = None
     code: str | None = None
@@ -132,7 +142,18 @@ class LayerSpec(_Strict):
             raise ValueError("give exactly one of 'embedded', 'path' or 'lookup'")
         if self.path is not None and not self.code:
             raise ValueError("a layer read from 'path' needs 'code' (the column holding the area code)")
+        known = {**EMBEDDED_LAYERS, **EMBEDDED_LOOKUPS}
+        if self.embedded is not None and self.embedded not in known:
+            raise ValueError(
+                f"no embedded layer {self.embedded!r}.{suggest(self.embedded, known)} "
+                f"Embedded layers: {', '.join(known)}"
+            )
         return self
+
+    @property
+    def is_lookup(self) -> bool:
+        """Whether the layer groups another layer's areas by a lookup table (declared or embedded)."""
+        return self.lookup is not None or self.embedded in EMBEDDED_LOOKUPS
 
 
 class GeographySpec(_Strict):
@@ -149,7 +170,41 @@ class GeographySpec(_Strict):
         for key in value:
             if not _NAME.match(key):
                 raise ValueError(f"layer name {key!r} must be lower case letters, digits, '_' or '-'")
+        for key, layer in value.items():
+            entry = EMBEDDED_LOOKUPS.get(layer.embedded or "")
+            if entry and not any(other.embedded == entry.via for other in value.values()):
+                raise ValueError(
+                    f"layer {key!r} (embedded: {layer.embedded}) groups the embedded {entry.via} areas: declare a "
+                    f"layer with 'embedded: {entry.via}' too"
+                )
         return value
+
+    def lookup_of(self, name: str) -> LookupSpec | None:
+        """The lookup layer ``name`` is built with: the declared one, or the embedded one's; ``None`` for polygons."""
+        layer = self.layers[name]
+        if layer.lookup is not None or layer.embedded not in EMBEDDED_LOOKUPS:
+            return layer.lookup
+        entry = EMBEDDED_LOOKUPS[layer.embedded]
+        via = next(key for key, other in self.layers.items() if other.embedded == entry.via)
+        return LookupSpec.model_validate(
+            {
+                "path": embedded_geo_dir() / entry.file,
+                "via": via,
+                "from": entry.from_code,
+                "to": entry.to_code,
+                "name": entry.to_name,
+            }
+        )
+
+    def layer_file(self, name: str) -> Path | None:
+        """The file layer ``name`` is read from (its boundaries, or its lookup table), as the spec declares it."""
+        layer = self.layers[name]
+        lookup = self.lookup_of(name)
+        if lookup is not None:
+            return lookup.path
+        if layer.embedded is not None:
+            return embedded_geo_dir() / EMBEDDED_LAYERS[layer.embedded].file
+        return layer.path
 
 
 class SyntheticSpec(_Strict):
@@ -219,9 +274,32 @@ class MapsSpec(_Strict):
     labels: list[str] = Field(default_factory=list, description="layers whose areas are labelled by name")
 
 
-class PopulationSpec(_Strict):
-    """A population table for one layer, or ``derive_from`` another layer's (summed by best fit)."""
+def _expand_embedded(data: Any, catalogue: dict[str, EmbeddedTable], what: str, fields: dict[str, str]) -> Any:
+    """``{embedded: KEY}`` in a section's YAML, with the embedded file's path and columns filled in.
 
+    The key is kept, so that the manifest and the reports can say the data is the embedded extract.
+    """
+    if not isinstance(data, dict) or data.get("embedded") is None:
+        return data
+    key = data["embedded"]
+    if key not in catalogue:
+        raise ValueError(f"no embedded {what} {key!r}.{suggest(str(key), catalogue)} Embedded: {', '.join(catalogue)}")
+    entry = catalogue[key]
+    filled = {"path": embedded_geo_dir() / entry.file, **{k: getattr(entry, attr) for k, attr in fields.items()}}
+    clash = [k for k, v in filled.items() if k in data and str(data[k]) != str(v)]
+    if clash:
+        raise ValueError(f"'embedded: {key}' names a file and its columns: leave out {', '.join(sorted(clash))}")
+    return {**data, **filled}
+
+
+class PopulationSpec(_Strict):
+    """A population table for one layer: a file, ``embedded`` data, or ``derive_from`` another layer's (best fit).
+
+    ``embedded`` names a population circles ships for Blackburn with Darwen: ``lsoa11_mid2020`` (ONS mid-2020
+    estimates by LSOA) or ``ward2025_census2021`` (Census 2021 by ward).
+    """
+
+    embedded: str | None = Field(None, description="embedded population: lsoa11_mid2020, ward2025_census2021")
     path: Path | None = None
     code: str | None = None
     layout: Literal["syoa", "nomis_ts007", "age_groups"] = "syoa"
@@ -229,6 +307,11 @@ class PopulationSpec(_Strict):
     value_column: str | None = None
     derive_from: str | None = None
     optional: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _embedded(cls, data: Any) -> Any:
+        return _expand_embedded(data, EMBEDDED_POPULATIONS, "population", {"code": "code", "layout": "layout"})
 
     @model_validator(mode="after")
     def _one_source(self) -> PopulationSpec:
@@ -250,13 +333,19 @@ class RatesSpec(_Strict):
 
 
 class DeprivationSpec(_Strict):
-    """IMD 2019 for one layer (LSOAs by default)."""
+    """IMD 2019 for one layer (LSOAs by default): a file, or ``embedded: imd2019`` (Blackburn with Darwen's LSOAs)."""
 
-    path: Path
+    embedded: str | None = Field(None, description="embedded IMD table: imd2019")
+    path: Path = Field(description="the IMD table: one row per area, with its code and IMD decile")
     layer: str = "lsoa"
     code: str = "lsoa_code"
     decile: str = "IMD_decile"
     optional: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _embedded(cls, data: Any) -> Any:
+        return _expand_embedded(data, EMBEDDED_DEPRIVATION, "IMD table", {"code": "code", "decile": "decile"})
 
 
 class CodingSpec(_Strict):
@@ -418,6 +507,33 @@ class PipelineSpec(_Strict):
         """A path from the spec, resolved against the spec's folder."""
         path = Path(path).expanduser()
         return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def with_synthetic_folder(self, folder: str | Path) -> PipelineSpec:
+        """The spec with its synthetic inputs written to, and read from, ``folder`` (``circles demo --inputs``).
+
+        Every path under the old synthetic folder (the sources' files, the coding notes) moves with it, so the
+        embedded demo spec runs from any folder.
+
+        Raises
+        ------
+        SpecError
+            If the spec has no ``synthetic:`` section.
+        """
+        if self.synthetic is None:
+            raise SpecError(f"{self.spec_path}: no 'synthetic:' section, so there are no synthetic inputs to move.")
+        old, new = self.resolve(self.synthetic.folder), Path(folder).expanduser().resolve()
+
+        def moved(path: str | Path) -> Path:
+            resolved = self.resolve(path)
+            return new / resolved.relative_to(old) if resolved.is_relative_to(old) else resolved
+
+        update: dict[str, Any] = {
+            "synthetic": self.synthetic.model_copy(update={"folder": new}),
+            "sources": {n: s.model_copy(update={"files": str(moved(s.files))}) for n, s in self.sources.items()},
+        }
+        if self.coding is not None:
+            update["coding"] = self.coding.model_copy(update={"sources": moved(self.coding.sources)})
+        return self.model_copy(update=update)
 
     def source_files(self, source: SourceSpec) -> list[Path]:
         """The files a source's pattern matches, sorted by name."""

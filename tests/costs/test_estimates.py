@@ -184,10 +184,8 @@ def test_children_affected_by_area():
 # ---------------------------------------------------------------------------------------------- real populations
 
 
-def test_real_lsoa_populations(shared_geo):
-    path = shared_geo / "population_lsoa_mid2020_syoa.csv"
-    if not path.exists():
-        pytest.skip(f"{path.name} is not in ../shared/geo")
+def test_real_lsoa_populations(embedded_geo):
+    path = embedded_geo / "population_lsoa11_mid2020_bwd.csv"
     adults = read_population(path, code="lsoa11_code", age_band="18+")
     children = read_population(path, code="lsoa11_code", age_band="0-15")
     assert int(adults.sum()) == 111_377

@@ -24,7 +24,7 @@ from circles.figures.print_maps import (
     paper_size,
     save_print_map,
 )
-from circles.geo.layers import ATTRIBUTION, embedded_layer, read_area_layer
+from circles.geo.layers import ATTRIBUTION, embedded_layer
 
 # ISO 216 in PostScript points (1/72 inch)
 PAGE_POINTS = {"A4": (595.276, 841.890), "A3": (841.890, 1190.551)}
@@ -191,8 +191,8 @@ def test_labels_survive_saving_and_layout_is_kept(tmp_path, lsoa):
     plt.close(figure)
 
 
-def test_ward_map_labels_every_ward_that_fits(shared_geo):
-    wards = read_area_layer(shared_geo / "wards_2025.geojson", code="WD25CD", name="WD25NM").areas
+def test_ward_map_labels_every_ward_that_fits():
+    wards = embedded_layer("ward2025").areas
     wards["people"] = np.arange(len(wards), dtype=float) * 5 + 10
     figure = choropleth(wards, "people", title="People by ward", labels="area_name")
     labels = assert_no_overlaps(figure)

@@ -7,16 +7,16 @@ from circles.errors import GeographyError
 from circles.geo.deprivation import deprivation_profile, read_imd, share_most_deprived
 
 
-def test_real_imd_for_the_borough(shared_geo):
-    imd = read_imd(shared_geo / "imd2019_lsoa.csv")
+def test_real_imd_for_the_borough(embedded_geo):
+    imd = read_imd(embedded_geo / "imd2019_lsoa11_bwd.csv")
     assert len(imd) == 91
     assert (imd["imd_decile"] == 1).sum() == 33  # 33 of 91 LSOAs in England's most deprived 10%
     assert set(imd["imd_quintile"]) <= {1, 2, 3, 4, 5}
     assert (imd.loc[imd["imd_decile"] == 2, "imd_quintile"] == 1).all()
 
 
-def test_profile_counts_every_band_and_shares_add_up(shared_geo):
-    imd = read_imd(shared_geo / "imd2019_lsoa.csv")
+def test_profile_counts_every_band_and_shares_add_up(embedded_geo):
+    imd = read_imd(embedded_geo / "imd2019_lsoa11_bwd.csv")
     areas = pd.DataFrame({"area_code": imd["area_code"], "people": 10, "population": 1000})
     profile = deprivation_profile(areas, imd, count="people", population="population")
     assert profile["areas"].sum() == 91 and profile["people"].sum() == 910

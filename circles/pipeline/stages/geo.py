@@ -12,6 +12,7 @@ from circles.errors import SpecError
 from circles.geo.areas import Placement, assign_areas, assign_by_code, layer_from_lookup
 from circles.geo.geocoding import geocode
 from circles.geo.layers import (
+    EMBEDDED_LOOKUPS,
     AreaLayer,
     embedded_layer,
     read_area_layer,
@@ -62,38 +63,41 @@ def load_layers(run: RunState) -> None:
     """Read every declared layer; optional ones that are absent are reported, lookups built over their base."""
     found: dict[str, AreaLayer] = {}
     missing: list[str] = []
-    specs = run.spec.geography.layers
-    for name, layer in sorted(specs.items(), key=lambda item: item[1].lookup is not None):  # lookups last
-        if layer.embedded:
+    geography = run.spec.geography
+    specs = geography.layers
+    for name, layer in sorted(specs.items(), key=lambda item: item[1].is_lookup):  # lookups last
+        if layer.embedded and not layer.is_lookup:
             found[name] = embedded_layer(layer.embedded, layer_name=name, title=layer.title)
             continue
-        path = run.spec.resolve(layer.lookup.path if layer.lookup else layer.path)
+        lookup = geography.lookup_of(name)
+        path = run.spec.resolve(lookup.path if lookup else layer.path)
         if not path.exists():
             missing.append(name)
             run.warnings.append(f"optional layer {name!r} not found at {path}; running without it")
             continue
-        if layer.lookup is None:
+        if lookup is None:
             found[name] = read_area_layer(
                 path, code=layer.code, name=layer.name, layer_name=name, title=layer.title, layer=layer.layer
             )
             continue
-        via = found.get(layer.lookup.via)
+        via = found.get(lookup.via)
         if via is None:
             raise SpecError(
-                f"geography.layers.{name}.lookup.via: no layer {layer.lookup.via!r} to build it over."
-                f"{suggest(layer.lookup.via, found)}"
+                f"geography.layers.{name}.lookup.via: no layer {lookup.via!r} to build it over."
+                f"{suggest(lookup.via, found)}"
             )
-        table = read_lookup(path, layer.lookup.from_code, layer.lookup.to_code, layer.lookup.to_name)
-        run.lookups[name] = dict(zip(table[layer.lookup.from_code], table[layer.lookup.to_code], strict=True))
+        table = read_lookup(path, lookup.from_code, lookup.to_code, lookup.to_name)
+        run.lookups[name] = dict(zip(table[lookup.from_code], table[lookup.to_code], strict=True))
+        title = layer.title or (EMBEDDED_LOOKUPS[layer.embedded].title if layer.embedded else name)
         found[name] = layer_from_lookup(
             via,
             table,
-            from_code=layer.lookup.from_code,
-            to_code=layer.lookup.to_code,
-            to_name=layer.lookup.to_name,
+            from_code=lookup.from_code,
+            to_code=lookup.to_code,
+            to_name=lookup.to_name,
             layer_name=name,
-            title=layer.title or name,
-            source=str(path),
+            title=title,
+            source=f"embedded:{layer.embedded} ({path.name})" if layer.embedded else str(path),
         )
     run.layers = {name: found[name] for name in specs if name in found}  # the spec's order
     run.manifest["geography"] = {
@@ -102,7 +106,7 @@ def load_layers(run: RunState) -> None:
                 "title": lay.title,
                 "source": _relative(lay.source, run.spec.base_dir),
                 "areas": len(lay),
-                "built_from_lookup": specs[n].lookup is not None,
+                "built_from_lookup": specs[n].is_lookup,
             }
             for n, lay in run.layers.items()
         },
@@ -125,8 +129,9 @@ def placement_rule(run: RunState, name: str, *, directory_codes: bool) -> tuple[
     ``directory_codes``); otherwise ``"polygon"``, point in polygon with the nearest-area fallback.
     """
     spec = run.spec.geography.layers[name]
-    if spec.lookup is not None:
-        return "lookup", f"its {spec.lookup.via} area is not in the lookup"
+    lookup = run.spec.geography.lookup_of(name)
+    if lookup is not None:
+        return "lookup", f"its {lookup.via} area is not in the lookup"
     if spec.directory and directory_codes:
         return "directory", f"the directory's {spec.directory} code is not in it"
     return "polygon", f"no area within {run.spec.geography.nearest_tolerance_m:g} m"
@@ -180,7 +185,7 @@ def _stage_assign_areas(run: RunState) -> None:
         column = directory_column(run, name)
         has_codes = bool(column and column in records and records[column].notna().any())
         rule, why = placement_rule(run, name, directory_codes=has_codes)
-        lookup_spec = run.spec.geography.layers[name].lookup
+        lookup_spec = run.spec.geography.lookup_of(name)
         result = place(
             records,
             layer,
