@@ -27,6 +27,8 @@ _LAZY = {
     "RunResult": "circles.pipeline.runner",
     "audit_report": "circles.pipeline.audit",
     "Finding": "circles.pipeline.audit",
+    "scaffold_project": "circles.pipeline.scaffold",
+    "ScaffoldResult": "circles.pipeline.scaffold",
 }
 
 __all__ = ["PipelineSpec", "load_spec", *_LAZY]
