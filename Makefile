@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.circles-installed
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask,docs]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -21,8 +21,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 # The documentation site (mkdocs-material + mkdocstrings), warnings as errors; built into build/site.
+# (make test builds it too, in tests/test_docs.py: CI fails on a docs warning.)
 docs: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 # JupyterLab on the notebooks, for analysts.

@@ -157,7 +157,11 @@ class LayerSpec(_Strict):
 
 
 class GeographySpec(_Strict):
-    postcode_directory: Literal["embedded"] | Path = "embedded"
+    """Where records are placed: the postcode directory, the study area and the area layers."""
+
+    postcode_directory: Literal["embedded"] | Path = Field(
+        "embedded", description="'embedded' (Blackburn with Darwen) or an ONSPD/NSPL file or zip, as downloaded"
+    )
     study_area: list[str] = Field(default_factory=list, description="local authority codes (oslaua)")
     nearest_tolerance_m: float = Field(200.0, ge=0, le=5000)
     layers: dict[str, LayerSpec]
@@ -263,14 +267,20 @@ class PseudonymisationSpec(_Strict):
 
 
 class DisclosureSpec(_Strict):
-    policy: str = "nhs"
-    suppress_below: int | None = Field(None, ge=1)
-    round_to: int | None = Field(None, ge=1)
+    """Disclosure control applied to every published count."""
+
+    policy: Literal["nhs", "ndtms"] = Field(
+        "nhs", description="nhs: 0 stays 0, 1-7 suppressed, others rounded to 5; ndtms: 1-4 suppressed, not rounded"
+    )
+    suppress_below: int | None = Field(None, ge=1, description="suppress counts from 1 to this minus one")
+    round_to: int | None = Field(None, ge=1, description="round the other counts to a multiple of this")
 
 
 class MapsSpec(_Strict):
-    measure: Literal["people", "records"] = "people"
-    paper: list[Literal["A4", "A3"]] = Field(default_factory=lambda: ["A4"])
+    """Print and interactive maps of each layer."""
+
+    measure: Literal["people", "records"] = Field("people", description="what the maps count")
+    paper: list[Literal["A4", "A3"]] = Field(default_factory=lambda: ["A4"], description="print sizes")
     labels: list[str] = Field(default_factory=list, description="layers whose areas are labelled by name")
 
 
@@ -423,15 +433,15 @@ class HotspotsSpec(_Strict):
 class PipelineSpec(_Strict):
     """A whole pipeline spec (see ``pipelines/demo.yaml``)."""
 
-    name: str
-    description: str = ""
-    output: Path
+    name: str = Field(description="the pipeline's name: lower case letters, digits, '_' or '-'")
+    description: str = Field("", description="what the study is about, printed on the packs")
+    output: Path = Field(description="the report folder (relative to the spec; `circles run -o` overrides it)")
     synthetic: SyntheticSpec | None = None
-    person_field: str = "client_id"
+    person_field: str = Field("client_id", description="the standard field that identifies a person")
     geography: GeographySpec
     sources: dict[str, SourceSpec]
-    stages: list[str]
-    engine: Literal["pandas", "dask"] = "pandas"
+    stages: list[str] = Field(description="the stages to run, in data-flow order (`circles stages` lists them)")
+    engine: Literal["pandas", "dask"] = Field("pandas", description="pandas (one machine) or dask (partitioned)")
     dask: DaskSpec = DaskSpec()
     ingest: IngestSpec = IngestSpec()
     pseudonymisation: PseudonymisationSpec | None = None
