@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import yaml
 from typer.testing import CliRunner
 
 from circles.cli import app
@@ -72,3 +73,30 @@ def test_stages_lists_each_stage_with_its_contract():
     rates = lines.index(next(line for line in lines if line.startswith("rates:")))
     assert lines[rates + 1 : rates + 3] == ["    needs: area_counts", "    provides: rates"]
     assert "    section: services:" in lines
+
+
+def test_inspect_prints_a_mapping_to_paste_and_no_identifying_value(tmp_path):
+    extract = tmp_path / "extract.csv"
+    extract.write_text("Client ID,Post Code,Service Name,Referral Date\nQX-99,BB1 1AA,Housing,03/04/2024\n")
+    outcome = runner.invoke(app, ["inspect", str(extract), "--source", "housing"])
+    assert outcome.exit_code == 0, outcome.output
+    proposal = yaml.safe_load(outcome.output)
+    columns = proposal["sources"]["housing"]["columns"]
+    assert columns["client_id"] == {"column": "Client ID", "privacy": "pseudonymise"}
+    assert columns["postcode"]["column"] == "Post Code" and columns["referral_date"]["date_formats"] == ["%d/%m/%Y"]
+    assert "QX-99" not in outcome.output and "BB1 1AA" not in outcome.output
+    missing = runner.invoke(app, ["inspect", str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 2 and "nope.csv" in missing.output and "Traceback" not in missing.output
+
+
+def test_init_makes_a_project_and_refuses_to_overwrite_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    outcome = runner.invoke(app, ["init", str(tmp_path / "study"), "--la", "E06000008"])
+    assert outcome.exit_code == 0, outcome.output
+    assert (tmp_path / "study" / "pipeline.yaml").is_file() and (tmp_path / "study" / "data" / "extracts").is_dir()
+    assert (tmp_path / "home" / ".config" / "circles" / "keys" / "study.key").is_file()
+    before = (tmp_path / "study" / "pipeline.yaml").read_bytes()
+    again = runner.invoke(app, ["init", str(tmp_path / "study")])
+    assert again.exit_code == 2 and "pipeline.yaml" in again.output
+    assert (tmp_path / "study" / "pipeline.yaml").read_bytes() == before

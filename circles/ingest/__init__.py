@@ -2,6 +2,7 @@
 
 Modules, in data-flow order:
 
+``inspect``       before a spec exists: a sample of an extract read, its column mapping proposed as YAML
 ``accounting``    the ledger: read = accepted + quarantined, per stage and per file
 ``validate``      column rules (pandera), typed values, duplicates; quarantine reasons
 ``pseudonyms``    keyed HMAC pseudonyms for identifiers; keys
@@ -28,6 +29,21 @@ from circles.ingest.disclosure import (
     protect_total,
     rate_from_published,
     secondary_suppression,
+)
+from circles.ingest.inspect import (
+    SNIFFED_DATE_FORMATS,
+    STANDARD_FIELDS,
+    ColumnProfile,
+    DateSniff,
+    ExtractInspection,
+    FieldMatch,
+    PostcodeCheck,
+    Problem,
+    StandardField,
+    inspect_extract,
+    match_headers,
+    normalise_header,
+    sniff_date_formats,
 )
 from circles.ingest.pseudonyms import (
     DEMO_KEY,
@@ -88,4 +104,17 @@ __all__ = [
     "rate_from_published",
     "SUPPRESSED",
     "UNRESOLVED_ATTR",
+    "STANDARD_FIELDS",
+    "SNIFFED_DATE_FORMATS",
+    "StandardField",
+    "FieldMatch",
+    "ColumnProfile",
+    "DateSniff",
+    "PostcodeCheck",
+    "Problem",
+    "ExtractInspection",
+    "inspect_extract",
+    "match_headers",
+    "normalise_header",
+    "sniff_date_formats",
 ]
