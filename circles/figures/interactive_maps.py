@@ -177,6 +177,7 @@ def interactive_map(
     title: str,
     titles: dict[str, str] | None = None,
     categorical: dict[str, str] | None = None,
+    notes: dict[str, str] | None = None,
 ) -> go.Figure:
     """An interactive choropleth of ``column`` with one trace per area layer and a dropdown to switch layer.
 
@@ -193,6 +194,9 @@ def interactive_map(
         Human titles of the layers (default: their names).
     categorical : dict, optional
         Value → colour for a class map; the colour bar lists the classes in this order with their counts.
+    notes : dict, optional
+        A line under the title for a layer, shown while that layer is (e.g. what its hot spots were tested on:
+        ``"Hot spots on counts of people (no population for this layer ...)"``).
 
     Returns
     -------
@@ -237,9 +241,9 @@ def interactive_map(
             figure.add_trace(_suppressed_trace(table, column, name, hidden, missing, visible=first))
             owners.append(name)
     names = list(tables)
-    first_title = titles.get(names[0], names[0])
+    notes = notes or {}
     figure.update_layout(
-        title={"text": f"{_escape(title)} — {_escape(first_title)}", "x": 0.01, "xanchor": "left"},
+        title={"text": _title_text(title, names[0], titles, notes), "x": 0.01, "xanchor": "left"},
         geo={"fitbounds": "locations", "projection": {"type": "mercator"}, **_NO_BASE_LAYERS},
         height=720,
         margin={"l": 10, "r": 10, "t": 90, "b": 80},
@@ -248,9 +252,20 @@ def interactive_map(
         meta={"layers": owners},
         annotations=[_attribution_note()],
     )
+    if notes:  # room for the note under the title, above the layer dropdown
+        figure.update_layout(title={"y": 0.965, "yanchor": "top"}, margin={"t": 125})
     if len(names) > 1:
-        figure.update_layout(updatemenus=[_layer_menu(names, titles, title, owners)])
+        figure.update_layout(updatemenus=[_layer_menu(names, titles, title, owners, notes)])
     return figure
+
+
+def _title_text(title: str, name: str, titles: dict[str, str], notes: dict[str, str]) -> str:
+    """The map title for layer ``name``: the title, the layer's title, and the layer's note on a line below."""
+    text = f"{_escape(title)} — {_escape(titles.get(name, name))}"
+    note = notes.get(name)
+    if note:
+        text += "<br><sup>" + "<br>".join(_escape(line) for line in textwrap.wrap(note, 140)) + "</sup>"
+    return text
 
 
 def _suppressed_trace(
@@ -299,7 +314,7 @@ def _attribution_note() -> dict:
     }
 
 
-def _layer_menu(names: list[str], titles: dict[str, str], title: str, owners: list[str]) -> dict:
+def _layer_menu(names: list[str], titles: dict[str, str], title: str, owners: list[str], notes: dict[str, str]) -> dict:
     """The dropdown that shows one layer's traces (``owners`` names each trace's layer) and retitles the map."""
     buttons = [
         {
@@ -307,7 +322,7 @@ def _layer_menu(names: list[str], titles: dict[str, str], title: str, owners: li
             "method": "update",
             "args": [
                 {"visible": [owner == name for owner in owners]},
-                {"title.text": f"{_escape(title)} — {_escape(titles.get(name, name))}"},
+                {"title.text": _title_text(title, name, titles, notes)},
             ],
         }
         for name in names

@@ -4,6 +4,7 @@ Modules, in data-flow order:
 
 ``assets``   the packs, their page sizes and titles, the templates folder and the fonts
 ``context``  what the templates are given, read from a report folder's published files
+``missing``  what the run's spec lacked (a layer, a population, the IMD...) and the spec lines that add it
 ``render``   building the four workshop packs and the commissioner's hot spot report
 """
 

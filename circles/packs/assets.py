@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 from circles.errors import CirclesError
+from circles.resources import packaged
 
 __all__ = ["PACKS", "PAGE_SIZES", "PackError", "templates_dir", "font_files"]
 
@@ -45,7 +46,7 @@ class PackError(CirclesError):
 
 # --------------------------------------------------------------------------------------------------- locations
 def templates_dir() -> Path:
-    """The folder holding the pack templates (``$CIRCLES_TEMPLATES_DIR`` or the repository's ``workshop_templates/``).
+    """The pack templates: ``$CIRCLES_TEMPLATES_DIR``, else the ``workshop_templates/`` folder circles ships.
 
     Raises
     ------
@@ -53,22 +54,22 @@ def templates_dir() -> Path:
         If the folder or its base template is missing.
     """
     override = os.environ.get("CIRCLES_TEMPLATES_DIR")
-    folder = Path(override) if override else Path(__file__).resolve().parent.parent.parent / "workshop_templates"
+    folder = Path(override) if override else packaged("workshop_templates")
     if not (folder / "base.html").exists():
         raise PackError(
-            f"The workshop templates are missing from {folder}. Use a checkout of the repository, or set "
-            "CIRCLES_TEMPLATES_DIR to a folder holding base.html, print.css, large.css and the pack templates."
+            f"The workshop templates are missing from {folder}. Reinstall circles, or set CIRCLES_TEMPLATES_DIR "
+            "to a folder holding base.html, print.css, large.css and the pack templates."
         )
     return folder.resolve()
 
 
 def font_files() -> dict[str, Path]:
-    """DejaVu Sans regular and bold: matplotlib's bundled copies, else what ``fc-match`` finds.
+    """DejaVu Sans regular and bold, and DejaVu Sans Mono (spec lines): matplotlib's copies, else ``fc-match``'s.
 
     Returns
     -------
     dict
-        ``{"regular": Path, "bold": Path}``.
+        ``{"regular": Path, "bold": Path, "mono": Path}`` (``mono`` is the regular face when no mono is found).
 
     Raises
     ------
@@ -80,12 +81,13 @@ def font_files() -> dict[str, Path]:
         import matplotlib
 
         ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-        for key, name in (("regular", "DejaVuSans.ttf"), ("bold", "DejaVuSans-Bold.ttf")):
+        faces = (("regular", "DejaVuSans.ttf"), ("bold", "DejaVuSans-Bold.ttf"), ("mono", "DejaVuSansMono.ttf"))
+        for key, name in faces:
             if (ttf / name).exists():
                 found[key] = (ttf / name).resolve()
     except ImportError:  # pragma: no cover - matplotlib is a dependency
         pass
-    for key, pattern in (("regular", "DejaVu Sans"), ("bold", "DejaVu Sans:bold")):
+    for key, pattern in (("regular", "DejaVu Sans"), ("bold", "DejaVu Sans:bold"), ("mono", "DejaVu Sans Mono")):
         if key in found or shutil.which("fc-match") is None:
             continue
         out = subprocess.run(["fc-match", "-f", "%{file}", pattern], capture_output=True, text=True, check=False)
@@ -94,4 +96,5 @@ def font_files() -> dict[str, Path]:
     if "regular" not in found:
         raise PackError("DejaVu Sans was not found (neither matplotlib's bundled copy nor fc-match). Install it.")
     found.setdefault("bold", found["regular"])
+    found.setdefault("mono", found["regular"])
     return found

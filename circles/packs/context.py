@@ -1,8 +1,11 @@
 """What the pack templates are given: the published files of a report folder, read and formatted for print.
 
 Only the published files are read (tables, maps, coding summaries, the manifest), never the records. A missing
-optional file gives ``None`` and the template says "not available in this run". :func:`_context` builds the
-whole template context, one helper per pack section.
+optional file gives ``None`` and the template says "not available in this run"; when the *spec* lacked what a
+section needs (a layer, a population, the IMD, the services or costs section), the section gets the
+:class:`~circles.packs.missing.Missing` note saying what is missing and the spec lines that add it
+(:mod:`circles.packs.missing`, from the manifest). :func:`_context` builds the whole template context, one helper
+per pack section.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from circles.packs.assets import IMAGE_MAX_WIDTH, PAGE_SIZES, TITLES, UNAVAILABLE, PackError, font_files
+from circles.packs.missing import MissingData, hotspot_wording, missing_data
 
 
 def _csv(report: Path, rel: str) -> list[dict[str, str]] | None:
@@ -70,16 +74,31 @@ def _rate(row: dict[str, str]) -> str:
     return f"{_num(row['rate']):.1f}{interval}"
 
 
-def _area_rows(rows: list[dict[str, str]] | None, *, top: int | None = None) -> list[dict[str, str]] | None:
-    """Area table rows for print, highest rate first (suppressed rates last); ``top`` keeps the first few."""
+def _has_rates(rows: list[dict[str, str]] | None) -> bool:
+    """Whether an area table has rates: a ``rate`` column (the layer had a population)."""
+    return bool(rows) and "rate" in rows[0]
+
+
+def _area_rows(
+    rows: list[dict[str, str]] | None, *, top: int | None = None, count: str = "people"
+) -> list[dict[str, str]] | None:
+    """Area table rows for print; ``top`` keeps the first few.
+
+    Highest rate first when the table has rates, else highest ``count`` first; suppressed values last, then by
+    name.
+    """
     if rows is None:
         return None
-    ordered = sorted(rows, key=lambda r: (-(_num(r.get("rate")) or -1.0), r.get("area_name", "")))
+    if _has_rates(rows):
+        ordered = sorted(rows, key=lambda r: (-(_num(r.get("rate")) or -1.0), r.get("area_name", "")))
+    else:
+        ordered = sorted(rows, key=lambda r: (-(_num(r.get(count)) or -1.0), r.get("area_name", "")))
     out = [
         {
             "name": r.get("area_name") or r.get("area_code", ""),
             "code": r.get("area_code", ""),
             "people": _fmt(r.get("people")),
+            "records": _fmt(r.get("records")),
             "rate": _rate(r),
             "comparison": r.get("comparison", "") or "–",
             "gi": r.get("gi_label", ""),
@@ -135,16 +154,29 @@ class _Images:
 def _context(name: str, report: Path, out: Path, large_print: bool) -> dict[str, Any]:
     """Everything the templates need, read from the report folder's published files only."""
     manifest = _manifest(report)
+    missing = missing_data(manifest)
     image = _Images(report, out)
     wide = 2 * IMAGE_MAX_WIDTH if PAGE_SIZES[name] == "A3 landscape" else IMAGE_MAX_WIDTH
     layers = _layers(report)
     wards = [layer for layer in layers if layer.startswith("ward")]
 
     def layer_info(layer: str, *, top: int | None = None) -> dict[str, Any]:
-        return _layer_info(report, manifest, layer, image, wide, top=top)
+        return _layer_info(report, manifest, missing, layer, image, wide, top=top)
 
     return {
         **_common(name, report, manifest, large_print),
+        # what the spec lacked: every note, and each where its section looks for it
+        "missing": list(missing),
+        "missing_lsoa": missing.layer("lsoa"),
+        "missing_ward": missing.layer("ward"),
+        "missing_hotspot_layers": [n for n in missing if n.key.startswith("hotspots_layer:")],
+        "missing_hotspots": missing.get("hotspots"),
+        "missing_ward_map": missing.layer("ward")
+        or next((n for n in missing if n.key.startswith("hotspots_layer:ward")), None),
+        "missing_populations": [n for n in missing if n.key.startswith("population:")],
+        "missing_deprivation": missing.get("deprivation"),
+        "missing_costs": missing.get("costs") or missing.get("costs_population"),
+        "missing_services": missing.get("services"),
         # customer definition
         "lsoa": layer_info("lsoa", top=15) if "lsoa" in layers else None,
         "ward": layer_info(wards[-1], top=12) if wards else None,
@@ -153,7 +185,7 @@ def _context(name: str, report: Path, out: Path, large_print: bool) -> dict[str,
         # customer engagement
         "codebook": _codebook(report),
         # challenge
-        **_challenge(report, image, wide, wards),
+        **_challenge(report, manifest, image, wide, wards),
         # hotspot report
         "layers": [layer_info(layer) for layer in layers if layer == "lsoa" or layer.startswith("ward")],
     }
@@ -200,12 +232,15 @@ def _common(name: str, report: Path, manifest: dict[str, Any], large_print: bool
         "rates_method": rates.get("method"),
         "rates_per": rates.get("per", 1000),
         "rates_confidence": _pct(rates.get("confidence")) if rates.get("confidence") else None,
+        "rated_layers": [_layer_title(k) for k in (rates.get("layers") or {})],
         "hotspots_published": hotspots.get("published"),
         "hotspot_layers": [
             {
                 "key": key,
                 "title": _layer_title(key),
-                "tested": spec.get("tested", ""),
+                "tested": (hotspot_wording(manifest, key) or {}).get("tested") or spec.get("tested", ""),
+                "caption": (hotspot_wording(manifest, key) or {}).get("caption", ""),
+                "counts": (hotspot_wording(manifest, key) or {}).get("counts", False),
                 "weights": spec.get("weights", ""),
                 "correction": spec.get("correction", ""),
                 "permutations": _fmt(spec.get("permutations")),
@@ -220,17 +255,46 @@ def _common(name: str, report: Path, manifest: dict[str, Any], large_print: bool
 
 
 def _layer_info(
-    report: Path, manifest: dict[str, Any], layer: str, image: _Images, wide: int, *, top: int | None = None
+    report: Path,
+    manifest: dict[str, Any],
+    missing: MissingData,
+    layer: str,
+    image: _Images,
+    wide: int,
+    *,
+    top: int | None = None,
 ) -> dict[str, Any]:
-    """One area layer: its table (the ``top`` rows), rates against the study area, hot spots and maps."""
+    """One area layer: its table (the ``top`` rows), rates against the study area, hot spots and maps.
+
+    A layer without rates is titled and sorted by its counts, never "by rate", and carries the note saying
+    which spec lines add its population; its hot spots say they are on counts.
+    """
     rates = manifest.get("rates") or {}
     hotspots = manifest.get("hotspots") or {}
     stats = (rates.get("layers") or {}).get(layer) or {}
     spots = (hotspots.get("layers") or {}).get(layer)
+    table = _csv(report, f"tables/{layer}_areas.csv")
+    has_rates = _has_rates(table)
+    count = "records" if rates.get("measure") == "records" else "people"
+    noun = {"people": "people", "records": "service records"}[count]
+    title = _layer_title(layer)
+    place = "Neighbourhoods" if layer == "lsoa" else title
+    plural = {"lsoa": "LSOAs", "msoa": "MSOAs"}.get(layer, "wards" if layer.startswith("ward") else "areas")
+    by = "rate" if has_rates else f"number of {noun}"
+    wording = hotspot_wording(manifest, layer)
     return {
         "key": layer,
-        "title": _layer_title(layer),
-        "rows": _area_rows(_csv(report, f"tables/{layer}_areas.csv"), top=top),
+        "title": title,
+        "has_rates": has_rates,
+        "count_key": count,
+        "count_label": count.capitalize(),
+        "heading": f"{place} with the highest rates"
+        if has_rates
+        else f"{place} with the most {noun}{' in contact with services' if count == 'people' else ''}",
+        "caption": f"Top {top} {plural} by {by}" if top else f"All {plural}, by {by}",
+        "population_note": missing.population(layer) if not has_rates else None,
+        "hotspots": wording,
+        "rows": _area_rows(table, top=top, count=count),
         "population": _fmt(stats.get("population")) if stats else None,
         "study_rate": _fmt(stats.get("study_area_rate"), 1) if stats else None,
         "higher": stats.get("higher"),
@@ -239,9 +303,13 @@ def _layer_info(
         "cold": sum((spots or {}).get("cold_spots", {}).values()) if spots else None,
         "maps": [
             (label, image(f"maps/{layer}_{what}_a4.png", max_width=wide))
-            for what, label in (("people", "People"), ("rate", "Rate per 1,000"), ("hotspots", "Gi* hot spots"))
+            for what, label in (
+                ("people", "People"),
+                ("rate", "Rate per 1,000"),
+                ("hotspots", f"Gi* hot spots {wording['on']}" if wording else "Gi* hot spots"),
+            )
         ],
-        "has_gi": any(r.get("gi") for r in _area_rows(_csv(report, f"tables/{layer}_areas.csv")) or []),
+        "has_gi": any(r.get("gi_label") for r in table or []),
     }
 
 
@@ -314,18 +382,23 @@ def _codebook(report: Path) -> list[dict[str, str]] | None:
     )
 
 
-def _challenge(report: Path, image: _Images, wide: int, wards: list[str]) -> dict[str, Any]:
+def _challenge(report: Path, manifest: dict[str, Any], image: _Images, wide: int, wards: list[str]) -> dict[str, Any]:
     """The challenge pack's maps, circle and network pictures, what families told us, and the questions."""
+    ward = next((w for w in wards if (report / f"maps/{w}_hotspots_a4.png").is_file()), None)
+
+    def caption(layer: str | None, where: str) -> str:
+        wording = hotspot_wording(manifest, layer) if layer else None
+        if wording is None:
+            return f"Gi* hot spots, by {where}"
+        if wording["counts"]:
+            return f"Gi* hot spots by {where}, {wording['clause']}"
+        return f"Gi* hot spots of the rate, by {where}"
+
     return {
         "hotspot_map": image("maps/lsoa_hotspots_a4.png", max_width=wide),
-        "ward_hotspot_map": next(
-            (
-                image(f"maps/{w}_hotspots_a4.png", max_width=wide)
-                for w in wards
-                if (report / f"maps/{w}_hotspots_a4.png").is_file()
-            ),
-            None,
-        ),
+        "hotspot_caption": caption("lsoa", "neighbourhood (LSOA)"),
+        "ward_hotspot_map": image(f"maps/{ward}_hotspots_a4.png", max_width=wide) if ward else None,
+        "ward_hotspot_caption": caption(ward, "ward"),
         "circle_image": image("circle/circle_of_need_a3.png", max_width=wide),
         "network_image": image("network/network_a3.png", max_width=wide),
         "combinations_image": image("network/combinations.png", max_width=wide),

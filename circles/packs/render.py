@@ -12,7 +12,10 @@ manifest): never from the records. Whatever passed the report's disclosure contr
 can show. Rendering is offline: the URL fetcher refuses every remote URL and serves only files inside the
 report folder, the templates folder, the pack's own output folder and the two bundled DejaVu Sans font files.
 
-Missing optional files never stop a pack: the section says "not available in this run".
+Missing optional files never stop a pack: the section says "not available in this run". When the spec lacked
+what a section needs (a layer, a population, the IMD, the services or costs section), the section says what is
+missing, what it would give and the spec lines that add it (:mod:`circles.packs.missing`); :func:`build_all`
+writes the same notes to ``packs/missing_data.md``.
 
 Examples
 --------
@@ -41,7 +44,8 @@ from circles.packs.assets import (
     font_files,
     templates_dir,
 )
-from circles.packs.context import _context
+from circles.packs.context import _context, _manifest
+from circles.packs.missing import MISSING_FILE, missing_data
 
 __all__ = [
     "PACKS",
@@ -73,13 +77,6 @@ class OfflineFetcher:
     Built with :meth:`create`, which returns an instance of a subclass of WeasyPrint's ``URLFetcher``
     (WeasyPrint 70 expects one) restricted to the ``file`` and ``data`` schemes.
 
-    Parameters
-    ----------
-    roots
-        Folders whose files (at any depth) may be served.
-    files
-        Single files that may be served as well (the font files).
-
     Attributes
     ----------
     refused : list of str
@@ -93,7 +90,15 @@ class OfflineFetcher:
 
     @staticmethod
     def create(roots: list[Path], files: list[Path] | None = None) -> OfflineFetcher:
-        """An offline fetcher serving ``roots`` and ``files``."""
+        """An offline fetcher serving ``roots`` and ``files``.
+
+        Parameters
+        ----------
+        roots : list of Path
+            Folders whose files (at any depth) may be served.
+        files : list of Path, optional
+            Single files that may be served as well (the font files).
+        """
         base = _fetcher_base()
 
         class _Fetcher(OfflineFetcher, base):  # type: ignore[misc, valid-type]
@@ -235,7 +240,11 @@ def build_pack(
 def build_all(
     report_dir: str | Path, *, out_dir: str | Path | None = None, report_name: str | None = None
 ) -> dict[str, dict[str, Path]]:
-    """Render every pack in standard and large print.
+    """Render every pack in standard and large print, and ``missing_data.md`` when the run lacked something.
+
+    ``missing_data.md`` (:data:`circles.packs.missing.MISSING_FILE`) holds the notes the packs print where the
+    spec lacked a layer, a population, the IMD, the services or the costs section, each with the spec lines that
+    add it (:func:`circles.packs.missing.missing_data`); a run with everything has none, and no file.
 
     Returns
     -------
@@ -248,6 +257,13 @@ def build_all(
             built[f"{name}_large" if large else name] = build_pack(
                 name, report_dir, large_print=large, out_dir=out_dir, report_name=report_name
             )
+    out = Path(built[PACKS[0]]["html"]).parent
+    manifest = _manifest(Path(report_dir).resolve())
+    text = missing_data(manifest).markdown(manifest.get("pipeline") or report_name or "")
+    if text:
+        (out / MISSING_FILE).write_text(text, encoding="utf-8")
+    else:
+        (out / MISSING_FILE).unlink(missing_ok=True)
     return built
 
 

@@ -8,6 +8,7 @@ Modules, in data-flow order:
 ``significance``  two-sided permutation p-values, FDR/Bonferroni cut-offs and Esri's Gi* bins
 ``hotspots``      Getis-Ord Gi* and local Moran's I (esda) on an area table, with FDR correction
 ``area_statistics`` one call per analysis of an area layer (hot spots, deprivation profiles, rates), typed results
+``captions``      how a hot-spot result is described (on rates or on counts, and why) in every title and caption
 """
 
 from circles.stats.aggregate import (
@@ -24,6 +25,7 @@ from circles.stats.area_statistics import (
     deprivation_profiles,
     study_area_rates,
 )
+from circles.stats.captions import hotspot_wording
 from circles.stats.hotspots import (
     GI_BIN_COLOURS,
     GI_BIN_LABELS,
@@ -55,11 +57,13 @@ from circles.stats.significance import (
 )
 from circles.stats.weights import (
     HotspotError,
+    NoVariationError,
     SpatialWeights,
     spatial_weights,
 )
 
 __all__ = [
+    "hotspot_wording",
     "count_by_area",
     "count_by_area_and",
     "area_table",
@@ -83,6 +87,7 @@ __all__ = [
     "ISLAND_LABEL",
     "LISA_COLOURS",
     "HotspotError",
+    "NoVariationError",
     "SpatialWeights",
     "getis_ord",
     "gi_bins",

@@ -60,6 +60,9 @@ class HotspotResult:
         The multiple-testing correction applied (Bonferroni when FDR was asked for but is unavailable).
     permutations, seed : int
         Of the conditional permutation test.
+    value : {"rate", "count"}
+        What was tested: the rate (a population was given) or the count. Maps and reports must say which: hot
+        spots of counts follow where people live, so large and populous areas stand out.
     """
 
     gi: pd.DataFrame
@@ -69,6 +72,7 @@ class HotspotResult:
     correction: str | None
     permutations: int
     seed: int
+    value: Literal["rate", "count"] = "count"
 
     @property
     def islands(self) -> tuple[str, ...]:
@@ -94,6 +98,7 @@ class HotspotResult:
         """What was tested and how many areas fall in each class: the run manifest's entry for the layer."""
         return {
             "tested": self.tested,
+            "value": self.value,
             "weights": self.weights.method,
             "islands": list(self.weights.islands),
             "correction": self.correction,
@@ -165,8 +170,8 @@ def area_hotspots(
     >>> people = pd.Series([40 if 1 <= x <= 3 and 1 <= y <= 3 else 5 + (x + 2 * y) % 3 for x, y in cells],
     ...     index=grid["area_code"], name="people")
     >>> result = area_hotspots(grid, people, permutations=99, correction="none")
-    >>> result.tested, int(result.gi.loc["C22", "gi_bin"]) >= 2, int(result.gi.loc["C00", "gi_bin"]) > 0
-    ('count of people', True, False)
+    >>> result.tested, result.value, int(result.gi.loc["C22", "gi_bin"]) >= 2, int(result.gi.loc["C00", "gi_bin"]) > 0
+    ('count of people', 'count', True, False)
     >>> result.summary()["hot_spots"] == result.hot_spots
     True
     """
@@ -181,7 +186,8 @@ def area_hotspots(
         gi = getis_ord(counts, weights, **options)
         lisa = local_moran(counts, weights, **options)
         tested = f"count of {measure}"
-    return HotspotResult(gi, lisa, weights, tested, gi.attrs.get("correction"), permutations, seed)
+    value = "rate" if population is not None else "count"
+    return HotspotResult(gi, lisa, weights, tested, gi.attrs.get("correction"), permutations, seed, value)
 
 
 # Deprivation

@@ -81,6 +81,7 @@ from circles.stats.significance import (
 from circles.stats.significance import _esda_fdr as _esda_fdr  # looked up here: tests stand in an esda without it
 from circles.stats.weights import (
     HotspotError,
+    NoVariationError,
     SpatialWeights,
     _check_weights,
     _copy,
@@ -99,6 +100,7 @@ __all__ = [
     "ISLAND_LABEL",
     "LISA_COLOURS",
     "HotspotError",
+    "NoVariationError",
     "SpatialWeights",
     "getis_ord",
     "gi_bins",
@@ -257,7 +259,7 @@ def getis_ord(
     if (y < 0).any():
         raise HotspotError("Gi* needs non-negative values (counts or rates); some are negative.")
     if y.sum() <= 0 or np.ptp(y) == 0:
-        raise HotspotError("Gi* needs values that are not all equal (and not all zero).")
+        raise NoVariationError("Gi* needs values that are not all equal (and not all zero).")
     with _quiet():
         lg = esda.G_Local(y, _copy(weights.w), star=True, transform="B", permutations=permutations, seed=seed, n_jobs=1)
     island = ~_has_neighbours(weights)  # islands left unattached: no statistic
@@ -376,7 +378,7 @@ def local_moran(
     with _quiet():
         if base is None:
             if np.ptp(y) == 0:
-                raise HotspotError("Local Moran needs values that are not all equal.")
+                raise NoVariationError("Local Moran needs values that are not all equal.")
             lm = esda.Moran_Local(
                 y, _copy(weights.w), transformation="r", permutations=permutations, seed=seed, n_jobs=1
             )

@@ -22,13 +22,17 @@ from circles.errors import CirclesError, GeographyError
 from circles.geo.layers import ANALYSIS_CRS
 from circles.validation import suggest
 
-__all__ = ["HotspotError", "SpatialWeights", "spatial_weights"]
+__all__ = ["HotspotError", "NoVariationError", "SpatialWeights", "spatial_weights"]
 
 _METHODS = ("queen", "rook", "knn", "distance")
 
 
 class HotspotError(CirclesError):
     """Hot spot analysis cannot run on these inputs (values misaligned or invalid, bad weights options)."""
+
+
+class NoVariationError(HotspotError):
+    """Every area has the same value: there is no spatial pattern to test (too few records, or all smoothed away)."""
 
 
 @dataclass(frozen=True)

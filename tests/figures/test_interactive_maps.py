@@ -255,3 +255,17 @@ def test_bad_arguments_are_refused(tmp_path):
         write_html(
             interactive_map({"lsoa": synthetic()}, column="people", title="x"), tmp_path / "x.html", plotlyjs="cdn"
         )
+
+
+def test_a_layer_note_sits_under_the_title_and_follows_the_dropdown():
+    tables = {"lsoa": synthetic(4, suppressed=()), "ward": synthetic(3, suppressed=())}
+    note = "Hot spots on counts of people (no population for this layer: counts, not rates)"
+    figure = interactive_map(
+        tables, column="people", title="Hot & cold", titles={"lsoa": "LSOA", "ward": "Wards"}, notes={"ward": note}
+    )
+    assert figure.layout.title.text == "Hot &amp; cold — LSOA"  # no note for the LSOAs
+    (menu,) = figure.layout.updatemenus
+    assert menu.buttons[0].args[1]["title.text"] == "Hot &amp; cold — LSOA"
+    ward_title = menu.buttons[1].args[1]["title.text"]
+    assert ward_title.startswith("Hot &amp; cold — Wards<br><sup>") and ward_title.endswith("</sup>")
+    assert "counts, not rates" in ward_title

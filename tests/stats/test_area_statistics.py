@@ -40,6 +40,7 @@ def counted(grid, people) -> HotspotResult:
 
 def test_the_planted_centre_is_a_hot_spot_and_a_far_corner_is_not(counted):
     assert counted.tested == "count of people"
+    assert counted.value == "count" and counted.summary()["value"] == "count"  # maps and packs must say so
     assert counted.gi.loc["C22", "gi_bin"] >= 2  # 95% confidence or more, after FDR
     assert counted.gi.loc["C22", "gi_label"].startswith("Hot spot")
     assert counted.gi.loc["C44", "gi_bin"] <= 0
@@ -73,6 +74,7 @@ def test_with_a_population_the_empirical_bayes_rate_is_tested(grid, people):
     population = pd.Series(1000, index=people.index)
     rated = area_hotspots(grid, people, population=population, permutations=999, seed=7)
     assert rated.tested == "Empirical Bayes rate of people per resident"
+    assert rated.value == "rate" and rated.summary()["value"] == "rate"
     assert rated.gi.loc["C22", "gi_bin"] >= 2
     assert rated.gi.loc["C44", "gi_bin"] <= 0
     assert rated.summary()["tested"] == rated.tested

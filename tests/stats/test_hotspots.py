@@ -29,6 +29,7 @@ from circles.stats.hotspots import (
     ISLAND_LABEL,
     LISA_COLOURS,
     HotspotError,
+    NoVariationError,
     getis_ord,
     gi_bins,
     hotspot_table,
@@ -326,8 +327,10 @@ def test_values_must_be_aligned_and_valid(queen, people):
         getis_ord(people.astype(float).where(people.index != queen.ids[3]), queen)
     with pytest.raises(HotspotError, match="non-negative"):
         getis_ord(people - 50, queen)
-    with pytest.raises(HotspotError, match="not all equal"):
+    with pytest.raises(NoVariationError, match="not all equal"):  # the pipeline skips such a layer, saying why
         local_moran(np.ones(91), queen)
+    with pytest.raises(NoVariationError, match="not all equal"):
+        getis_ord(np.zeros(91), queen)
     with pytest.raises(HotspotError, match="at least 99"):
         getis_ord(people, queen, permutations=10)
     with pytest.raises(HotspotError, match="Unknown correction"):

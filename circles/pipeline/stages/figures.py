@@ -10,15 +10,23 @@ import geopandas as gpd
 from circles.figures.interactive_maps import interactive_map, write_html
 from circles.figures.print_maps import choropleth
 from circles.pipeline.stages.base import RunState, disclosure_policy, save_figure, stage
+from circles.stats.captions import hotspot_wording
 from circles.stats.hotspots import GI_LABEL_COLOURS, LISA_COLOURS
 from circles.stats.rates import COMPARISON_COLOURS
 
 _TITLES = {"people": "People in contact with services", "records": "Service records"}
 
 
-def _map_plan(run: RunState, table: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """The print maps one area table supports: counts always; rates, comparisons and hotspots when present."""
+def _map_plan(run: RunState, name: str, table: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """The print maps one area table supports: counts always; rates, comparisons and hotspots when present.
+
+    Hot-spot and cluster maps say what was tested (:func:`circles.stats.captions.hotspot_wording`): on a layer with
+    no population, counts, not rates, in the title and a line under it.
+    """
     measure, per, hot = run.spec.maps.measure, run.spec.rates.per, run.spec.hotspots
+    wording = hotspot_wording(run.manifest, name) or {"on": "", "counts": False}
+    on = f" {wording['on']}" if wording["on"] else ""
+    note = f"{wording['caption']}." if wording["counts"] else ""
 
     def item(what: str, column: str, title: str, legend: str, **extra: Any) -> dict[str, Any]:
         return {"what": what, "column": column, "title": title, "legend": legend, **extra}
@@ -41,19 +49,21 @@ def _map_plan(run: RunState, table: gpd.GeoDataFrame) -> list[dict[str, Any]]:
             item(
                 "hotspots",
                 "gi_label",
-                "Hot and cold spots (Getis-Ord Gi*)",
+                f"Hot and cold spots{on} (Getis-Ord Gi*)",
                 gi_legend,
                 categorical=GI_LABEL_COLOURS,
                 paper=run.spec.maps.paper,
+                note=note,
             )
         )
         plan.append(
             item(
                 "lisa",
                 "lisa_category",
-                "Clusters and outliers (local Moran's I)",
+                f"Clusters and outliers{on} (local Moran's I)",
                 "LISA cluster",
                 categorical=LISA_COLOURS,
+                note=note,
             )
         )
     return plan
@@ -68,14 +78,14 @@ def _stage_maps(run: RunState) -> None:
     for name, table in tables.items():
         layer = run.layers[name]
         labels = "area_name" if name in run.spec.maps.labels else None
-        for item in _map_plan(run, table):
+        for item in _map_plan(run, name, table):
             for paper in item.get("paper", run.spec.maps.paper[:1]):
                 orientation = "portrait" if paper == "A4" else "landscape"
                 figure = choropleth(
                     table,
                     item["column"],
                     title=f"{item['title']} by {layer.title}",
-                    subtitle=subtitle,
+                    subtitle=subtitle + (f"\n{_wrap(item['note'])}" if item.get("note") else ""),
                     paper=paper,
                     orientation=orientation,
                     labels=labels,
@@ -99,7 +109,12 @@ def _stage_interactive_maps(run: RunState) -> None:
         views.append(("gi_label", GI_LABEL_COLOURS, "Hot and cold spots (Getis-Ord Gi*)"))
     for column, categorical, title in views:
         chosen = {n: t for n, t in tables.items() if column in t}
-        figure = interactive_map(chosen, column=column, title=title, titles=titles, categorical=categorical)
+        notes = {}
+        if column == "gi_label":  # on counts or on rates, layer by layer
+            notes = {n: w["caption"] for n in chosen if (w := hotspot_wording(run.manifest, n))}
+        figure = interactive_map(
+            chosen, column=column, title=title, titles=titles, categorical=categorical, notes=notes
+        )
         run.publish(
             f"maps/interactive_{column.removeprefix('gi_')}.html",
             lambda p, f=figure: write_html(f, p, plotlyjs="alongside"),

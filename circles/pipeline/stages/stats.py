@@ -16,6 +16,7 @@ from circles.io.writers import write_csv, write_geopackage
 from circles.pipeline.stages.base import RunState, disclosure_policy, records_of, stage
 from circles.stats.aggregate import count_by_area, count_by_area_and
 from circles.stats.area_statistics import area_hotspots, deprivation_profiles, study_area_rates
+from circles.stats.weights import NoVariationError
 from circles.validation import suggest
 
 #: The two counts of every area table: service records, and distinct people.
@@ -150,9 +151,10 @@ def _stage_deprivation(run: RunState) -> None:
         run.publish(f"tables/deprivation_{band}.csv", lambda p, t=profile: write_csv(t, p, na_rep=SUPPRESSED))
     run.area_tables[spec.layer] = run.area_tables[spec.layer].merge(result.imd, on="area_code", how="left")
     run.manifest["deprivation"] = result.summary(spec.layer)
+    share = result.shares.get("most_deprived_10pct")
     run.log(
-        f"deprivation: {result.shares.get('most_deprived_10pct', 0):.0%} of {result.measure} live in England's most "
-        "deprived 10% of neighbourhoods"
+        f"deprivation: {'a suppressed share' if share is None else format(share, '.0%')} of {result.measure} live "
+        "in England's most deprived 10% of neighbourhoods"
     )
 
 
@@ -180,34 +182,46 @@ def _stage_hotspots(run: RunState) -> None:
     spec = run.spec.hotspots
     populations = _populations(run) if spec.value == "rate" else {}
     summary = {}
+    skipped: list[str] = []  # not in this run
+    flat: list[str] = []  # every area had the same value: no pattern to test
     for name in spec.layers:
         if name not in run.area_tables:
             run.warnings.append(f"hotspots: layer {name!r} not available; skipped")
+            skipped.append(name)
             continue
         layer = run.layers[name]
-        result = area_hotspots(
-            layer.areas,
-            run.exact_counts[name].set_index("area_code")[run.spec.rates.measure],
-            population=populations.get(name),
-            method=spec.weights,
-            k=spec.k,
-            threshold=spec.threshold_m,
-            islands=spec.islands,
-            permutations=spec.permutations,
-            seed=spec.seed,
-            alpha=spec.alpha,
-            correction=spec.correction,
-        )
+        try:
+            result = area_hotspots(
+                layer.areas,
+                run.exact_counts[name].set_index("area_code")[run.spec.rates.measure],
+                population=populations.get(name),
+                method=spec.weights,
+                k=spec.k,
+                threshold=spec.threshold_m,
+                islands=spec.islands,
+                permutations=spec.permutations,
+                seed=spec.seed,
+                alpha=spec.alpha,
+                correction=spec.correction,
+            )
+        except NoVariationError:
+            run.warnings.append(
+                f"hotspots: layer {name!r} skipped: every area has the same value (too few records to show a pattern)"
+            )
+            flat.append(name)
+            continue
         table = run.area_tables[name]
         run.area_tables[name] = table.merge(result.classes, left_on="area_code", right_index=True, how="left")
-        summary[name] = result.summary()
+        summary[name] = result.summary() | {"value_requested": spec.value}  # "count" with no population: say so
         if result.islands:
             run.warnings.append(f"hotspots: {name} has {len(result.islands)} area(s) with no neighbours (islands)")
         run.log(
             f"hotspots ({layer.title}): {sum(result.hot_spots.values())} hot, "
-            f"{sum(result.cold_spots.values())} cold (Gi*, {result.correction})"
+            f"{sum(result.cold_spots.values())} cold (Gi*, {result.correction}, on the {result.value})"
         )
     run.manifest["hotspots"] = {
         "published": "classes only (Gi_Bin, LISA category); no z-scores or p-values",
         "layers": summary,
+        "layers_missing": skipped,
+        "layers_without_variation": flat,
     }
