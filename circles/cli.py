@@ -126,6 +126,24 @@ def synth(
 
 
 @app.command()
+def check(
+    spec: Annotated[Path, typer.Argument(help="Pipeline spec (YAML)")],
+    rows: Annotated[int, typer.Option(min=1, help="Rows of each file to validate")] = 1000,
+) -> None:
+    """Check a spec and its files without running: headers found, columns present, a sample of rows parsed."""
+    from circles.pipeline.check import check_spec
+
+    try:
+        result = check_spec(spec, sample=rows)
+    except CirclesError as error:
+        _fail(error)
+        return
+    typer.echo(result.format())
+    if not result.ok:
+        raise typer.Exit(code=1)
+
+
+@app.command()
 def init(
     folder: Annotated[Path, typer.Argument(help="The project folder to make (new, or empty)")],
     name: Annotated[str | None, typer.Option(help="Pipeline name (default: from the folder name)")] = None,

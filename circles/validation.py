@@ -9,6 +9,7 @@ Every check a user's input meets goes through here, so every message has the sam
 ``key_lines``         the line of every key of a YAML document
 ``read_yaml``         a YAML file and the line of every key in it
 ``validate_model``    a YAML mapping checked against a pydantic model, every problem with its key and line
+``error_at``          a validator's error that points at a key inside the value it checks
 """
 
 from __future__ import annotations
@@ -23,10 +24,20 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 
 from circles.errors import CirclesError
 
-__all__ = ["KeyLines", "key_lines", "suggest", "require_columns", "read_yaml", "validate_model", "line_for"]
+__all__ = [
+    "KeyLines",
+    "key_lines",
+    "suggest",
+    "require_columns",
+    "read_yaml",
+    "validate_model",
+    "line_for",
+    "error_at",
+]
 
 #: The 1-based line of every key path of a YAML document (:func:`key_lines`).
 KeyLines = dict[tuple[Any, ...], int]
@@ -150,7 +161,7 @@ def validate_model(
 ) -> Model:
     """Validate a YAML mapping against a pydantic model; one error listing every problem with its key and line.
 
-    Unknown keys get a "Did you mean" hint from the keys the model allows at that place.
+    Unknown keys get a "Did you mean" hint and the list of the keys the model allows at that place.
 
     Examples
     --------
@@ -163,7 +174,7 @@ def validate_model(
     ...
     circles.errors.CirclesError: Invalid cost model:
       costs.yaml, years: required key is missing
-      costs.yaml, line 3, yeras: unknown key. Did you mean 'years'?
+      costs.yaml, line 3, yeras: unknown key. Did you mean 'years'? Allowed: years.
     """
     try:
         return model.model_validate(data, context=context)
@@ -177,18 +188,47 @@ def format_validation_errors(
     """pydantic's errors as one message: ``file, line N, key.path: problem`` per line, duplicates dropped."""
     messages = []
     for problem in exc.errors():
-        loc = _yaml_path(problem["loc"], lines)
+        at = (problem.get("ctx") or {}).get("at", ())
+        loc = _yaml_path((*problem["loc"], *at), lines)
         line = line_for(lines, loc)
         key = ".".join(str(p) for p in loc) or "(top level)"
         where = f"{path}, line {line}" if line else str(path)
         if problem["type"] == "extra_forbidden":
-            text = f"unknown key.{suggest(str(loc[-1]), _allowed_keys(model, loc))}"
+            allowed = _allowed_keys(model, loc)
+            text = f"unknown key.{suggest(str(loc[-1]), allowed)}" + (
+                f" Allowed: {', '.join(allowed)}." if allowed else ""
+            )
         elif problem["type"] == "missing":
             text = "required key is missing"
         else:
             text = problem["msg"].removeprefix("Value error, ")
         messages.append(f"{where}, {key}: {text}")
     return f"Invalid {what}:\n  " + "\n  ".join(dict.fromkeys(messages))
+
+
+def error_at(keys: Sequence[Any], message: str) -> PydanticCustomError:
+    """An error a model validator raises to point at a key *inside* the value it checks.
+
+    pydantic places a validator's error at the model (or field) it validates; :func:`format_validation_errors`
+    adds ``keys`` to that place, so the message names the key and line the problem is on.
+
+    Examples
+    --------
+    >>> from pydantic import BaseModel, model_validator
+    >>> class Source(BaseModel):
+    ...     columns: dict[str, str]
+    ...     @model_validator(mode="after")
+    ...     def _check(self):
+    ...         raise error_at(("columns", "b"), "'a' and 'b' read one column")
+    >>> validate_model(Source, {"columns": {"a": "x", "b": "x"}}, path="s.yaml",
+    ...                lines={("columns",): 1, ("columns", "a"): 2, ("columns", "b"): 3}, what="spec")
+    Traceback (most recent call last):
+    ...
+    circles.errors.CirclesError: Invalid spec:
+      s.yaml, line 3, columns.b: 'a' and 'b' read one column
+    """
+    # the template is filled from the context by name only ({at}), so braces in a YAML example stay as written
+    return PydanticCustomError("value_error", message, {"at": tuple(keys)})
 
 
 _UNION_TAG = re.compile(r"^(?:str|int|float|bool|[A-Z]\w*)$|[^\w\-]")
@@ -230,4 +270,6 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
         else:
             return []
     node = _unwrap(node)
-    return list(node.model_fields) if isinstance(node, type) and issubclass(node, BaseModel) else []
+    if not (isinstance(node, type) and issubclass(node, BaseModel)):
+        return []
+    return [field.alias or name for name, field in node.model_fields.items() if not field.exclude]

@@ -100,3 +100,26 @@ def test_init_makes_a_project_and_refuses_to_overwrite_it(tmp_path, monkeypatch)
     again = runner.invoke(app, ["init", str(tmp_path / "study")])
     assert again.exit_code == 2 and "pipeline.yaml" in again.output
     assert (tmp_path / "study" / "pipeline.yaml").read_bytes() == before
+
+
+def test_check_validates_a_spec_and_a_sample_of_its_files_without_running(tmp_path):
+    extract = tmp_path / "police.csv"
+    extract.write_text("Person ID;Incident date;Postcode\nP1;03/04/2024;BB1 1AA\nP2;;BB2 2BB\n")
+    spec = tmp_path / "spec.yaml"
+    body = (
+        "name: police\noutput: report\ngeography:\n  layers:\n    lsoa: {embedded: lsoa11}\n"
+        "sources:\n  police:\n    files: police.csv\n    columns:\n      person_id: Person ID\n"
+        "      postcode: {column: Postcode, type: postcode}\n"
+        "      referral_date: {column: Incident date, type: date, date_formats: ['%d/%m/%Y']}\n"
+        "      start_date: {column: Incident date, type: date}\n"
+        "stages: [read, validate, geocode, assign_areas, aggregate]\nperson_field: person_id\n"
+    )
+    spec.write_text(body)
+    doubled = runner.invoke(app, ["check", str(spec)])
+    assert doubled.exit_code == 2 and "both read the column 'Incident date'" in doubled.output
+    assert "start_date: {copy_of: referral_date}" in doubled.output
+    spec.write_text(body.replace("{column: Incident date, type: date}", "{copy_of: referral_date}"))
+    checked = runner.invoke(app, ["check", str(spec)])
+    assert checked.exit_code == 0, checked.output
+    assert "2 sampled" in checked.output and "1 row (line 3)" in checked.output  # the blank date, by its line
+    assert "P2" not in checked.output and not (tmp_path / "report").exists()

@@ -8,7 +8,8 @@ quarantine entry with a reason code:
 ==================  =====================================================================================
 reason              meaning
 ==================  =====================================================================================
-missing_value       a required field is blank (for identifiers, also a placeholder such as NULL or UNKNOWN)
+missing_value       a required field is blank (for identifiers, also a placeholder such as NULL or UNKNOWN); the
+                    message names the source column and file, and says when the column is blank in every row
 invalid_date        not a date in any accepted format (including impossible dates such as 31/02/2010)
 future_date         a date after the run's reference date
 date_order          dates out of order (birth after referral, start before referral, end before start)
@@ -16,11 +17,18 @@ invalid_integer     not a whole number (``"1e3"``, ``"12.5"``, ``"twelve"``)
 negative_value      a negative number where only zero or more make sense (ages, counts)
 not_allowed         not one of the values the spec allows
 invalid_nhs_number  not ten digits, or the modulus 11 check digit fails
+invalid_age         (``type: age_years``) not an age in whole years (``"abc"``, ``"45.5"``)
+age_out_of_range    (``type: age_years``) below 0 or over 120
+age_outside_bands   (``type: age_years``) an age in none of the field's ``allowed`` bands (bands that overlap are
+                    a spec error, so no age is in two)
 too_long            longer than the field's ``max_length``
 duplicate           same person, service and dates as an earlier row (when the spec drops duplicates)
 ==================  =====================================================================================
 
-Values shown in messages are masked for fields that identify people.
+The parsers (dates, whole numbers, NHS numbers, ages and bands) are in :mod:`circles.ingest.parse`, and
+importable from here too.
+
+Values shown in messages are masked for fields that identify people, and for ages (only the band is kept).
 """
 
 from __future__ import annotations
@@ -35,9 +43,19 @@ import pandas as pd
 import pandera.pandas as pa
 
 from circles.ingest.accounting import QUARANTINE_COLUMNS, ROW_ID
+from circles.ingest.parse import (
+    DEFAULT_DATE_FORMATS,
+    MAX_AGE,
+    age_bands,
+    band_ages,
+    normalise_nhs_numbers,
+    parse_ages,
+    parse_dates,
+    parse_integers,
+)
 
 if TYPE_CHECKING:  # the spec's models; the pipeline imports ingest, not the other way round
-    from circles.pipeline.spec import ColumnSpec
+    from circles.pipeline.sources import ColumnSpec
 
 __all__ = [
     "DEFAULT_DATE_FORMATS",
@@ -46,22 +64,21 @@ __all__ = [
     "Validated",
     "parse_dates",
     "parse_integers",
+    "parse_ages",
+    "age_bands",
+    "band_ages",
     "normalise_nhs_numbers",
     "build_schema",
     "validate_records",
     "flag_duplicates",
 ]
 
-#: Accepted date layouts when a column gives none: UK day first, ISO, and Excel serial day numbers.
-DEFAULT_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "excel")
 #: Standard date fields that must not run backwards, earliest first.
 DATE_ORDER = ("date_of_birth", "referral_date", "start_date", "end_date")
 
 #: Values that mean "no identifier" in agency extracts. For a field to be pseudonymised they count as blank:
 #: hashing them would link unrelated people under one pseudonym.
 PLACEHOLDERS = frozenset({"NULL", "NONE", "N/A", "NA", "UNKNOWN", "NOT KNOWN", "NK", "-", "0", "?"})
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-_EARLIEST = pd.Timestamp("1900-01-01")
 
 
 @dataclass(frozen=True)
@@ -84,95 +101,6 @@ class Validated:
     failures: dict[str, int] = field(default_factory=dict)
 
 
-# ------------------------------------------------------------------------------------------ parsers
-
-
-def parse_dates(values: pd.Series, formats: Sequence[str] = DEFAULT_DATE_FORMATS) -> pd.Series:
-    """Parse text dates, trying each format in turn per value (vectorised); blanks and failures are ``NaT``.
-
-    ``"excel"`` accepts Excel serial day numbers (1900 date system, 1 to 2958465) as whole numbers. Values may
-    carry a time of day after the date (``"2010-04-01 10:30:00"``), which is dropped: circles works in days.
-    Impossible dates (31/02/2010) fail rather than roll over. Each distinct text is parsed once: extracts repeat
-    dates a lot.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> parse_dates(pd.Series(["01/04/2010", "2010-04-02", "40271", "31/02/2010", ""])).dt.strftime("%Y-%m-%d").tolist()
-    ['2010-04-01', '2010-04-02', '2010-04-03', nan, nan]
-    """
-    codes, uniques = pd.factorize(values.astype("string").fillna("").str.strip())
-    text = pd.Series(uniques, dtype="string")
-    if text.str.contains(":", regex=False).any():  # a date with a time of day (Excel date-times): keep the date
-        text = text.str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", regex=True)
-    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    for fmt in formats:
-        todo = parsed.isna() & text.ne("")
-        if not todo.any():
-            break
-        if fmt == "excel":
-            serial = pd.to_numeric(text[todo].where(text[todo].str.fullmatch(r"\d{1,7}")), errors="coerce")
-            serial = serial.where(serial.between(1, 2958465))
-            found = _EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")
-        else:
-            found = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-        parsed[todo] = found.astype("datetime64[ns]")
-    parsed = parsed.where(parsed >= _EARLIEST)
-    out = parsed.to_numpy()[codes]
-    out[codes < 0] = np.datetime64("NaT")
-    return pd.Series(out, index=values.index, dtype="datetime64[ns]")
-
-
-def parse_integers(values: pd.Series) -> pd.Series:
-    """Parse whole numbers written as digits (optional sign); anything else is ``<NA>``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> parse_integers(pd.Series(["42", " -3 ", "1e3", "12.5", ""])).tolist()
-    [42, -3, <NA>, <NA>, <NA>]
-    """
-    text = values.astype("string").fillna("").str.strip()
-    ok = text.str.fullmatch(r"[+-]?\d{1,15}").fillna(False).astype(bool)
-    return pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
-
-
-def normalise_nhs_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Normalise NHS numbers to ten digits and validate the modulus 11 check digit (vectorised).
-
-    Spaces and dashes are removed (``"943 476 5919"`` -> ``"9434765919"``). The check digit is
-    ``11 - (sum of the first nine digits weighted 10..2) mod 11``; 11 means 0 and 10 means the number is invalid
-    (NHS Data Dictionary, NHS Number).
-
-    Returns
-    -------
-    (normalised, valid)
-        ``normalised`` holds the ten digits where valid and ``<NA>`` elsewhere; ``valid`` is ``False`` for
-        blanks too (test blanks separately).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> digits, ok = normalise_nhs_numbers(pd.Series(["943 476 5919", "943-476-5918", "9.43E+09", ""]))
-    >>> digits.tolist(), ok.tolist()
-    (['9434765919', <NA>, <NA>, <NA>], [True, False, False, False])
-    """
-    codes, uniques = pd.factorize(values.astype("string").fillna(""))
-    text = pd.Series(uniques, dtype="string").str.replace(r"[\s\-]", "", regex=True)
-    shaped = text.str.fullmatch(r"\d{10}").fillna(False).astype(bool).to_numpy()
-    valid = np.zeros(len(text), dtype=bool)
-    if shaped.any():
-        digits = np.frombuffer("".join(text[shaped].tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 10) - 48
-        total = digits[:, :9].astype(np.int64) @ np.arange(10, 1, -1)
-        check = 11 - total % 11
-        check[check == 11] = 0
-        valid[shaped] = (check != 10) & (check == digits[:, 9])
-    normal = text.where(valid, pd.NA).to_numpy()
-    valid_rows = np.where(codes >= 0, valid[codes], False)
-    normal_rows = np.where(codes >= 0, normal[codes], pd.NA)
-    return (pd.Series(normal_rows, index=values.index, dtype="string"), pd.Series(valid_rows, index=values.index))
-
-
 # ------------------------------------------------------------------------------------------ schema
 
 
@@ -185,10 +113,11 @@ class _Parsed:
     dates: dict[str, pd.Series]
     integers: dict[str, pd.Series]
     nhs: dict[str, tuple[pd.Series, pd.Series]]
+    ages: dict[str, tuple[pd.Series, pd.Series]] = field(default_factory=dict)
 
 
 def _parse(frame: pd.DataFrame, columns: Mapping[str, ColumnSpec]) -> _Parsed:
-    text, blank, dates, integers, nhs = {}, {}, {}, {}, {}
+    text, blank, dates, integers, nhs, ages = {}, {}, {}, {}, {}, {}
     for name, col in columns.items():
         text[name] = frame[name].astype("string").fillna("").str.strip()
         if col.privacy == "pseudonymise":
@@ -200,7 +129,10 @@ def _parse(frame: pd.DataFrame, columns: Mapping[str, ColumnSpec]) -> _Parsed:
             integers[name] = parse_integers(text[name])
         elif col.type == "nhs_number":
             nhs[name] = normalise_nhs_numbers(frame[name])
-    return _Parsed(text, blank, dates, integers, nhs)
+        elif col.type == "age_years":
+            years = parse_ages(text[name])
+            ages[name] = (years, band_ages(years.where(years.between(0, MAX_AGE)), age_bands(col.allowed or [])))
+    return _Parsed(text, blank, dates, integers, nhs, ages)
 
 
 def build_schema(columns: Mapping[str, ColumnSpec], parsed: _Parsed, *, today: dt.date) -> pa.DataFrameSchema:
@@ -232,7 +164,14 @@ def build_schema(columns: Mapping[str, ColumnSpec], parsed: _Parsed, *, today: d
                 add("negative_value" if col.minimum == 0 else "below_minimum", name, ~below)
         elif col.type == "nhs_number":
             add("invalid_nhs_number", name, blank | parsed.nhs[name][1].to_numpy(dtype=bool))
-        if col.allowed:
+        elif col.type == "age_years":
+            years, bands = parsed.ages[name]
+            known = years.notna().to_numpy(dtype=bool)
+            inside = years.between(0, MAX_AGE).fillna(False).to_numpy(dtype=bool)
+            add("invalid_age", name, blank | known)
+            add("age_out_of_range", name, ~known | inside)
+            add("age_outside_bands", name, ~inside | bands.notna().to_numpy(dtype=bool))
+        if col.allowed and col.type != "age_years":
             allowed = {a.lower() for a in col.allowed}
             add("not_allowed", name, blank | parsed.text[name].str.lower().isin(allowed).to_numpy(dtype=bool))
     present = [f for f in DATE_ORDER if f in parsed.dates]
@@ -261,7 +200,7 @@ def _shown(values: pd.Series, col: ColumnSpec) -> pd.Series:
         .str.replace(r"\s", " ", regex=True)
         + "'"
     )
-    if col.privacy != "keep" or col.type in ("nhs_number", "postcode"):
+    if col.privacy != "keep" or col.type in ("nhs_number", "postcode", "age_years"):
         return shape
     risky = (
         text.str.len().gt(40)
@@ -284,17 +223,50 @@ def _allowed(col: ColumnSpec) -> str:
     return text if len(text) <= 120 else text[:117] + "…"
 
 
-def _describe(reason: str, name: str, rows: pd.DataFrame, col: ColumnSpec | None, today: dt.date) -> pd.Series:
-    """Readable messages for the rows failing one check (vectorised; values masked where personal)."""
+def _origin(name: str, columns: Mapping[str, ColumnSpec]) -> str:
+    """Where a field's value came from: ``column 'Incident date'``, ``copy of 'referral_date', column '...'``."""
+    col = columns[name]
+    if col.copy_of is not None and col.copy_of in columns:
+        return f"{col.origin()}, {columns[col.copy_of].origin()}"
+    return col.origin()
+
+
+def _blank_message(name: str, columns: Mapping[str, ColumnSpec], rows: pd.DataFrame, empty: set[str]) -> pd.Series:
+    """``Required field 'f' (column 'C' in file.csv) is blank.``, saying so when it is blank in every row of a file.
+
+    A column blank in every row of a file is almost always the wrong column (or a column mapped twice): the
+    message sends the analyst to the source column, not to the standard field.
+    """
+    files = rows["source_file"].astype("string")
+    tail = pd.Series(
+        np.where(files.isin(empty), " in every row of the file: check the column mapping.", "."),
+        index=rows.index,
+        dtype="string",
+    )
+    return f"Required field {name!r} ({_origin(name, columns)} in " + files + ") is blank" + tail
+
+
+def _describe(
+    reason: str,
+    name: str,
+    rows: pd.DataFrame,
+    columns: Mapping[str, ColumnSpec],
+    today: dt.date,
+    empty: set[str] | None = None,
+) -> pd.Series:
+    """Readable messages for the rows failing one check (vectorised; values masked where personal).
+
+    ``empty`` names the files in which the field is blank in every row (for ``missing_value``).
+    """
     if reason == "date_order":
         later, earlier = name.split("<")
         return pd.Series(f"Field {later!r} is before {earlier!r}.", index=rows.index, dtype="string")
-    assert col is not None
+    col = columns[name]
     shown = _shown(rows[name], col)
     length = rows[name].astype("string").fillna("").str.len().astype(str)
     f = repr(name)
     builders = {
-        "missing_value": lambda: f"Required field {f} is blank.",
+        "missing_value": lambda: _blank_message(name, columns, rows, empty or set()),
         "too_long": lambda: f"Field {f} is longer than {col.max_length} characters (" + length + " characters).",
         "invalid_date": lambda: f"Field {f} is not a date in the accepted formats ({_formats(col)}): " + shown + ".",
         "future_date": lambda: f"Field {f} is after the reference date {today.isoformat()}: " + shown + ".",
@@ -305,6 +277,9 @@ def _describe(reason: str, name: str, rows: pd.DataFrame, col: ColumnSpec | None
             f"Field {f} is not a valid NHS number (ten digits with a modulus 11 check digit): " + shown + "."
         ),
         "not_allowed": lambda: f"Field {f} holds " + shown + f", which is not one of: {_allowed(col)}.",
+        "invalid_age": lambda: f"Field {f} ({col.origin()}) is not an age in whole years: " + shown + ".",
+        "age_out_of_range": lambda: f"Field {f} ({col.origin()}) is not an age from 0 to {MAX_AGE}: " + shown + ".",
+        "age_outside_bands": lambda: f"Field {f} ({col.origin()}): the age is in none of the bands {_allowed(col)}.",
     }
     message = builders[reason]()
     return message if isinstance(message, pd.Series) else pd.Series(message, index=rows.index, dtype="string")
@@ -349,7 +324,8 @@ def validate_records(
             reason, name = str(check).split(":", 1)
             rows = frame.loc[group["index"].astype(frame.index.dtype).to_numpy()]
             field = name.split("<")[0]
-            message = _describe(reason, name, rows, columns.get(name), today)
+            empty = _empty_files(frame, rows) if reason == "missing_value" else None
+            message = _describe(reason, name, rows, columns, today, empty)
             entries.append(
                 pd.DataFrame(
                     {
@@ -380,6 +356,8 @@ def validate_records(
             records[name] = kept(parsed.integers[name])
         elif col.type == "nhs_number":
             records[name] = kept(parsed.nhs[name][0])
+        elif col.type == "age_years":  # the band only: the exact age identifies, and goes no further
+            records[name] = kept(parsed.ages[name][1])
         else:
             text = kept(parsed.text[name])
             if col.allowed:
@@ -387,6 +365,13 @@ def validate_records(
                 text = text.str.lower().map(canonical).astype("string")
             records[name] = text.where(text.ne(""), pd.NA)
     return Validated(records=records.reset_index(drop=True), quarantine=quarantine, failures=failures)
+
+
+def _empty_files(frame: pd.DataFrame, failing: pd.DataFrame) -> set[str]:
+    """The files all of whose rows in ``frame`` are among the ``failing`` rows of one check."""
+    counts = failing["source_file"].value_counts()
+    totals = frame["source_file"].value_counts()
+    return {str(f) for f, n in counts.items() if totals.get(f) == n}
 
 
 def flag_duplicates(

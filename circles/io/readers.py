@@ -18,7 +18,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -594,11 +594,15 @@ def map_columns(
     required: Collection[str],
     file: str,
     repeated: Collection[str] = (),
+    values: Mapping[str, str] | None = None,
+    copies: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Rename source columns to standard fields and keep only those (plus the row ids).
 
     Column names match exactly, or else ignoring case and surrounding spaces. Optional fields whose column
-    is absent become blank.
+    is absent become blank. Each field gets its own copy of its column, so two fields reading one column (which
+    the spec refuses) could not leave one of them blank. Then the fields with a constant (``values``) are set,
+    and the copies (``copies``) take their field's text as read: validation checks them by their own rules.
 
     Parameters
     ----------
@@ -613,6 +617,10 @@ def map_columns(
     repeated : collection of str
         Header names that occur more than once in the file (see ``SourceTable.info["repeated_columns"]``): a
         mapped column among them is ambiguous.
+    values : mapping, optional
+        Standard field -> the constant it holds in every row (``value:`` in the spec).
+    copies : mapping, optional
+        Standard field -> the field (of ``columns`` or ``values``) whose text it takes (``copy_of:``).
 
     Raises
     ------
@@ -640,9 +648,11 @@ def map_columns(
             f"{file}: column{'s' if len(ambiguous) > 1 else ''} {', '.join(repr(a) for a in ambiguous)} "
             "is repeated in the header and the spec maps it; rename one copy so it is clear which holds the data."
         )
-    keep = {actual: f for f, actual in resolved.items() if actual is not None}
-    out = frame[["source_file", ROW_ID, *keep]].rename(columns=keep)
-    for f in columns:
-        if f not in out.columns:
-            out[f] = ""
-    return out[["source_file", ROW_ID, *columns]]
+    out = frame[["source_file", ROW_ID]].copy()
+    for f, actual in resolved.items():
+        out[f] = frame[actual] if actual is not None else ""
+    for f, constant in (values or {}).items():
+        out[f] = constant
+    for f, other in (copies or {}).items():
+        out[f] = out[other]
+    return out

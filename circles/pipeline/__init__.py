@@ -3,6 +3,8 @@
 Modules:
 
 ``spec``         the pipeline spec (pydantic), checked with the YAML line of every problem
+``sources``      a source's column mapping and each field's rules (column, value, copy_of; types such as age_years)
+``check``        ``circles check``: the spec, and a sample of every source file read and validated as a run would
 ``stages``       the stage registry: each stage with what it needs and what it provides
 ``runner``       runs the stages, accounts for every row, audits and publishes the report folder atomically
 ``audit``        searches a report folder for identifiers, pseudonyms, postcodes and small counts
@@ -29,6 +31,8 @@ _LAZY = {
     "Finding": "circles.pipeline.audit",
     "scaffold_project": "circles.pipeline.scaffold",
     "ScaffoldResult": "circles.pipeline.scaffold",
+    "check_spec": "circles.pipeline.check",
+    "SpecCheck": "circles.pipeline.check",
 }
 
 __all__ = ["PipelineSpec", "load_spec", *_LAZY]

@@ -3,8 +3,10 @@
 A spec is validated completely before any work starts. Unknown keys, wrong types and missing files are
 reported in one message that names each key and its line in the YAML file, e.g.::
 
-    pipelines/demo.yaml, line 14, geography.layers.ward2025.cod: unknown key. Did you mean 'code'?
+    pipelines/demo.yaml, line 14, geography.layers.ward2025.cod: unknown key. Did you mean 'code'? Allowed: embedded,
+    path, lookup, code, name, title, layer, directory, optional.
 
+The sources' column mappings (:class:`ColumnSpec`, :class:`SourceSpec`) are in :mod:`circles.pipeline.sources`.
 Relative paths are resolved against the folder holding the spec.
 """
 
@@ -16,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from circles.errors import SpecError
 from circles.geo.embedded import (
@@ -27,6 +29,8 @@ from circles.geo.embedded import (
     EmbeddedTable,
     embedded_geo_dir,
 )
+from circles.pipeline.sources import ColumnSpec, SourceSpec, share_age_bands
+from circles.pipeline.sources import StrictModel as _Strict
 from circles.pipeline.stages import STAGES as STAGE_REGISTRY
 from circles.pipeline.stages import check_stage_order
 from circles.validation import KeyLines, line_for, read_yaml, suggest, validate_model
@@ -55,56 +59,6 @@ REPORT_STAGES = ("packs",)
 PARTITIONED_STAGES = ("read", "validate", "pseudonymise", "geocode", "assign_areas", "aggregate")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ColumnSpec(_Strict):
-    """How one standard field is read from a source column and checked.
-
-    ``privacy`` says what ingest does with a field that identifies a person: ``pseudonymise`` (HMAC-SHA256
-    pseudonym; client ids, NHS numbers, family ids), ``drop`` (never leaves ingest: names, addresses, dates of
-    birth once the age is derived) or ``keep``.
-    """
-
-    column: str
-    required: bool = True
-    type: Literal["text", "category", "date", "integer", "postcode", "nhs_number"] = "text"
-    allowed: list[str] | None = None
-    date_formats: list[str] | None = None
-    minimum: int | None = None
-    max_length: int = Field(1000, ge=1)
-    privacy: Literal["keep", "pseudonymise", "drop"] = "keep"
-
-    @model_validator(mode="after")
-    def _rules_fit_type(self) -> ColumnSpec:
-        if self.date_formats and self.type != "date":
-            raise ValueError("'date_formats' applies to 'type: date' only")
-        if self.minimum is not None and self.type != "integer":
-            raise ValueError("'minimum' applies to 'type: integer' only")
-        return self
-
-
-class SourceSpec(_Strict):
-    """A group of agency files with the same layout."""
-
-    files: str = Field(description="file or glob pattern, relative to the spec")
-    agency: str | None = None
-    sheet: str | None = Field(None, description="Excel sheet (default: the first)")
-    columns: dict[str, str | ColumnSpec]
-
-    @field_validator("columns")
-    @classmethod
-    def _need_postcode(cls, value: dict[str, str | ColumnSpec]) -> dict[str, str | ColumnSpec]:
-        if "postcode" not in value:
-            raise ValueError("the column mapping needs a 'postcode' field (where the record's postcode is)")
-        return value
-
-    def column_specs(self) -> dict[str, ColumnSpec]:
-        """Every field as a :class:`ColumnSpec` (a bare string means a required text column)."""
-        return {k: (ColumnSpec(column=v) if isinstance(v, str) else v) for k, v in self.columns.items()}
 
 
 class LookupSpec(_Strict):
@@ -455,6 +409,11 @@ class PipelineSpec(_Strict):
     services: ServicesSpec | None = None
     costs: CostsSpec | None = None
     spec_path: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shared_age_bands(cls, data: Any) -> Any:
+        return share_age_bands(data)
 
     @field_validator("name")
     @classmethod

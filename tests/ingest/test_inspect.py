@@ -391,3 +391,25 @@ def test_no_header_row(tmp_path, rows, why):
 def test_sample_rows_must_be_positive(messy):
     with pytest.raises(Exception, match="at least one row"):
         inspect_extract(messy, sample_rows=0)
+
+
+def test_a_column_of_ages_in_years_is_proposed_as_age_years_with_bands(tmp_path):
+    path = tmp_path / "ages.csv"
+    ages = ["17", "18", "65", "45.0", "130", "33", "", "71", "40", "29", "8"]
+    path.write_text("Client ID,Postcode,Age at referral\n" + "".join(f"C{i},BB2 1AA,{a}\n" for i, a in enumerate(ages)))
+    found = inspect_extract(path)
+    assert (found.mapping["age_band"].column, found.mapping["age_band"].how) == ("Age at referral", "values")
+    spec = spec_from(found).column_specs()["age_band"]
+    assert (spec.column, spec.type, spec.allowed[0], spec.allowed[-1]) == ("Age at referral", "age_years", "0-4", "65+")
+    assert [(p.row, p.reason) for p in found.problems] == [(6, "invalid_age")]
+    text = found.to_yaml()
+    assert "ages in whole years: only the band of 'allowed' each falls in is kept" in text
+    assert "1 are not ages from 0 to 120: row 6" in text
+    assert "'71'" not in text and "(71)" not in text  # an exact age is never listed
+
+
+def test_an_age_band_header_holding_bands_stays_a_category(tmp_path):
+    path = tmp_path / "bands.csv"
+    path.write_text("Postcode,Age Band\n" + "BB2 1AA,18-24\nBB2 1AA,65+\n" * 3)
+    spec = spec_from(inspect_extract(path)).column_specs()["age_band"]
+    assert (spec.type, spec.allowed) == ("category", ["18-24", "65+"])

@@ -8,8 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from circles.ingest.validate import (
+    age_bands,
     flag_duplicates,
     normalise_nhs_numbers,
+    parse_ages,
     parse_dates,
     parse_integers,
     validate_records,
@@ -176,3 +178,115 @@ def test_placeholder_identifiers_are_blank_not_one_person():
     assert result.quarantine["reason"].tolist() == ["missing_value", "missing_value"]
     assert result.records["client_id"].tolist() == ["C1"]
     assert result.records["family_id"].isna().tolist() == [True]
+
+
+# ------------------------------------------------------------------------------------ ages in years (issue 24)
+
+BANDS = ["0-4", "5-9", "10-15", "16-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
+AGES = {"age_band": ColumnSpec(column="Age", type="age_years", allowed=BANDS, required=False)}
+
+
+def test_parse_ages_accepts_whole_years_written_as_extracts_write_them():
+    assert parse_ages(pd.Series(["45", "45.0", " 45 ", "+7", "-3", "45.5", "4 5", "abc", ""])).tolist() == [
+        45,
+        45,
+        45,
+        7,
+        -3,
+        pd.NA,
+        pd.NA,
+        pd.NA,
+        pd.NA,
+    ]
+
+
+def test_ages_are_banded_at_the_edges_and_only_the_band_is_kept():
+    ages = ["0", "4", "5", "17", "18", "24", "64", "65", "120", "45.0", " 33 ", ""]
+    result = validate_records(_frame(age_band=ages), AGES, today=TODAY)
+    assert result.quarantine.empty
+    assert result.records["age_band"].tolist() == [
+        "0-4",
+        "0-4",
+        "5-9",
+        "16-17",
+        "18-24",
+        "18-24",
+        "55-64",
+        "65+",
+        "65+",
+        "45-54",
+        "25-34",
+        pd.NA,
+    ]
+    assert str(result.records["age_band"].dtype) == "string"
+
+
+def test_bad_ages_are_quarantined_naming_row_and_column_never_the_age():
+    result = validate_records(_frame(age_band=["121", "abc", "-1", "45.5", "30"]), AGES, today=TODAY)
+    got = result.quarantine[["source_row", "field", "reason", "message"]].values.tolist()
+    assert got == [
+        ["a.csv:2", "age_band", "age_out_of_range", "Field 'age_band' (column 'Age') is not an age from 0 to 120: "
+         "masked, shape '999'."],
+        ["a.csv:3", "age_band", "invalid_age", "Field 'age_band' (column 'Age') is not an age in whole years: "
+         "masked, shape 'AAA'."],
+        ["a.csv:4", "age_band", "age_out_of_range", "Field 'age_band' (column 'Age') is not an age from 0 to 120: "
+         "masked, shape '-9'."],
+        ["a.csv:5", "age_band", "invalid_age", "Field 'age_band' (column 'Age') is not an age in whole years: "
+         "masked, shape '99.9'."],
+    ]  # fmt: skip
+    assert result.records["age_band"].tolist() == ["25-34"]
+    assert result.failures == {"age_out_of_range": 2, "invalid_age": 2}
+
+
+def test_an_age_in_no_band_is_quarantined_and_a_required_blank_age_names_its_column():
+    adults = {"age_band": ColumnSpec(column="Age", type="age_years", allowed=["18-24", "25-64", "65+"])}
+    result = validate_records(_frame(age_band=["12", "", "30"]), adults, today=TODAY)
+    assert result.quarantine["reason"].tolist() == ["age_outside_bands", "missing_value"]
+    assert result.quarantine["message"].tolist() == [
+        "Field 'age_band' (column 'Age'): the age is in none of the bands 18-24, 25-64, 65+.",
+        "Required field 'age_band' (column 'Age' in a.csv) is blank.",
+    ]
+    assert result.records["age_band"].tolist() == ["25-64"]
+
+
+def test_age_bands_read_ons_labels_and_refuse_overlaps():
+    assert age_bands(["under 18", "18 to 64", "65 and over"]) == [
+        (0, 17, "under 18"),
+        (18, 64, "18 to 64"),
+        (65, None, "65 and over"),
+    ]
+    with pytest.raises(ValueError, match=r"age bands '60\+' and '65\+' overlap: ages 65 and over would be in both"):
+        age_bands(["0-59", "60+", "65+"])
+    with pytest.raises(ValueError, match=r"age bands '16' and '16-17' overlap: age 16 would be in both"):
+        age_bands(["16", "16-17"])
+
+
+# ------------------------------------------------------------------------------------ blank columns (issue 24)
+
+
+def test_a_required_column_blank_in_every_row_of_a_file_is_named_with_its_file():
+    columns = {
+        "referral_date": ColumnSpec(column="Incident date", type="date"),
+        "start_date": ColumnSpec(copy_of="referral_date", type="date"),
+    }
+    frame = pd.DataFrame(
+        {
+            "source_file": ["police.csv", "police.csv", "health.csv", "health.csv"],
+            "source_row": ["police.csv:2", "police.csv:3", "health.csv:2", "health.csv:3"],
+            "referral_date": ["", "", "", "01/04/2010"],
+            "start_date": ["", "", "", "01/04/2010"],
+        }
+    )
+    quarantine = validate_records(frame, columns, today=TODAY).quarantine
+    messages = dict(zip(quarantine["source_row"] + " " + quarantine["field"], quarantine["message"], strict=True))
+    assert messages["police.csv:2 referral_date"] == (
+        "Required field 'referral_date' (column 'Incident date' in police.csv) is blank in every row of the file: "
+        "check the column mapping."
+    )
+    assert messages["health.csv:2 referral_date"] == (
+        "Required field 'referral_date' (column 'Incident date' in health.csv) is blank."
+    )
+    assert messages["police.csv:3 start_date"] == (
+        "Required field 'start_date' (copy of 'referral_date', column 'Incident date' in police.csv) is blank in "
+        "every row of the file: check the column mapping."
+    )

@@ -21,6 +21,8 @@ __all__ = ["ExtractInspection"]
 
 _MAX_LISTED_PROBLEMS = 50
 _NO_POSTCODE = "FILL IN: the postcode column"
+#: The bands proposed for a column of ages in years (the demo's): edit them to those the population tables use.
+_AGE_BANDS = ("0-4", "5-9", "10-15", "16-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class ExtractInspection:
     problems: tuple[Problem, ...]
     notes: tuple[str, ...] = ()
     info: Mapping[str, Any] = field(default_factory=dict)
+    age_columns: frozenset[str] = frozenset()
 
     def column_specs(self) -> dict[str, str | dict[str, Any]]:
         """The proposed ``columns:`` mapping: a column name, or the keys of a ``ColumnSpec``, per standard field.
@@ -85,8 +88,8 @@ class ExtractInspection:
         for name, match in self.mapping.items():
             std = STANDARD_FIELDS[name]
             spec: dict[str, Any] = {"column": match.column}
-            kind = std.type
-            allowed = self._allowed(name) if kind == "category" else None
+            kind = "age_years" if match.column in self.age_columns else std.type
+            allowed = self._allowed(name) if kind == "category" else list(_AGE_BANDS) if kind == "age_years" else None
             if kind == "category" and not allowed:
                 kind = "text"  # values not listable: no allowed list to check them against
             if kind != "text":
@@ -196,6 +199,10 @@ class ExtractInspection:
             bad = [p.row for p in self.problems if p.reason == "invalid_nhs_number"]
             if bad:
                 out.append(f"{len(bad):,} of {profile.non_blank:,} are not valid NHS numbers: {_rows(bad)}")
+        if match.column in self.age_columns:  # the exact age identifies: never listed
+            bad = [p.row for p in self.problems if p.reason == "invalid_age"]
+            out.append("ages in whole years: only the band of 'allowed' each falls in is kept (edit the bands)")
+            return [first, *out, *([f"{len(bad):,} are not ages from 0 to 120: {_rows(bad)}"] if bad else [])]
         categories = self.categories.get(match.column)
         if categories and std.type == "category":
             out.append("allowed: the values in the sample; add any others the agency uses")

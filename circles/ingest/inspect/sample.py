@@ -61,8 +61,9 @@ def _read(path: Path, sheet: str | None) -> SourceTable:
 
 
 def _row_numbers(ids: pd.Series) -> np.ndarray:
-    """Row numbers as the user sees them, from the reader's row ids (``file.csv:17``, ``book.xlsx!Sheet:17``)."""
-    return ids.astype(str).str.rsplit(":", n=1).str[1].astype(np.int64).to_numpy()
+    """Row numbers as the user sees them, from the reader's row ids (``file.csv:17``, ``book.xlsx!Sheet:17``,
+    ``file.parquet#17``)."""
+    return ids.astype(str).str.extract(r"[:#](\d+)$")[0].astype(np.int64).to_numpy()
 
 
 def _sample(table: SourceTable, sample_rows: int) -> tuple[pd.DataFrame, list[Problem], int]:

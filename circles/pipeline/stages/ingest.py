@@ -44,12 +44,18 @@ def read_file(spec: PipelineSpec, source_name: str, path: Path) -> tuple[pd.Data
     """
     source = spec.sources[source_name]
     columns = source.column_specs()
-    mapping = {name: col.column for name, col in columns.items()}
+    mapping = {name: col.column for name, col in columns.items() if col.column is not None}
     required = {name for name, col in columns.items() if col.required}
     table = read_source(path, expected=mapping.values(), sheet=source.sheet)
     mapped = map_columns(
-        table.frame, mapping, required=required, file=str(path), repeated=table.info.get("repeated_columns", ())
-    )
+        table.frame,
+        mapping,
+        required=required,
+        file=str(path),
+        repeated=table.info.get("repeated_columns", ()),
+        values={name: col.value for name, col in columns.items() if col.value is not None},
+        copies={name: col.copy_of for name, col in columns.items() if col.copy_of is not None},
+    )[["source_file", ROW_ID, *columns]]
     mapped.insert(2, "source", source_name)
     entry = {
         "source": source_name,
