@@ -1,8 +1,9 @@
 """Challenge findings: the method's challenge questions, pre-filled with the evidence the other stages found.
 
 The Circles of Need challenge workshop asks six questions of the services around a segment. Each answer here
-is a short statement built only from published figures (counts already through disclosure control, codes
-and their mention counts, service hours) so it can go straight into a pack:
+is built only from what the run holds (counts already through disclosure control, the codes of the run's
+codebook and how often each was raised, service hours), with the number beside each statement, so it can go
+straight into a pack:
 
 1. Are we meeting the need sufficiently?
 2. Are we prioritising resources in the right areas?
@@ -10,15 +11,24 @@ and their mention counts, service hours) so it can go straight into a pack:
 4. Is there duplication of activity?
 5. Could we make better use of professional disciplines?
 6. Can providers work more seamlessly?
+
+Nothing is canned: a code is quoted by the name the run's codebook gives it and the count the run found, a
+service by its directory name, a referral route by the name the spec lists. Where a question's evidence is
+missing (no notes coded, no codebook, no network, no area statistics), its answer says which evidence is
+missing and what would add it, never what a previous study found.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-__all__ = ["QUESTIONS", "need_findings", "challenge_questions"]
+from circles.challenge.coverage import hours_table
+from circles.challenge.directory import ServiceDirectory
+
+__all__ = ["QUESTIONS", "TOPICS", "need_findings", "challenge_questions", "services_open_late"]
 
 QUESTIONS: tuple[str, ...] = (
     "Are we meeting the need sufficiently?",
@@ -27,6 +37,22 @@ QUESTIONS: tuple[str, ...] = (
     "Is there duplication of activity?",
     "Could we make better use of professional disciplines?",
     "Can providers work more seamlessly?",
+)
+
+#: Words in the name of a *barrier* code of the run's codebook that make it evidence for a question: opening hours
+#: (question 1), help coming late (question 3) and services not working together (question 6). Only the code's own
+#: name and the number of times it was raised are quoted; a codebook without such codes gives no such sentence.
+TOPICS: dict[str, str] = {
+    "hours": r"\b9 ?(?:to|-|–) ?5\b|office hours|out of hours|evening|weekend|night",
+    "crisis": r"crisis|too late|early|prevent",
+    "joined_up": r"joined|story again|repeat|new worker|every time|co-?ordinat|hand-?off|passed (?:on|around)",
+}
+
+#: What each missing piece of evidence is, for the sentence saying it is missing.
+NO_NOTES = "No notes were coded in this run, so"
+NO_CODEBOOK = (
+    "No codebook in this run (no 'coding:' section), so the directory's services cannot be matched to the "
+    "families' needs: which needs are met, unmet or met by several services is unknown"
 )
 
 
@@ -39,7 +65,8 @@ def need_findings(coverage: pd.DataFrame, summary: pd.DataFrame | None = None) -
         From :func:`circles.challenge.services.need_coverage`: ``code_id``, ``n_services``, ``services``, ``status``,
         ``out_of_hours_gap`` (and ``code_name``/``name``, ``dimension`` when present).
     summary : pandas.DataFrame, optional
-        From :func:`circles.qualitative.analysis.dimension_summary`: adds ``segments`` (how often raised).
+        From :func:`circles.qualitative.analysis.dimension_summary`: adds ``segments`` (how often raised). Without
+        it (no notes coded) there is no ``segments`` column: how often a need was raised is unknown, not zero.
 
     Examples
     --------
@@ -47,22 +74,22 @@ def need_findings(coverage: pd.DataFrame, summary: pd.DataFrame | None = None) -
     ...     "dimension": ["need", "need"], "n_services": [0, 4], "services": ["", "A; B; C; D"],
     ...     "status": ["unmet", "possible duplication"], "out_of_hours_gap": [False, True]})
     >>> need_findings(cov)["finding"].tolist()
-    ['Met by no service.', 'Met by 4 services (possible duplication); only in office hours.']
+    ['Met by no service.', 'Met by 4 services (possible duplication); none open evenings or weekends.']
     """
     table = coverage.copy()
     if "code_name" in table and "name" not in table:
         table = table.rename(columns={"code_name": "name"})
-    if summary is not None and len(summary):
-        raised = summary.set_index("code_id")["segments"]
+    if summary is not None:
+        raised = summary.set_index("code_id")["segments"] if len(summary) else pd.Series(dtype="int64")
         table["segments"] = table["code_id"].map(raised).fillna(0).astype("int64")
     findings = []
     for row in table.itertuples():
         if row.n_services == 0:
             text = "Met by no service."
         else:
-            text = f"Met by {row.n_services} service{'s' if row.n_services != 1 else ''}"
+            text = f"Met by {_n(row.n_services, 'service')}"
             text += " (possible duplication)" if row.status == "possible duplication" else ""
-            text += "; only in office hours." if bool(row.out_of_hours_gap) else "."
+            text += "; none open evenings or weekends." if bool(row.out_of_hours_gap) else "."
         findings.append(text)
     table["finding"] = findings
     return table
@@ -77,90 +104,257 @@ def challenge_questions(
     hotspots: Mapping[str, object] | None = None,
     deprivation_share: float | None = None,
     crisis_referrals: float | None = None,
+    crisis_sources: Sequence[str] = (),
+    duplication_at: int = 3,
+    codebook: bool | None = None,
+    open_late: tuple[int, int, int] | None = None,
 ) -> pd.DataFrame:
     """The six challenge questions with the evidence for each, as sentences ready for a pack.
 
-    Every argument but ``findings`` is optional: a question whose evidence is missing says so rather than
-    guessing. Counts passed in must already be published values (``None`` for a suppressed count).
+    Every argument but ``findings`` is optional: a question whose evidence is missing says which evidence is
+    missing rather than guessing. Counts passed in must already be published values (``None`` for a suppressed
+    count).
+
+    Parameters
+    ----------
+    findings : pandas.DataFrame
+        From :func:`need_findings`; empty when the run had no codebook.
+    summary : pandas.DataFrame, optional
+        The coded needs, barriers, aspirations, fears and provider views with ``segments``; ``None`` when no
+        notes were coded.
+    many_services, top_pairs : optional
+        Families in at least ``k`` services, and the pairs of services sharing most families (the network).
+    hotspots : mapping, optional
+        ``{"statement": ...}``: the hot spots found, in words.
+    deprivation_share : float, optional
+        The share of people living in England's most deprived 10% of neighbourhoods.
+    crisis_referrals : float, optional
+        The published share of records referred by one of ``crisis_sources``.
+    crisis_sources : sequence of str
+        The referral sources the spec counts as crisis routes (quoted as given).
+    duplication_at : int, default 3
+        The number of services from which a need is flagged as possible duplication.
+    codebook : bool, optional
+        Whether the run had a codebook (default: ``findings`` has rows).
+    open_late : tuple of int, optional
+        The directory's active services open in the evenings or at weekends, those whose hours are given, and
+        all of them (:func:`services_open_late`).
     """
+    has_codebook = bool(len(findings)) if codebook is None else codebook
     raised = _raised(summary)
-    unmet = findings.loc[findings["n_services"] == 0, "name"].tolist()
-    dup = findings.loc[findings["status"] == "possible duplication", "name"].tolist()
-    office = findings.loc[findings["out_of_hours_gap"].astype(bool) & (findings["n_services"] > 0), "name"].tolist()
-    evidence: dict[str, list[str]] = {q: [] for q in QUESTIONS}
+    answers = [
+        _meeting_need(findings, summary, raised, has_codebook) + _hours(open_late),
+        _priorities(hotspots, deprivation_share),
+        _proactive(summary, crisis_referrals, crisis_sources),
+        _duplication(findings, top_pairs, duplication_at, has_codebook),
+        _disciplines(summary),
+        _seamless(summary, many_services),
+    ]
+    return pd.DataFrame({"number": range(1, 7), "question": QUESTIONS, "evidence": [" ".join(a) for a in answers]})
 
-    q1 = evidence[QUESTIONS[0]]
-    q1.append(f"Needs met by no service: {_list(unmet)}." if unmet else "Every need raised is met by some service.")
-    if office:
-        q1.append(
-            f"Needs met only in office hours: {_list(office)} — the families' own complaint was support only 9 to 5."
-        )
-    if raised:
-        q1.append(f"Raised most often: {_list(raised[:3])}.")
 
-    q2 = evidence[QUESTIONS[1]]
-    if hotspots:
-        q2.append(str(hotspots.get("statement", "")))
+# ------------------------------------------------------------------------------------------------ the questions
+def _meeting_need(
+    findings: pd.DataFrame, summary: pd.DataFrame | None, raised: pd.DataFrame, has_codebook: bool
+) -> list[str]:
+    """Question 1: needs met by no service, needs met only in office hours, what was raised most often."""
+    if not has_codebook or findings.empty:
+        out = [f"{NO_CODEBOOK}."]
+    else:
+        total = len(findings)
+        unmet = findings[findings["n_services"] == 0]
+        office = findings[findings["out_of_hours_gap"].astype(bool) & (findings["n_services"] > 0)]
+        out = [
+            f"Met by no service, {len(unmet)} of the {total} needs and aspirations in the codebook: "
+            f"{_names(unmet, summary)}."
+            if len(unmet)
+            else f"All {total} needs and aspirations in the codebook are met by at least one service."
+        ]
+        if len(office):
+            out.append(
+                f"Met only by services closed in the evenings and at weekends, {len(office)} of {total}: "
+                f"{_names(office, summary)}."
+            )
+    if summary is None:
+        out.append(f"{NO_NOTES} how often families raised each need is unknown.")
+        return out
+    hours = _topic(summary, "hours")
+    if len(hours):
+        out.append(f"Barriers about opening hours raised in the coded notes: {_counted(hours)}.")
+    if len(raised):
+        out.append(f"Raised most often in the coded notes: {_counted(raised.head(3))}.")
+    else:
+        out.append("No code was raised in the coded notes.")
+    return out
+
+
+def _hours(open_late: tuple[int, int, int] | None) -> list[str]:
+    """Question 1, from the directory alone: how many services are open in the evenings or at weekends."""
+    if not open_late or not open_late[2]:
+        return []
+    late, known, total = open_late
+    unknown = f" ({total - known} give no hours)" if known < total else ""
+    return [f"The directory lists {_n(total, 'active service')}; {late} open in the evenings or at weekends{unknown}."]
+
+
+def services_open_late(directory: ServiceDirectory) -> tuple[int, int, int]:
+    """``(open evenings or weekends, hours given, all)``, counting the directory's active services."""
+    hours = hours_table(directory)
+    status = directory.services.set_index("id")["status"].astype(str).str.lower()
+    hours = hours[hours["service_id"].map(status).isin(["", "active", "nan"])]
+    return int(hours["out_of_hours"].sum()), int(hours["hours_known"].sum()), len(hours)
+
+
+def _priorities(hotspots: Mapping[str, object] | None, deprivation_share: float | None) -> list[str]:
+    """Question 2: where the need is concentrated (hot spots) and how deprived those places are."""
+    out = []
+    if hotspots and hotspots.get("statement"):
+        out.append(str(hotspots["statement"]))
     if deprivation_share is not None:
-        q2.append(
+        out.append(
             f"{deprivation_share:.0%} of the people in contact with services live in England's most deprived "
-            "10% of neighbourhoods."
+            "10% of neighbourhoods (IMD 2019)."
         )
-    if not q2:
-        q2.append("No area statistics in this run (hotspots and deprivation stages not run).")
+    if not out:
+        out.append(
+            "No area statistics in this run: no hot spots found or tested, and no deprivation profile (the "
+            "'hotspots' and 'deprivation' stages add them), so where the need is concentrated is unknown."
+        )
+    return out
 
-    q3 = evidence[QUESTIONS[2]]
-    crisis = _mentions(summary, "BAR01")
-    if crisis:
-        q3.append(f"'Help only at crisis point' was raised {crisis} times in workshops and interviews.")
-    if crisis_referrals is not None:
-        q3.append(f"{crisis_referrals:.0%} of referrals came through crisis routes (A&E, police).")
-    if not q3:
-        q3.append("No evidence on timing of help in this run.")
 
-    q4 = evidence[QUESTIONS[3]]
-    q4.append(f"Needs met by several services: {_list(dup)}." if dup else "No need is met by three or more services.")
+def _proactive(summary: pd.DataFrame | None, crisis_referrals: float | None, sources: Sequence[str]) -> list[str]:
+    """Question 3: help coming only at crisis point, in the families' words and in the referral routes."""
+    out = []
+    if summary is None:
+        out.append(f"{NO_NOTES} whether families say help comes too late is unknown.")
+    else:
+        late = _topic(summary, "crisis")
+        if len(late):
+            out.append(f"Barriers about help coming late raised in the coded notes: {_counted(late)}.")
+        else:
+            out.append(
+                "No barrier coded in the notes names crisis, early help or prevention (the barriers raised most "
+                "often are under question 1)."
+            )
+    routes = _list(list(sources)) if sources else "the crisis routes"
+    if crisis_referrals == 0 and sources:
+        out.append(
+            f"No referral came through the crisis routes listed ({routes}): check they are written as in the "
+            "records' referral_source (services.crisis_referrals)."
+        )
+    elif crisis_referrals is not None:
+        out.append(f"{crisis_referrals:.0%} of referrals came through crisis routes ({routes}).")
+    else:
+        out.append(
+            f"The share of referrals through crisis routes ({routes}) is not available: the records have no "
+            "referral_source field, no crisis routes are listed (services.crisis_referrals), or the count was "
+            "suppressed."
+        )
+    return out
+
+
+def _duplication(findings: pd.DataFrame, top_pairs: pd.DataFrame | None, at: int, has_codebook: bool) -> list[str]:
+    """Question 4: needs met by several services, and the services sharing most families."""
+    if not has_codebook or findings.empty:
+        out = [f"{NO_CODEBOOK}."]
+    else:
+        dup = findings[findings["status"] == "possible duplication"]
+        if len(dup):
+            listed = _list([f"{r.name} ({_n(r.n_services, 'service')})" for r in dup.itertuples()])
+            out = [f"Met by {at} or more services, {len(dup)} of {len(findings)}: {listed}."]
+        else:
+            out = [f"No need or aspiration in the codebook is met by {at} or more services."]
     if top_pairs is not None and len(top_pairs):
         pair = top_pairs.iloc[0]
         shared = "a small number of" if pd.isna(pair["shared"]) else f"about {int(pair['shared'])}"
-        q4.append(
+        out.append(
             f"The two services sharing most families: {pair['service_a']} and {pair['service_b']} ({shared} "
             "families in both)."
         )
+    elif top_pairs is None:
+        out.append("No service-overlap network in this run (the 'network' stage), so shared families are unknown.")
+    return out
 
-    q5 = evidence[QUESTIONS[4]]
-    views = [] if summary is None else summary.loc[summary["dimension"] == "provider view", "name"].tolist()
-    q5.append(f"Providers' own views: {_list(views)}." if views else "No provider views coded in this run.")
 
-    q6 = evidence[QUESTIONS[5]]
+def _disciplines(summary: pd.DataFrame | None) -> list[str]:
+    """Question 5: what providers said about their own work."""
+    if summary is None:
+        return [f"{NO_NOTES} providers' own views are missing."]
+    views = summary[summary["dimension"] == "provider view"]
+    if not len(views):
+        return ["No provider views were coded in the notes of this run."]
+    return [f"Providers' own views raised in the coded notes: {_counted(views)}."]
+
+
+def _seamless(summary: pd.DataFrame | None, many_services: Mapping[int, int | None] | None) -> list[str]:
+    """Question 6: families in many services, and barriers about services not working together."""
+    out = []
     if many_services:
         parts = [f"{'a few' if n is None else f'about {n}'} in {k} or more" for k, n in sorted(many_services.items())]
-        q6.append(f"Families in contact with many services: {'; '.join(parts)}.")
-    for code, label in (("BAR03", "Telling my story again to every new service"), ("BAR04", "Services not joined up")):
-        n = _mentions(summary, code)
-        if n:
-            q6.append(f"'{label}' was raised {n} times.")
-    if not q6:
-        q6.append("No evidence on joint working in this run.")
+        out.append(f"Families in contact with many services: {'; '.join(parts)}.")
+    else:
+        out.append("No count of families in many services in this run (the 'network' stage adds it).")
+    if summary is None:
+        out.append(f"{NO_NOTES} whether families find services joined up is unknown.")
+    else:
+        joined = _topic(summary, "joined_up")
+        if len(joined):
+            out.append(f"Barriers about services working together raised in the coded notes: {_counted(joined)}.")
+        else:
+            out.append(
+                "No barrier coded in the notes names joined-up working, repeating one's story, new workers or "
+                "co-ordination (the barriers raised most often are under question 1)."
+            )
+    return out
 
-    return pd.DataFrame(
-        {"number": range(1, 7), "question": QUESTIONS, "evidence": [" ".join(e) for e in evidence.values()]}
+
+# ------------------------------------------------------------------------------------------------ helpers
+def _raised(summary: pd.DataFrame | None) -> pd.DataFrame:
+    """The codes raised at least once, most often first (provider views are question 5's)."""
+    if summary is None or summary.empty:
+        return pd.DataFrame(columns=["code_id", "name", "dimension", "segments"])
+    table = summary[(summary["dimension"] != "provider view") & (summary["segments"].fillna(0) > 0)]
+    return table.sort_values("segments", ascending=False, kind="stable")
+
+
+def _topic(summary: pd.DataFrame, topic: str) -> pd.DataFrame:
+    """The barriers raised whose names match one of :data:`TOPICS`, most often first."""
+    barriers = _raised(summary)
+    barriers = barriers[barriers["dimension"] == "barrier"]
+    return barriers[barriers["name"].astype(str).str.contains(TOPICS[topic], flags=re.IGNORECASE, regex=True)]
+
+
+def _counted(codes: pd.DataFrame) -> str:
+    """``'A' (8 times), 'B' (7 times) and 'C' (once)``: each code's name and how often it was raised."""
+    return _list([f"'{r.name}' ({_times(r.segments)})" for r in codes.itertuples()])
+
+
+def _names(rows: pd.DataFrame, summary: pd.DataFrame | None) -> str:
+    """Needs by name, with how often each was raised when notes were coded."""
+    if summary is None or "segments" not in rows:
+        return _list(rows["name"].tolist())
+    return _list(
+        [
+            f"{r.name} (raised {_times(r.segments)})" if r.segments else f"{r.name} (not raised)"
+            for r in rows.itertuples()
+        ]
     )
 
 
-def _raised(summary: pd.DataFrame | None) -> list[str]:
-    if summary is None or summary.empty:
-        return []
-    return summary.sort_values("segments", ascending=False, kind="stable")["name"].tolist()
+def _times(n: object) -> str:
+    if pd.isna(n):
+        return "a few times"
+    n = int(n)
+    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
 
 
-def _mentions(summary: pd.DataFrame | None, code_id: str) -> int:
-    if summary is None or summary.empty:
-        return 0
-    hit = summary.loc[summary["code_id"] == code_id, "segments"]
-    return int(hit.iloc[0]) if len(hit) else 0
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _list(names: list[str]) -> str:
     names = [str(n) for n in names]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else "none"
+    if not names:
+        return "none"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -25,7 +25,7 @@ from circles.challenge import network
 from circles.challenge.coverage import need_coverage
 from circles.challenge.directory import ServiceDirectory
 from circles.challenge.directory_yaml import read_services_yaml
-from circles.challenge.findings import challenge_questions, need_findings
+from circles.challenge.findings import challenge_questions, need_findings, services_open_late
 from circles.challenge.hsds import import_hsds
 from circles.challenge.open_referral import import_open_referral
 from circles.ingest.disclosure import DisclosurePolicy, protect_table
@@ -57,6 +57,19 @@ NEED_COLUMNS = (
     "out_of_hours_gap",
     "finding",
 )
+
+#: The columns of :func:`~circles.challenge.coverage.need_coverage`, for the empty table of a run without a codebook.
+_COVERAGE_COLUMNS = {
+    "code_id": object,
+    "code_name": object,
+    "dimension": object,
+    "n_services": "int64",
+    "services": object,
+    "n_out_of_hours": "int64",
+    "out_of_hours_services": object,
+    "status": object,
+    "out_of_hours_gap": bool,
+}
 
 #: Readers of a service directory, by the ``format`` of the spec's ``services:`` section.
 READERS = {"yaml": read_services_yaml, "hsds": import_hsds, "open_referral": import_open_referral}
@@ -243,7 +256,7 @@ def crisis_referral_share(
 
 def answer_challenge(
     directory: ServiceDirectory,
-    codebook: Codebook | str | Path,
+    codebook: Codebook | str | Path | None,
     *,
     summary: pd.DataFrame | None = None,
     duplication_at: int = 3,
@@ -252,17 +265,26 @@ def answer_challenge(
     hotspots_statement: str | None = None,
     deprivation_share: float | None = None,
     crisis_share: float | None = None,
+    crisis_sources: Sequence[str] = (),
 ) -> ChallengeResult:
     """The six challenge questions, answered with the evidence given.
 
     Need coverage of ``directory`` (needs and aspirations of ``codebook``), findings per need with the mentions
     in ``summary`` (:attr:`~circles.qualitative.study.CodingResult.dimension_summary`), then the questions.
     Every count passed in must already be published (``None`` for a suppressed one); evidence that is
-    missing is said to be missing. ``hotspots_statement`` is quoted inside "Gi* hot spots (...)".
+    missing is said to be missing. ``hotspots_statement`` is quoted inside "Gi* hot spots (...)";
+    ``crisis_sources`` are the referral sources ``crisis_share`` counted, quoted by name.
+
+    Without a ``codebook`` (a run with no ``coding:`` section) the directory's services cannot be matched to
+    needs: the findings are empty and the questions say so. Without a ``summary`` (no notes coded) the
+    questions say how often each need was raised is unknown.
     """
-    coverage = need_coverage(
-        directory, codebook, duplication_threshold=duplication_at, dimensions=["need", "aspiration"]
-    )
+    if codebook is None:
+        coverage = pd.DataFrame({c: pd.Series(dtype=t) for c, t in _COVERAGE_COLUMNS.items()})
+    else:
+        coverage = need_coverage(
+            directory, codebook, duplication_threshold=duplication_at, dimensions=["need", "aspiration"]
+        )
     findings = need_findings(coverage, summary)
     answers = challenge_questions(
         findings,
@@ -272,6 +294,10 @@ def answer_challenge(
         hotspots={"statement": f"Gi* hot spots ({hotspots_statement})."} if hotspots_statement else None,
         deprivation_share=deprivation_share,
         crisis_referrals=crisis_share,
+        crisis_sources=crisis_sources,
+        duplication_at=duplication_at,
+        codebook=codebook is not None,
+        open_late=services_open_late(directory),
     )
     body = "\n\n".join(f"## {r.number}. {r.question}\n\n{r.evidence}" for r in answers.itertuples())
     outcome: dict[str, Any] = {

@@ -3,6 +3,7 @@
 Modules, in data-flow order:
 
 ``estimates``   prevalence estimates and treatment penetration
+``period``      the period the records cover, and people in treatment a year over it (penetration's numerator)
 ``money``       whole pence, pounds in UK style (``format_gbp``) and ``CostError``
 ``schema``      the cost model YAML as pydantic models, its checks and their messages
 ``model``       the cost model by sector, cost per case and the chart (re-exports the cost functions)
@@ -19,6 +20,7 @@ from circles.costs.estimates import (
 )
 from circles.costs.model import COST_TYPE_COLOURS, CostModel, cost_chart, cost_per_case, read_cost_model, sector_totals
 from circles.costs.money import CostError, format_gbp
+from circles.costs.period import RecordsPeriod, people_per_year, records_period
 from circles.costs.problem import CostOfProblem, cost_of_problem
 from circles.costs.scenarios import (
     GREEN_BOOK_RATE,
@@ -36,6 +38,9 @@ __all__ = [
     "prevalence",
     "children_affected",
     "treatment_penetration",
+    "RecordsPeriod",
+    "records_period",
+    "people_per_year",
     "CostError",
     "CostModel",
     "COST_TYPES",

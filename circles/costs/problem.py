@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from circles.costs.estimates import Rate, children_affected, prevalence, treatment_penetration
+from circles.costs.estimates import Rate, children_affected, prevalence, round_half_up, treatment_penetration
 from circles.costs.model import CostModel, cost_chart, cost_per_case, sector_totals
 from circles.costs.money import format_gbp
+from circles.costs.period import RecordsPeriod
 from circles.costs.scenarios import GREEN_BOOK_RATE, apportion, savings_scenarios, scenario_table
 from circles.ingest.disclosure import DisclosurePolicy, get_policy, protect_table, protect_total
 
@@ -126,6 +127,8 @@ def cost_of_problem(
     discount_rate: float = GREEN_BOOK_RATE,
     policy: DisclosurePolicy | None = None,
     layer: str | None = None,
+    treatment_period: RecordsPeriod | None = None,
+    treated_in_period: pd.Series | None = None,
 ) -> CostOfProblem:
     """Prevalence by area, treatment penetration, the cost per case, its apportionment and the savings scenarios.
 
@@ -139,8 +142,9 @@ def cost_of_problem(
     children : pandas.Series, optional
         Child population by area code, for the children living with a misusing adult.
     treated : pandas.Series, optional
-        Exact numbers of distinct people in treatment by area code, every area of ``adults`` once (0 for none);
-        protected with ``policy`` before use.
+        Exact numbers of distinct people in treatment *a year* by area code, every area of ``adults`` once (0 for
+        none); protected with ``policy`` before use. The prevalence is for one year, so records covering more (or
+        less) than a year are annualised first (:func:`~circles.costs.period.people_per_year`).
     prevalence_rates : mapping
         Category → rate (see :func:`~circles.costs.estimates.prevalence`), e.g. ``{"hazardous": 0.176,
         "harmful": 0.055}``; two or more categories add up to ``misusing``.
@@ -156,6 +160,10 @@ def cost_of_problem(
         The small-number rule for the treatment counts (default: the ``"nhs"`` policy).
     layer : str, optional
         The name of the areas, used in messages.
+    treatment_period : RecordsPeriod, optional
+        The period of the records ``treated`` was counted from (and annualised over when it is not a year): the
+        summary records it, and when it is not a year a warning and ``penetration_note`` say so, with
+        ``treated_in_period`` (exact people in treatment over the whole period, by area) for comparison.
 
     Returns
     -------
@@ -201,7 +209,17 @@ def cost_of_problem(
             summary["children_affected"] = int(round(children_count))
         if treated is not None:
             penetration = _penetration(treated, need_by_area, borough_need, policy or get_policy())
-            summary["treatment_penetration"] = round(float(penetration["penetration"].iloc[-1]), 4)
+            overall = penetration.iloc[-1]
+            shown = pd.notna(overall["penetration"])
+            summary["treatment_penetration"] = round(float(overall["penetration"]), 4) if shown else None
+            summary["in_treatment_per_year"] = int(overall["in_treatment"]) if shown else None
+            if treatment_period is not None:
+                period = treatment_period
+                note = _period_note(period, treated_in_period, overall, borough_need, policy or get_policy())
+                summary["treatment_period"] = period.as_dict() | {"annualised": not period.is_a_year}
+                if note:
+                    summary["penetration_note"] = note
+                    warnings.append(f"treatment penetration: {note}")
         per_case = cost_per_case(total, borough_need)
         apportioned = apportion(total, need_by_area).rename("annual_cost")
         table = estimates.round().astype("int64")
@@ -229,8 +247,40 @@ def cost_of_problem(
     )
 
 
+def _period_note(
+    period: RecordsPeriod,
+    in_period: pd.Series | None,
+    overall: pd.Series,
+    need: float,
+    policy: DisclosurePolicy,
+) -> str:
+    """Why people in treatment were annualised, with the figure the whole period would have given; ``""`` for a year."""
+    if period.is_a_year:
+        return ""
+    text = (
+        f"the records cover {period.describe()} but the prevalence is for one year, so people in treatment were "
+        "annualised (distinct people in each 12 months, added up, divided by the years)"
+    )
+    if pd.notna(overall["in_treatment"]):
+        text += f": about {int(overall['in_treatment']):,} a year"
+    whole, suppressed = protect_total(in_period, policy) if in_period is not None else (None, True)
+    if whole is not None and not suppressed and need > 0:
+        verb = "overstate" if period.years > 1 else "understate"
+        text += (
+            f". Dividing the {int(whole):,} people in treatment over the whole period by the one-year estimate "
+            f"would {verb} penetration ({whole / need:.1%})"
+        )
+    return text + "."
+
+
 def _penetration(treated: pd.Series, need: pd.Series, borough_need: float, policy: DisclosurePolicy) -> pd.DataFrame:
-    """Penetration by area from the published counts, and for all areas from the exact total, then protected."""
+    """Penetration by area from the published counts, and for all areas from the exact total, then protected.
+
+    ``treated`` may be unrounded (people a year, annualised): each area's count and the borough total are rounded
+    half up to whole people on their own, so the total is not the sum of rounded areas (which would drift up).
+    """
+    exact_total = round_half_up(float(treated.sum()))
+    treated = treated.map(lambda v: round_half_up(float(v))).astype("int64")
     table = treated.rename("in_treatment").rename_axis("area_code").reset_index()
     protected = protect_table(table, ["in_treatment"], policy)
     counts = protected.set_index("area_code")["in_treatment"].astype("Float64")
@@ -239,7 +289,7 @@ def _penetration(treated: pd.Series, need: pd.Series, borough_need: float, polic
     by_area = by_area.drop(index="all areas").reindex(counts.index)
     by_area["in_treatment"] = counts
     by_area["need"] = need.reindex(counts.index)
-    overall_count, suppressed = protect_total(treated, policy)
+    overall_count, suppressed = protect_total(pd.Series([exact_total]), policy)
     overall = treatment_penetration(float(overall_count or 0), borough_need)
     overall.index = ["all areas"]
     if suppressed:

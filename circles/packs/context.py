@@ -109,6 +109,53 @@ def _area_rows(
     return out[:top] if top else out
 
 
+def rate_unit(rates: dict[str, Any]) -> str:
+    """What a rate is per: ``per 1,000 residents (all ages)``, ``per 1,000 residents aged 18+``.
+
+    >>> rate_unit({"per": 1000, "age_band": "18+"}), rate_unit({"per": 1000, "age_band": "all"})
+    ('per 1,000 residents aged 18+', 'per 1,000 residents (all ages)')
+    >>> rate_unit({"per": 100000, "age_band": "0-15"})
+    'per 100,000 residents aged 0–15'
+    """
+    return f"per {_fmt(rates.get('per', 1000))} {residents(rates)}"
+
+
+def residents(rates: dict[str, Any]) -> str:
+    """The population rates are per: ``residents (all ages)`` or ``residents aged 18+``."""
+    band = str(rates.get("age_band") or "all").strip()
+    if band.lower() in ("all", "all ages", ""):
+        return "residents (all ages)"
+    return f"residents aged {band.replace('-', '–')}"
+
+
+def population_source(manifest: dict[str, Any], layer: str) -> str | None:
+    """The population behind ``layer``'s rates, from what the manifest knows: ``ONS mid-2020 LSOA estimates``.
+
+    A layer whose population file is one circles embeds is named by that file's title (its year and source);
+    another file is named by its file name. A layer without a file of its own had its population summed by best
+    fit from another layer's: the layer with a file and the same total, when there is exactly one.
+    """
+    from circles.geo.embedded import EMBEDDED_POPULATIONS
+
+    titles = {table.file: table.title for table in EMBEDDED_POPULATIONS.values()}
+    files = {
+        str(f.get("key", "")).removeprefix("rates.populations."): str(f.get("file", ""))
+        for f in manifest.get("reference_files") or []
+        if str(f.get("key", "")).startswith("rates.populations.")
+    }
+    if layer in files:
+        return titles.get(files[layer], files[layer])
+    layers = (manifest.get("rates") or {}).get("layers") or {}
+    total = (layers.get(layer) or {}).get("population")
+    if total is None:
+        return None
+    same = [name for name in files if name in layers and (layers[name] or {}).get("population") == total]
+    if len(same) == 1:
+        source = titles.get(files[same[0]], files[same[0]])
+        return f"summed by best fit from the {_layer_title(same[0])} populations ({source})"
+    return "summed by best fit from another layer's populations"
+
+
 def _layers(report: Path) -> list[str]:
     """Area layers with a published table, LSOA first, then wards (oldest first), then the rest."""
     names = sorted(p.name.removesuffix("_areas.csv") for p in (report / "tables").glob("*_areas.csv"))
@@ -177,10 +224,16 @@ def _context(name: str, report: Path, out: Path, large_print: bool) -> dict[str,
         "missing_deprivation": missing.get("deprivation"),
         "missing_costs": missing.get("costs") or missing.get("costs_population"),
         "missing_services": missing.get("services"),
+        "missing_coding": missing.get("coding"),
+        "missing_network": missing.get("network"),
+        "missing_maps": missing.get("maps"),
         # customer definition
         "lsoa": layer_info("lsoa", top=15) if "lsoa" in layers else None,
         "ward": layer_info(wards[-1], top=12) if wards else None,
         "quintiles": _quintiles(report),
+        "quintile_rates": any(
+            _num(r.get("rate")) is not None for r in _csv(report, "tables/deprivation_quintile.csv") or []
+        ),
         **_costs(report, manifest, image, wide),
         # customer engagement
         "codebook": _codebook(report),
@@ -230,7 +283,15 @@ def _common(name: str, report: Path, manifest: dict[str, Any], large_print: bool
         "unavailable": UNAVAILABLE,
         "disclosure_rule": (manifest.get("disclosure") or {}).get("rule"),
         "rates_method": rates.get("method"),
-        "rates_per": rates.get("per", 1000),
+        "rates_per": _fmt(rates.get("per", 1000)),
+        "rate_unit": rate_unit(rates),
+        "rate_residents": residents(rates),
+        "rate_counts": "service records" if rates.get("measure") == "records" else "people in contact with services",
+        "rate_sources": [
+            {"title": _layer_title(layer), "source": source}
+            for layer in (rates.get("layers") or {})
+            if (source := population_source(manifest, layer))
+        ],
         "rates_confidence": _pct(rates.get("confidence")) if rates.get("confidence") else None,
         "rated_layers": [_layer_title(k) for k in (rates.get("layers") or {})],
         "hotspots_published": hotspots.get("published"),
@@ -282,6 +343,7 @@ def _layer_info(
     plural = {"lsoa": "LSOAs", "msoa": "MSOAs"}.get(layer, "wards" if layer.startswith("ward") else "areas")
     by = "rate" if has_rates else f"number of {noun}"
     wording = hotspot_wording(manifest, layer)
+    unit = rate_unit(rates)
     return {
         "key": layer,
         "title": title,
@@ -296,6 +358,9 @@ def _layer_info(
         "hotspots": wording,
         "rows": _area_rows(table, top=top, count=count),
         "population": _fmt(stats.get("population")) if stats else None,
+        "population_source": population_source(manifest, layer) if has_rates else None,
+        "rate_unit": unit,
+        "rate_counts": "service records" if count == "records" else "people in contact with services",
         "study_rate": _fmt(stats.get("study_area_rate"), 1) if stats else None,
         "higher": stats.get("higher"),
         "lower": stats.get("lower"),
@@ -305,7 +370,7 @@ def _layer_info(
             (label, image(f"maps/{layer}_{what}_a4.png", max_width=wide))
             for what, label in (
                 ("people", "People"),
-                ("rate", "Rate per 1,000"),
+                ("rate", f"Rate {unit}"),
                 ("hotspots", f"Gi* hot spots {wording['on']}" if wording else "Gi* hot spots"),
             )
         ],
@@ -333,21 +398,15 @@ def _quintiles(report: Path) -> list[dict[str, str]] | None:
 def _costs(report: Path, manifest: dict[str, Any], image: _Images, wide: int) -> dict[str, Any]:
     """The scale and cost of the problem: prevalence, treatment penetration, costs by sector, scenarios."""
     costs = manifest.get("costs") or {}
-    prevalence = _csv(report, "costs/prevalence_lsoa.csv")
-    prevalence_totals = None
-    if prevalence:
-        prevalence_totals = {
-            col: _fmt(sum(_num(r.get(col)) or 0 for r in prevalence))
-            for col in ("population", "hazardous", "harmful", "misusing")
-            if col in prevalence[0]
-        }
-    elif costs.get("prevalence"):
-        prevalence_totals = {k: _fmt(v) for k, v in costs["prevalence"].items()}
     sector = _csv(report, "costs/sector_totals.csv")
+    penetration = costs.get("treatment_penetration")
     return {
-        "prevalence": prevalence_totals,
-        "penetration": _pct(costs.get("treatment_penetration"), 1) if costs.get("treatment_penetration") else None,
-        "penetration_table": (report / "costs/treatment_penetration_lsoa.csv").is_file(),
+        "prevalence": _prevalence(report, costs),
+        "penetration": _pct(penetration, 1) if penetration is not None else None,
+        "penetration_detail": _penetration_detail(costs) if penetration is not None else None,
+        "penetration_suppressed": "treatment_penetration" in costs and penetration is None,
+        "penetration_note": costs.get("penetration_note"),
+        "penetration_table": any((report / "costs").glob("treatment_penetration_*.csv")),
         "total_cost": costs.get("total") or (_money(sector[-1].get("annual_cost")) if sector else None),
         "cost_per_case": costs.get("cost_per_case"),
         "children_affected": _fmt(costs.get("children_affected")) if costs.get("children_affected") else None,
@@ -361,6 +420,41 @@ def _costs(report: Path, manifest: dict[str, Any], image: _Images, wide: int) ->
         "scenarios": _csv(report, "costs/scenarios.csv"),
         "cost_chart": image("costs/cost_by_sector.png", max_width=wide),
     }
+
+
+def _prevalence(report: Path, costs: dict[str, Any]) -> list[dict[str, str]] | None:
+    """Each prevalence category's estimate, with the rate and the population it was applied to."""
+    counts = costs.get("prevalence") or {}
+    if not counts:
+        return None
+    table = next(iter(sorted((report / "costs").glob("prevalence_*.csv"))), None)
+    rows = _csv(report, f"costs/{table.name}") if table else None
+    population = sum(_num(r.get("population")) or 0 for r in rows) if rows and "population" in rows[0] else None
+    band = str(costs.get("age_band") or "").strip()
+    residents = f"residents aged {band.replace('-', '–')}" if band and band.lower() != "all" else "residents"
+    rates = costs.get("prevalence_rates") or {}
+    out = []
+    for category, count in counts.items():
+        rate = rates.get(category)
+        rate = rate.get("estimate") if isinstance(rate, dict) else rate
+        if rate is not None:
+            basis = f"{_pct(rate, 1)} of {_fmt(population) + ' ' if population else 'the '}{residents}"
+        elif set(counts) - {category} and all(c in rates for c in counts if c != category):
+            basis = " + ".join(c for c in counts if c != category)
+        else:
+            basis = ""
+        out.append({"category": category, "value": _fmt(count), "basis": basis})
+    return out
+
+
+def _penetration_detail(costs: dict[str, Any]) -> str:
+    """``about 630 people in treatment a year ÷ 6,131 people estimated harmful``."""
+    need = costs.get("need")
+    estimate = (costs.get("prevalence") or {}).get(need) if need else None
+    treated = costs.get("in_treatment_per_year")
+    if treated is None or estimate is None:
+        return ""
+    return f"about {treated:,} people in treatment a year ÷ {estimate:,} people estimated {need}"
 
 
 def _codebook(report: Path) -> list[dict[str, str]] | None:
@@ -410,7 +504,30 @@ def _challenge(report: Path, manifest: dict[str, Any], image: _Images, wide: int
         "dimensions": _dimensions(report) or None,
         "dimension_chart": image("coding/dimension_summary.png", max_width=wide),
         "questions": _csv(report, "challenge/questions.csv"),
-        "needs": _csv(report, "challenge/needs.csv"),
+        **_needs(report),
+    }
+
+
+def _needs(report: Path) -> dict[str, Any]:
+    """The unmet-need and duplication table; ``needs_raised`` only when notes were coded (else unknown, not 0)."""
+    rows = _csv(report, "challenge/needs.csv")
+    raised = bool(rows) and "segments" in rows[0]
+    return {
+        "needs": [
+            {
+                "name": r.get("name", ""),
+                "code_id": r.get("code_id", ""),
+                "segments": _fmt(r.get("segments")),
+                "services": r.get("services") or "none",
+                "out_of_hours_services": r.get("out_of_hours_services") or "none",
+                "status": r.get("status", ""),
+                "finding": r.get("finding", ""),
+            }
+            for r in rows or []
+        ]
+        or None,
+        "needs_raised": raised,
+        "needs_published": rows is not None,
     }
 
 

@@ -54,7 +54,8 @@ class Missing:
     ----------
     key : str
         ``"layer:ward"``, ``"layer:lsoa"``, ``"hotspots_layer:<name>"``, ``"population:<layer>"``,
-        ``"deprivation"``, ``"hotspots"``, ``"services"``, ``"costs"`` or ``"costs_population"``.
+        ``"deprivation"``, ``"hotspots"``, ``"services"``, ``"costs"``, ``"costs_population"``, ``"coding"``,
+        ``"network"`` or ``"maps"``.
     what : str
         What is missing, as a heading (``"No population for Wards (2025)"``).
     gives : str
@@ -148,6 +149,9 @@ def missing_data(manifest: dict[str, Any]) -> MissingData:
         run.costs_note(),
         run.costs_population_note(),
         run.services_note(),
+        run.coding_note(),
+        run.network_note(),
+        run.maps_note(),
     ]
     return MissingData(tuple(n for n in notes if n is not None))
 
@@ -364,13 +368,15 @@ class _Run:
         if layer is None:
             return None
         line, embedded = _population_line(layer, self.layers.get(layer) or {})
+        rates = list((costs.get("prevalence_rates") or {}).keys())
+        categories = f"({' and '.join(rates)})" if rates else "in each prevalence category"
         return Missing(
             key="costs_population",
             what=f"No prevalence estimate: no population file for {self.title(layer)}",
             detail=f"costs.layer is {layer}, and rates.populations has no population file for it (a derive_from "
             "population does not count here).",
-            gives="estimated hazardous and harmful drinkers, children affected, treatment penetration and the cost "
-            "per case",
+            gives=f"estimated numbers of people {categories}, children affected, treatment penetration and the "
+            "cost per case",
             snippet=f"rates:\n  populations:\n    {line}",
             embedded=f"{layer}: {{embedded: {embedded}}}" if self.bwd and embedded else "",
         )
@@ -399,6 +405,63 @@ class _Run:
                 ],
             )
             + stages,
+        )
+
+    def coding_note(self) -> Missing | None:
+        """No notes coded: what families said is missing from the packs (and, without a codebook, the sheets)."""
+        if "coding" in self.manifest or not self.stages:
+            return None
+        codebook = any(f.get("key") == "coding.codebook" for f in self.manifest.get("reference_files") or [])
+        if codebook:
+            detail = "The spec has a codebook, but no notes were coded in this run" + (
+                " (the spec lists no 'coding' stage)." if not self.listed("coding") else "."
+            )
+        else:
+            detail = "The spec has no 'coding:' section, so there is no codebook and no coded notes."
+        return Missing(
+            key="coding",
+            what="No coded notes" if codebook else "No codebook and no coded notes",
+            detail=detail,
+            gives="what families said, coded: needs, barriers, aspirations and fears ranked by how often they were "
+            "raised, with quotes; how often each need was raised, in the challenge questions and the unmet-need "
+            "table; providers' own views; and the circle of need"
+            + ("" if codebook else ". The codebook alone gives the coding sheets of the customer engagement pack"),
+            snippet=_yaml_block(
+                "coding",
+                [
+                    ("codebook: codebook.yaml", "the codes, as pipelines/demo_codebook.yaml"),
+                    ("sources: notes", "the typed-up workshop and interview notes"),
+                ],
+            )
+            + self._stage_line("coding", "read"),
+        )
+
+    def network_note(self) -> Missing | None:
+        """No service-overlap network: families in many services and the services sharing them are missing."""
+        if "network" in self.manifest or not self.stages:
+            return None
+        return Missing(
+            key="network",
+            what="No service-overlap network",
+            detail="The spec lists no 'network' stage.",
+            gives="the services that work with the same families, how many families are in contact with 3, 5 or 7 "
+            "or more services, and the pairs of services sharing most families (challenge questions 4 and 6)",
+            snippet=_yaml_block("network", [("family_field: family_id", "the field naming each record's family")])
+            + self._stage_line("network", "validate"),
+        )
+
+    def maps_note(self) -> Missing | None:
+        """No print maps: the packs' map sections are empty."""
+        if self.listed("maps") or not self.stages:
+            return None
+        return Missing(
+            key="maps",
+            what="No maps",
+            detail="The spec lists no 'maps' stage.",
+            gives="print maps of the people in contact with services, the rates and the hot spots by area, in the "
+            "packs and as A4 and A3 PDFs",
+            snippet=_yaml_block("maps", [("measure: people", ""), ("paper: [A4, A3]", "")])
+            + "\n# and list 'maps' in stages:, after 'hotspots'",
         )
 
 

@@ -17,6 +17,10 @@ what a section needs (a layer, a population, the IMD, the services or costs sect
 missing, what it would give and the spec lines that add it (:mod:`circles.packs.missing`); :func:`build_all`
 writes the same notes to ``packs/missing_data.md``.
 
+One pack that fails never costs the others or the report: :func:`build_all` writes
+``packs/<pack>[_large]_FAILED.txt`` in its place (what went wrong, how to rebuild it), warns, and lists it in
+:attr:`BuiltPacks.failed`; the pipeline records it in the manifest and publishes the rest.
+
 Examples
 --------
 >>> paths = build_pack("hotspot_report", "reports/demo")  # doctest: +SKIP
@@ -40,6 +44,7 @@ from circles.errors import CirclesError
 from circles.packs.assets import (
     PACKS,
     PAGE_SIZES,
+    TITLES,
     PackError,
     font_files,
     templates_dir,
@@ -56,6 +61,8 @@ __all__ = [
     "font_files",
     "build_pack",
     "build_all",
+    "BuiltPacks",
+    "failed_name",
     "render_pdf",
     "page_one_png",
 ]
@@ -233,8 +240,50 @@ def build_pack(
     html_path, pdf_path = out / f"{stem}.html", out / f"{stem}.pdf"
     html_path.write_text(html, encoding="utf-8")
     fetcher = OfflineFetcher.create([report, folder, out], files=list(font_files().values()))
-    render_pdf(html, html_path, pdf_path, fetcher)
+    try:
+        render_pdf(html, html_path, pdf_path, fetcher)
+    except Exception:
+        html_path.unlink(missing_ok=True)  # no half-built pack: HTML without its PDF
+        raise
+    (out / failed_name(stem)).unlink(missing_ok=True)  # built now: an earlier failure note no longer holds
     return {"html": html_path, "pdf": pdf_path}
+
+
+def failed_name(stem: str) -> str:
+    """The note written in place of a pack that could not be built: ``<pack>[_large]_FAILED.txt``."""
+    return f"{stem}_FAILED.txt"
+
+
+class BuiltPacks(dict):
+    """The packs :func:`build_all` built, ``{key: {"html": Path, "pdf": Path}}``, and those it could not build.
+
+    Attributes
+    ----------
+    failed : dict
+        ``{key: error message}`` for each pack (``challenge``, ``challenge_large``...) that raised; its
+        ``<key>_FAILED.txt`` note is beside the packs that were built.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed: dict[str, str] = {}
+
+
+def _failure_note(name: str, key: str, error: str, report_name: str) -> str:
+    """What a facilitator reads in place of a pack that failed: which, why, what was still published, what to do."""
+    title = TITLES[name][0]
+    size = "large print" if key.endswith("_large") else "standard print"
+    flag = " --large-print" if key.endswith("_large") else ""
+    return (
+        f"The {title} pack ({size}) could not be built in this run.\n\n"
+        f"What went wrong: {error}\n\n"
+        f'Everything else in the report folder "{report_name}", including the other packs, was built, checked '
+        "and published as usual. Nothing of this pack was published: a half-built pack could mislead.\n\n"
+        "To try again once the cause is fixed, rebuild it from the published report folder:\n\n"
+        f"    circles pack {name} --pipeline YOUR_SPEC.yaml{flag}\n\n"
+        "If it fails again, send this note (it holds no personal data) to whoever looks after circles for your "
+        "team. This note is removed when the pack is built.\n"
+    )
 
 
 def build_all(
@@ -246,19 +295,39 @@ def build_all(
     spec lacked a layer, a population, the IMD, the services or the costs section, each with the spec lines that
     add it (:func:`circles.packs.missing.missing_data`); a run with everything has none, and no file.
 
+    A pack that cannot be built never stops the others: its error is given as a warning naming the pack, a short
+    ``packs/<pack>[_large]_FAILED.txt`` note (:func:`failed_name`) says what went wrong and how to rebuild it,
+    and :attr:`BuiltPacks.failed` lists it for the run's manifest.
+
     Returns
     -------
-    dict
-        ``{"customer_definition": {"html": ..., "pdf": ...}, "customer_definition_large": {...}, ...}``.
+    BuiltPacks
+        ``{"customer_definition": {"html": ..., "pdf": ...}, "customer_definition_large": {...}, ...}`` for the
+        packs built; ``.failed`` for those that were not.
+
+    Raises
+    ------
+    PackError
+        When ``report_dir`` is not a report folder (no pack could be built from it).
     """
-    built: dict[str, dict[str, Path]] = {}
+    report = Path(report_dir).resolve()
+    manifest = _manifest(report)
+    out = Path(out_dir).resolve() if out_dir is not None else report / "packs"
+    out.mkdir(parents=True, exist_ok=True)
+    built = BuiltPacks()
     for name in PACKS:
         for large in (False, True):
-            built[f"{name}_large" if large else name] = build_pack(
-                name, report_dir, large_print=large, out_dir=out_dir, report_name=report_name
-            )
-    out = Path(built[PACKS[0]]["html"]).parent
-    manifest = _manifest(Path(report_dir).resolve())
+            key = f"{name}_large" if large else name
+            try:
+                built[key] = build_pack(name, report, large_print=large, out_dir=out, report_name=report_name)
+            except Exception as exc:  # one pack's failure must not cost the others, nor the report
+                message = str(exc) or type(exc).__name__
+                built.failed[key] = message
+                note = _failure_note(name, key, message, report_name or report.name)
+                for stale in (out / f"{key}.html", out / f"{key}.pdf"):  # an earlier build's: not this report's
+                    stale.unlink(missing_ok=True)
+                (out / failed_name(key)).write_text(note, encoding="utf-8")
+                warnings.warn(f"pack {key!r} could not be built: {message}", stacklevel=2)
     text = missing_data(manifest).markdown(manifest.get("pipeline") or report_name or "")
     if text:
         (out / MISSING_FILE).write_text(text, encoding="utf-8")

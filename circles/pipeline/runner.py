@@ -14,6 +14,7 @@ import platform
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from circles.packs.render import build_all
 from circles.pipeline.audit import Finding, Secrets, audit_report, format_findings
 from circles.pipeline.spec import PLANNED_STAGES, REPORT_STAGES, DaskSpec, PipelineSpec, load_spec
 from circles.pipeline.stages import STAGE_FUNCTIONS, RunState, disclosure_policy, prepare_inputs, publish_area_tables
+from circles.pipeline.stages.challenge import publish_codebook
 
 __all__ = ["RunResult", "run_pipeline", "audit_folder"]
 
@@ -299,6 +301,8 @@ def _final_accounting(run: RunState, quarantine: pd.DataFrame) -> dict[str, Any]
 def _write_report(run: RunState, out_dir: Path, manifest: dict[str, Any], t0: float) -> tuple[str, ...]:
     """Write every queued output into a staging folder, then swap it into place."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    if "packs" in run.spec.stages:
+        publish_codebook(run)  # the engagement pack's coding sheets, before any note is coded
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
     try:
         for relative, writer in tqdm(
@@ -306,11 +310,7 @@ def _write_report(run: RunState, out_dir: Path, manifest: dict[str, Any], t0: fl
         ):
             writer(staging / relative)
         if "packs" in run.spec.stages:
-            t = time.perf_counter()
-            write_json(manifest, staging / "manifest.json")  # packs read the method notes from it
-            build_all(staging, report_name=out_dir.name)
-            manifest["stages"].append({"stage": "packs", "status": "ran", "seconds": round(time.perf_counter() - t, 3)})
-            run.log("packs: four packs, standard and large print, PDF and HTML")
+            _build_packs(run, staging, manifest, out_dir.name)
         written = sorted(
             str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and p.name != "manifest.json"
         )
@@ -332,6 +332,25 @@ def _write_report(run: RunState, out_dir: Path, manifest: dict[str, Any], t0: fl
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return (*written, "manifest.json")
+
+
+def _build_packs(run: RunState, staging: Path, manifest: dict[str, Any], report_name: str) -> None:
+    """Build the packs in the staging folder; a pack that fails is a warning and a note, never a lost report."""
+    t = time.perf_counter()
+    write_json(manifest, staging / "manifest.json")  # packs read the method notes from it
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="pack '.*' could not be built")  # recorded below, by name
+        built = build_all(staging, report_name=report_name)
+    timing: dict[str, Any] = {"stage": "packs", "status": "ran", "seconds": round(time.perf_counter() - t, 3)}
+    if built.failed:
+        timing["failed"] = sorted(built.failed)
+        for key, error in built.failed.items():
+            run.warnings.append(f"packs: the {key} pack could not be built ({error}); see packs/{key}_FAILED.txt")
+            run.log(run.warnings[-1])
+    manifest["packs"] = {"built": sorted(built), "failed": built.failed}
+    manifest["stages"].append(timing)
+    manifest["warnings"] = run.warnings
+    run.log(f"packs: {len(built)} of {len(built) + len(built.failed)} built (PDF and HTML)")
 
 
 def _secrets(run: RunState) -> Secrets:

@@ -114,3 +114,17 @@ def test_unmet_need_in_a_tiny_directory(tmp_path: Path) -> None:
     assert list(result.answers["number"]) == [1, 2, 3, 4, 5, 6]
     assert result.markdown.startswith("# Challenge questions\n\n## 1. ")
     assert result.markdown.endswith("\n") and "Someone to talk to out of hours" in result.markdown
+
+
+def test_without_a_codebook_the_challenge_is_answered_not_a_traceback(tmp_path: Path) -> None:
+    """A council's records with no coding section: no codebook, no notes; the questions say what is missing."""
+    path = tmp_path / "services.yaml"
+    path.write_text(TINY_DIRECTORY, encoding="utf-8")
+    directory = read_services_yaml(path)
+    result = answer_challenge(directory, None, crisis_share=0.25, crisis_sources=["police", "a&e"])
+    assert result.needs.empty and result.summary == {"unmet": [], "possible_duplication": [], "office_hours_only": []}
+    answers = result.answers.set_index("number")["evidence"]
+    assert answers[1].startswith("No codebook in this run (no 'coding:' section)")
+    assert "The directory lists 1 active service; 0 open in the evenings or at weekends." in answers[1]
+    assert "25% of referrals came through crisis routes (police and a&e)." in answers[3]
+    assert "No notes were coded in this run" in answers[5]

@@ -188,7 +188,22 @@ def _manifest(**extra):
         "costs": {"prevalence": {"harmful": 1}},
         "challenge": {},
         "circle": {},
-        "stages": [{"stage": s} for s in ("aggregate", "rates", "deprivation", "hotspots", "costs", "challenge")],
+        "coding": {},
+        "network": {},
+        "stages": [
+            {"stage": s}
+            for s in (
+                "coding",
+                "aggregate",
+                "rates",
+                "deprivation",
+                "hotspots",
+                "maps",
+                "network",
+                "costs",
+                "challenge",
+            )
+        ],
         "warnings": [],
     }
     return base | extra
@@ -219,7 +234,7 @@ def test_a_declared_population_that_was_not_found_is_named_by_its_file():
 
 
 def test_sections_and_stages_that_are_absent_give_their_spec_lines():
-    manifest = _manifest(stages=[{"stage": s} for s in ("aggregate", "rates", "hotspots")])
+    manifest = _manifest(stages=[{"stage": s} for s in ("coding", "aggregate", "rates", "hotspots", "maps", "network")])
     for key in ("deprivation", "costs", "challenge", "circle"):
         manifest.pop(key)
     notes = missing_data(manifest)
@@ -228,6 +243,32 @@ def test_sections_and_stages_that_are_absent_give_their_spec_lines():
     assert notes.get("costs").snippet.startswith("costs:\n  model: costs.yaml")
     assert "services:\n  directory: services.yaml" in notes.get("services").snippet
     assert "'circle' and 'challenge' in stages:" in notes.get("services").snippet
+
+
+def test_no_coded_notes_no_network_and_no_maps_give_their_spec_lines():
+    stages = [{"stage": s} for s in ("aggregate", "rates", "deprivation", "hotspots", "costs", "challenge")]
+    manifest = _manifest(stages=stages)
+    for key in ("coding", "network"):
+        manifest.pop(key)
+    notes = missing_data(manifest)
+    assert notes.keys() == ["coding", "network", "maps"]
+    coding = notes.get("coding")
+    assert coding.what == "No codebook and no coded notes"
+    assert coding.detail == "The spec has no 'coding:' section, so there is no codebook and no coded notes."
+    assert coding.snippet.startswith("coding:\n  codebook: codebook.yaml")
+    assert coding.snippet.endswith("# and list 'coding' in stages:, after 'read'")
+    assert "coding sheets of the customer engagement pack" in coding.gives
+    assert "challenge questions 4 and 6" in notes.get("network").gives
+    assert notes.get("maps").snippet.startswith("maps:\n  measure: people")
+    # a codebook in the spec, no notes coded yet: the note says so, and the sheets are not what is missing
+    manifest["reference_files"] = [{"key": "coding.codebook", "file": "codebook.yaml"}]
+    coding = missing_data(manifest).get("coding")
+    assert coding.what == "No coded notes"
+    assert (
+        coding.detail
+        == "The spec has a codebook, but no notes were coded in this run (the spec lists no 'coding' stage)."
+    )
+    assert "engagement pack" not in coding.gives
 
 
 def test_a_missing_optional_layer_and_a_declared_imd_file():

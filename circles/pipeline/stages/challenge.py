@@ -120,10 +120,7 @@ def _stage_challenge(run: RunState) -> None:
     from circles.challenge.study import answer_challenge, crisis_referral_share
 
     spec, services = run.spec.services, _directory(run)
-    hot = run.manifest.get("hotspots", {}).get("layers", {})
-    statement = "; ".join(
-        f"{name}: {sum(v['hot_spots'].values())} area(s) hot" for name, v in hot.items() if v.get("hot_spots")
-    )
+    crisis = list(spec.crisis_referrals or [])
     result = answer_challenge(
         services.directory,
         services.codebook,
@@ -131,11 +128,12 @@ def _stage_challenge(run: RunState) -> None:
         duplication_at=spec.duplication_at,
         many_services=run.network.many_services if run.network else None,
         top_pairs=run.network.pairs if run.network else None,
-        hotspots_statement=statement or None,
-        deprivation_share=run.manifest.get("deprivation", {}).get("share_of_cases", {}).get("most_deprived_10pct"),
-        crisis_share=crisis_referral_share(
-            records_if_any(run, "challenge"), spec.crisis_referrals, disclosure_policy(run)
-        ),
+        hotspots_statement=_hot_spots_statement(run),
+        deprivation_share=(run.manifest.get("deprivation") or {}).get("share_of_cases", {}).get("most_deprived_10pct"),
+        crisis_share=crisis_referral_share(records_if_any(run, "challenge"), crisis, disclosure_policy(run))
+        if crisis
+        else None,
+        crisis_sources=crisis,
     )
     run.publish("challenge/needs.csv", lambda p, t=result.needs: write_csv(t, p))
     run.publish("challenge/questions.csv", lambda p, t=result.answers: write_csv(t, p))
@@ -145,3 +143,40 @@ def _stage_challenge(run: RunState) -> None:
         f"challenge: {len(result.summary['unmet'])} unmet need(s), "
         f"{len(result.summary['possible_duplication'])} with possible duplication"
     )
+
+
+def _hot_spots_statement(run: RunState) -> str | None:
+    """``LSOA (2011): 4 areas hot; ...`` for the layers whose hot spots were tested, or ``None`` when none were."""
+    hot = (run.manifest.get("hotspots") or {}).get("layers") or {}
+    titles = {name: layer.title for name, layer in run.layers.items() if getattr(layer, "title", None)}
+    parts = []
+    for name, found in hot.items():
+        if "hot_spots" not in found:
+            continue
+        n = sum((found.get("hot_spots") or {}).values())
+        counts = " (tested on counts, not rates)" if found.get("value") == "count" else ""
+        parts.append(f"{titles.get(name, name)}: {n} area{'' if n == 1 else 's'} hot{counts}")
+    return "; ".join(parts) or None
+
+
+def publish_codebook(run: RunState) -> None:
+    """Publish the spec's codebook for the packs when the ``coding`` stage did not (no notes coded yet).
+
+    The customer engagement pack is the one used to collect the notes: it prints the codebook on its coding
+    sheets whenever the spec has one, before any note is coded. A codebook that cannot be read is a warning (the
+    pack then prints blank sheets and says why), never a failed run.
+    """
+    from circles.errors import CirclesError
+    from circles.qualitative.codebook import codebook_markdown, codebook_table, read_codebook
+
+    if run.spec.coding is None or "coding/codebook.csv" in run.writers:
+        return
+    try:
+        book = run.challenge.codebook if run.challenge and run.challenge.codebook else None
+        book = book or read_codebook(run.spec.resolve(run.spec.coding.codebook))
+    except CirclesError as exc:
+        run.warnings.append(f"packs: the codebook could not be read for the coding sheets: {exc}")
+        return
+    table, markdown = codebook_table(book), codebook_markdown(book)
+    run.publish("coding/codebook.csv", lambda p: write_csv(table, p))
+    run.publish("coding/codebook.md", lambda p: write_text(p, markdown))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
+from circles.costs.period import RecordsPeriod, people_per_year, record_dates, records_period
 from circles.geo.populations import read_population
 from circles.ingest.disclosure import SUPPRESSED
 from circles.io.writers import write_csv
@@ -23,11 +24,14 @@ def _stage_costs(run: RunState) -> None:
         return
     model = read_cost_model(run.spec.resolve(spec.model))
     adults = _age_band_population(run, spec.layer, spec.adult_age_band)
+    treatment = _treated_by_area(run, spec) if adults is not None else None
     run.costs = result = cost_of_problem(
         model,
         adults=adults,
         children=_age_band_population(run, spec.layer, spec.child_age_band) if adults is not None else None,
-        treated=_treated_by_area(run, spec) if adults is not None else None,
+        treated=treatment.per_year if treatment else None,
+        treatment_period=treatment.period if treatment else None,
+        treated_in_period=treatment.in_period if treatment else None,
         prevalence_rates=spec.prevalence,
         need=spec.need,
         scenarios=spec.scenarios,
@@ -37,12 +41,24 @@ def _stage_costs(run: RunState) -> None:
         layer=spec.layer,
     )
     run.warnings.extend(f"costs: {warning}" for warning in result.warnings)
+    if treatment is not None and treatment.period is None and result.penetration is not None:
+        note = (
+            "the records have no start or referral dates, so the period they cover is unknown: people in treatment "
+            "over the whole extract are divided by a one-year prevalence, which overstates penetration when the "
+            "records cover more than a year"
+        )
+        result.summary["penetration_note"] = note
+        run.warnings.append(f"costs: treatment penetration: {note}")
     for stem, table in result.tables(spec.layer).items():
         run.publish(f"costs/{stem}.csv", lambda p, t=table: write_csv(t, p, na_rep=SUPPRESSED))
     chart = result.chart()
     run.publish("costs/cost_by_sector.pdf", lambda p, f=chart: save_figure(f, p))
     summary = {"model": spec.model.name} | result.summary
-    run.manifest["costs"] = summary | {"prevalence_rates": spec.prevalence, "age_band": spec.adult_age_band}
+    run.manifest["costs"] = summary | {
+        "prevalence_rates": spec.prevalence,
+        "need": spec.need,
+        "age_band": spec.adult_age_band,
+    }
     per_case = f"; {summary['cost_per_case']} per case" if result.cost_per_case else ""
     run.log(f"costs: {summary['total']} a year{per_case}")
 
@@ -66,14 +82,36 @@ def _age_band_population(run: RunState, layer: str, age_band: str) -> pd.Series 
     return series.reindex(run.layers[layer].areas["area_code"]).fillna(0).astype("int64")
 
 
-def _treated_by_area(run: RunState, spec: Any) -> pd.Series | None:
-    """Distinct people in treatment services per area (exact; protected by the caller)."""
+class Treatment(NamedTuple):
+    """People in treatment services by area (exact; protected by the caller), a year and over the records' period."""
+
+    per_year: pd.Series
+    in_period: pd.Series
+    period: RecordsPeriod | None
+
+
+def _treated_by_area(run: RunState, spec: Any) -> Treatment | None:
+    """Distinct people in treatment services per area: a year (annualised over the records' period) and in all.
+
+    The period is that of all the records (start date, else referral date). Over about a year the two counts
+    are the same; otherwise people a year are :func:`~circles.costs.period.people_per_year` (unrounded: the costs
+    round each area and the borough total half up, each on its own).
+    """
     records = records_if_any(run, "costs")
     code = f"{spec.layer}_code"
     if records is None or code not in records or "service" not in records:
         return None
-    treated = records[records["service"].isin(spec.in_treatment)]
-    counts = treated.groupby(code, observed=True)[run.spec.person_field].nunique()
-    counts = counts.reindex(run.layers[spec.layer].areas["area_code"], fill_value=0).astype("int64")
-    counts.index.name = "area_code"
-    return counts
+    areas = run.layers[spec.layer].areas["area_code"]
+    person = run.spec.person_field
+    dates = record_dates(records)
+    period = records_period(dates)
+    in_treatment = records["service"].isin(spec.in_treatment).to_numpy()
+    treated = records[in_treatment]
+    if dates is not None:  # by position: the records' index need not be unique
+        treated = treated.assign(_date=dates.to_numpy()[in_treatment])
+    in_period = treated.groupby(code, observed=True)[person].nunique()
+    in_period = in_period.reindex(areas, fill_value=0).astype("int64").rename_axis("area_code")
+    if period is None or period.is_a_year:
+        return Treatment(in_period, in_period, period)
+    per_year = people_per_year(treated, person=person, date="_date", period=period, by=code)
+    return Treatment(per_year.reindex(areas, fill_value=0.0).rename_axis("area_code"), in_period, period)
