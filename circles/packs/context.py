@@ -20,6 +20,7 @@ from typing import Any
 
 from circles.packs.assets import IMAGE_MAX_WIDTH, PAGE_SIZES, TITLES, UNAVAILABLE, PackError, font_files
 from circles.packs.missing import MissingData, hotspot_wording, missing_data
+from circles.stats.captions import rate_unit, residents
 
 
 def _csv(report: Path, rel: str) -> list[dict[str, str]] | None:
@@ -107,25 +108,6 @@ def _area_rows(
         for r in ordered
     ]
     return out[:top] if top else out
-
-
-def rate_unit(rates: dict[str, Any]) -> str:
-    """What a rate is per: ``per 1,000 residents (all ages)``, ``per 1,000 residents aged 18+``.
-
-    >>> rate_unit({"per": 1000, "age_band": "18+"}), rate_unit({"per": 1000, "age_band": "all"})
-    ('per 1,000 residents aged 18+', 'per 1,000 residents (all ages)')
-    >>> rate_unit({"per": 100000, "age_band": "0-15"})
-    'per 100,000 residents aged 0–15'
-    """
-    return f"per {_fmt(rates.get('per', 1000))} {residents(rates)}"
-
-
-def residents(rates: dict[str, Any]) -> str:
-    """The population rates are per: ``residents (all ages)`` or ``residents aged 18+``."""
-    band = str(rates.get("age_band") or "all").strip()
-    if band.lower() in ("all", "all ages", ""):
-        return "residents (all ages)"
-    return f"residents aged {band.replace('-', '–')}"
 
 
 def population_source(manifest: dict[str, Any], layer: str) -> str | None:

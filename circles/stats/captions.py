@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["hotspot_wording", "measure_words"]
+__all__ = ["hotspot_wording", "measure_words", "rate_unit", "residents"]
 
 _MEASURE_WORDS = {"people": "people", "records": "service records"}
 
@@ -71,3 +71,22 @@ def measure_words(manifest: dict[str, Any], tested: str = "") -> str:
         found = re.search(r"(?:count|rate) of (\w+)", tested)
         measure = found.group(1) if found else "people"
     return _MEASURE_WORDS.get(measure, measure)
+
+
+def rate_unit(rates: dict[str, Any]) -> str:
+    """What a rate is per, from the manifest's (or spec's) rates entry.
+
+    >>> rate_unit({"per": 1000, "age_band": "18+"}), rate_unit({"per": 1000, "age_band": "all"})
+    ('per 1,000 residents aged 18+', 'per 1,000 residents (all ages)')
+    >>> rate_unit({"per": 100000, "age_band": "0-15"})
+    'per 100,000 residents aged 0–15'
+    """
+    return f"per {int(rates.get('per') or 1000):,} {residents(rates)}"
+
+
+def residents(rates: dict[str, Any]) -> str:
+    """The population rates are per: ``residents (all ages)`` or ``residents aged 18+``."""
+    band = str(rates.get("age_band") or "all").strip()
+    if band.lower() in ("all", "all ages", ""):
+        return "residents (all ages)"
+    return f"residents aged {band.replace('-', '–')}"

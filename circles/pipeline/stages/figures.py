@@ -10,7 +10,7 @@ import geopandas as gpd
 from circles.figures.interactive_maps import interactive_map, write_html
 from circles.figures.print_maps import choropleth
 from circles.pipeline.stages.base import RunState, disclosure_policy, save_figure, stage
-from circles.stats.captions import hotspot_wording
+from circles.stats.captions import hotspot_wording, residents
 from circles.stats.hotspots import GI_LABEL_COLOURS, LISA_COLOURS
 from circles.stats.rates import COMPARISON_COLOURS
 
@@ -33,7 +33,8 @@ def _map_plan(run: RunState, name: str, table: gpd.GeoDataFrame) -> list[dict[st
 
     plan = [item(measure, measure, _TITLES[measure], measure.capitalize())]
     if "rate" in table:
-        plan.append(item("rate", "rate", f"{_TITLES[measure]} per {per:,} residents", f"Per {per:,} residents"))
+        residents = _residents(run)
+        plan.append(item("rate", "rate", f"{_TITLES[measure]} per {per:,} {residents}", f"Per {per:,} {residents}"))
         plan.append(
             item(
                 "comparison",
@@ -67,6 +68,11 @@ def _map_plan(run: RunState, name: str, table: gpd.GeoDataFrame) -> list[dict[st
             )
         )
     return plan
+
+
+def _residents(run: RunState) -> str:
+    """Whom a rate is per: "residents (all ages)" or "residents aged 18+" (the spec's ``rates.age_band``)."""
+    return residents({"age_band": run.spec.rates.age_band})
 
 
 @stage("maps", needs=("area_counts",), uses=("rates", "hotspots"))
@@ -104,7 +110,7 @@ def _stage_interactive_maps(run: RunState) -> None:
     measure = run.spec.maps.measure
     views = [(measure, None, _TITLES[measure])]
     if any("rate" in t for t in tables.values()):
-        views.append(("rate", None, f"{_TITLES[measure]} per {run.spec.rates.per:,} residents"))
+        views.append(("rate", None, f"{_TITLES[measure]} per {run.spec.rates.per:,} {_residents(run)}"))
     if any("gi_label" in t for t in tables.values()):
         views.append(("gi_label", GI_LABEL_COLOURS, "Hot and cold spots (Getis-Ord Gi*)"))
     for column, categorical, title in views:
