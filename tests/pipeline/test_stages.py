@@ -71,3 +71,24 @@ def test_a_stage_whose_provider_has_no_section_is_refused():
         (1, "'circle' needs qualitative, which 'coding' provides only with a 'coding:' section: add one to the spec.")
     ]
     assert check_stage_order(["coding", "circle"], sections={"services", "coding"}) == []
+
+
+@pytest.mark.slow
+def test_a_notes_folder_with_nothing_in_it_yet_skips_coding_and_the_circle_saying_why(tmp_path):
+    """A council sets up coding before its workshops: the run goes on with the records and says what waits."""
+    import yaml
+
+    from circles.pipeline.runner import run_pipeline
+    from tests.helpers import demo_spec_in
+
+    path = demo_spec_in(tmp_path, maps=False)
+    spec = yaml.safe_load(path.read_text())
+    (tmp_path / "notes").mkdir()
+    spec["coding"].update(sources=str(tmp_path / "notes"), codings=None)
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    result = run_pipeline(path, quiet=True)
+    warnings = " ".join(result.manifest["warnings"])
+    assert "coding: no notes in notes/ yet" in warnings and "no circle of need" in warnings
+    assert "coding" not in result.manifest and "circle" not in result.manifest
+    assert not (result.output_dir / "circle").exists()
+    assert (result.output_dir / "tables" / "lsoa_areas.csv").is_file()

@@ -83,6 +83,12 @@ def _stage_circle(run: RunState) -> None:
     from circles.challenge.circle import circle_figure, circle_html, circle_layout
 
     summary = run.qualitative.dimension_summary if run.qualitative else None
+    if summary is None:
+        run.warnings.append(
+            "circle: no coded notes in this run, so no circle of need (it is drawn from the needs, barriers, "
+            "aspirations and fears the notes raise)"
+        )
+        return
     services_read = _directory(run)
     directory, codebook = services_read.directory, services_read.codebook
     spec = run.spec.services

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 @stage("coding", provides=("qualitative",), section="coding")
 def _stage_coding(run: RunState) -> None:
     """Code the notes: manual codings, then rules, then machine suggestions; publish the analysis."""
+    from circles.qualitative.sources import NOTE_SUFFIXES, TABLE_SUFFIXES
     from circles.qualitative.study import code_notes
 
     spec = run.spec.coding
@@ -22,6 +23,14 @@ def _stage_coding(run: RunState) -> None:
         run.log("stage 'coding' skipped: no 'coding:' section in the spec")
         return
     resolve = run.spec.resolve
+    notes = resolve(spec.sources)
+    readable = (*NOTE_SUFFIXES, ".docx", *TABLE_SUFFIXES)
+    if notes.is_dir() and not any(p.is_file() and p.suffix.lower() in readable for p in notes.iterdir()):
+        run.warnings.append(
+            f"coding: no notes in {notes.name}/ yet, so nothing was coded; the engagement pack prints the codebook "
+            "to collect them"
+        )
+        return
     result = code_notes(
         resolve(spec.codebook),
         resolve(spec.sources),
