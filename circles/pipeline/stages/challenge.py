@@ -28,8 +28,16 @@ def _stage_network(run: RunState) -> None:
     from circles.challenge.study import overlap_network, publish_network
 
     spec = run.spec.network
+    records = records_of(run, "network")
+    lacking = [f for f in (spec.family_field, spec.service_field) if f not in records or records[f].isna().all()]
+    if lacking:
+        run.warnings.append(
+            f"network: the records have no '{lacking[0]}' values, so no service-overlap network (it links services "
+            f"through the families they share): map '{lacking[0]}' under sources, or leave 'network' out of stages"
+        )
+        return
     result = overlap_network(
-        records_of(run, "network"),
+        records,
         family=spec.family_field,
         service=spec.service_field,
         min_shared=spec.min_shared,

@@ -28,14 +28,20 @@ def _stage_aggregate(run: RunState) -> None:
     """Count records and distinct people by area and by service; publish them through disclosure control."""
     records = records_of(run, "aggregate")
     person = run.spec.person_field
+    by_services = "service" in records and records["service"].notna().any()
+    if not by_services:
+        run.warnings.append(
+            "aggregate: the records have no 'service' values, so no tables by service: map the service column "
+            "under sources, or, for a file from one service, set it: service: {value: Police}"
+        )
     for name, layer in run.layers.items():
         exact = count_by_area(records, layer, person=person)
-        by_service = count_by_area_and(records, layer, "service", person=person)
+        by_service = count_by_area_and(records, layer, "service", person=person) if by_services else None
         publish_area_counts(run, name, exact, by_service)
     run.manifest.setdefault("tables", {})["area_counts"] = {n: len(t) for n, t in run.area_tables.items()}
 
 
-def publish_area_counts(run: RunState, name: str, exact: gpd.GeoDataFrame, by_service: pd.DataFrame) -> None:
+def publish_area_counts(run: RunState, name: str, exact: gpd.GeoDataFrame, by_service: pd.DataFrame | None) -> None:
     """Keep a layer's exact counts (private, for the statistics) and queue its protected tables.
 
     Both engines count (:func:`circles.stats.aggregate.count_by_area` or its partitioned twin) and hand the exact
@@ -46,15 +52,19 @@ def publish_area_counts(run: RunState, name: str, exact: gpd.GeoDataFrame, by_se
     run.exact_totals[name] = {c: int(exact[c].sum()) for c in COUNTS}
     # the areas add up to the borough total, and each area's services add up to the area's records
     counts = protect_table(exact, COUNTS, policy, groups=[[]])
-    by_service = protect_table(by_service, COUNTS, policy, groups=[["area_code"], ["service"]])
-    for table in (counts, by_service):
+    tables = [counts]
+    if by_service is not None:
+        by_service = protect_table(by_service, COUNTS, policy, groups=[["area_code"], ["service"]])
+        tables.append(by_service)
+    for table in tables:
         for item in table.attrs.get(UNRESOLVED_ATTR, []):
             run.warnings.append(
                 f"{name}: a suppressed {item['column']} cell in group {item['group']} {item['key']} "
                 "has only zero cells beside it"
             )
     run.area_tables[name] = counts
-    run.publish(f"tables/{name}_by_service.csv", lambda p, t=by_service: write_csv(t, p, na_rep=SUPPRESSED))
+    if by_service is not None:
+        run.publish(f"tables/{name}_by_service.csv", lambda p, t=by_service: write_csv(t, p, na_rep=SUPPRESSED))
 
 
 @stage("rates", needs=("area_counts",), provides=("rates",))
