@@ -230,13 +230,17 @@ def pack(
 ) -> None:
     """Render one pack (PDF and HTML) from a report folder's published files, then audit the folder."""
     from circles.packs.render import build_pack
+    from circles.pipeline.publish import check_report, real_output, record_outputs, snapshot
     from circles.pipeline.runner import audit_folder
     from circles.pipeline.spec import load_spec
 
     try:
         spec = load_spec(pipeline)
-        report = spec.resolve(spec.output)
+        report = real_output(spec.resolve(spec.output))
+        check_report(report)  # writes only into a report circles wrote
+        before = snapshot(report / "packs")
         paths = build_pack(name, report, large_print=large_print)
+        record_outputs(report, before)  # so the next run may still replace the folder
         findings = audit_folder(report, spec)
     except CirclesError as error:
         _fail(error)

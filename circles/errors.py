@@ -21,6 +21,7 @@ __all__ = [
     "AgreementError",
     "RefiError",
     "EngineError",
+    "PublishError",
 ]
 
 
@@ -77,3 +78,12 @@ class RefiError(CirclesError):
 
 class EngineError(CirclesError):
     """The Dask engine cannot run: Dask is not installed, or its cluster cannot be started or reached."""
+
+
+class PublishError(CirclesError):
+    """The report folder cannot be published: files circles did not write, a held lock, a full or read-only disk.
+
+    Raised before any input is read when the output folder is not a circles report of the same pipeline or
+    another run holds its lock; raised while writing when the disk is full or cannot be written. The previous
+    report is unchanged either way.
+    """

@@ -2,14 +2,15 @@
 
 Stages compute in memory; nothing is written until every stage has run and the row accounting balances.
 The report folder is then built beside its final place and swapped in with a rename, so a failed run
-leaves neither a half-written file nor a mix of two runs.
+leaves neither a half-written file nor a mix of two runs. An existing output folder is replaced only when it is
+a report circles wrote for the same pipeline, and one run at a time writes an output
+(:mod:`circles.pipeline.publish`).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import platform
 import shutil
 import tempfile
@@ -34,6 +35,15 @@ from circles.io.readers import sha256_file
 from circles.io.writers import write_csv, write_json
 from circles.packs.render import build_all
 from circles.pipeline.audit import Finding, Secrets, audit_report, format_findings
+from circles.pipeline.publish import (
+    check_output,
+    kill_point,
+    output_lock,
+    publish_error,
+    real_output,
+    swap_in,
+    sweep_leftovers,
+)
 from circles.pipeline.spec import PLANNED_STAGES, REPORT_STAGES, DaskSpec, PipelineSpec, load_spec
 from circles.pipeline.stages import STAGE_FUNCTIONS, RunState, disclosure_policy, prepare_inputs, publish_area_tables
 from circles.pipeline.stages.challenge import publish_codebook
@@ -142,7 +152,25 @@ def run_pipeline(
         spec = spec.model_copy(update={"output": Path(output).resolve()})
     spec = _with_engine(spec, engine, scheduler)
     say = (lambda _m: None) if quiet else (log or tqdm.write)
-    run = RunState(spec=spec, log=say, quiet=quiet)
+    out_dir = real_output(spec.resolve(spec.output))
+    check_output(out_dir, spec.name)  # before any input is read
+    with output_lock(out_dir) as notes:
+        try:
+            notes += sweep_leftovers(out_dir, spec.name)
+        except OSError as error:
+            raise publish_error(error, f"removing what an interrupted run left beside {out_dir}") from error
+        run = RunState(spec=spec, log=say, quiet=quiet)
+        for note in notes:
+            run.warnings.append(f"publish: {note}")
+            say(run.warnings[-1])
+        manifest, written = _run(run, out_dir)
+    say(f"report folder: {out_dir}")
+    return RunResult(output_dir=out_dir, manifest=manifest, outputs=written)
+
+
+def _run(run: RunState, out_dir: Path) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Run the stages, build the manifest and publish the report folder; the caller holds the output's lock."""
+    spec, say = run.spec, run.log
     started = datetime.now(UTC)
     t0 = time.perf_counter()
 
@@ -150,7 +178,7 @@ def run_pipeline(
 
     timings = []
     with _engine(run) as functions:
-        for stage in tqdm(spec.stages, desc=spec.name, unit="stage", disable=quiet, leave=False):
+        for stage in tqdm(spec.stages, desc=spec.name, unit="stage", disable=run.quiet, leave=False):
             if stage in REPORT_STAGES:
                 continue  # run on the written folder, in _write_report
             if stage in PLANNED_STAGES:
@@ -162,6 +190,7 @@ def run_pipeline(
             timings.append({"stage": stage, "status": "ran", "seconds": round(time.perf_counter() - t, 3)})
             if run.partitions is not None and run.partitions.files and run.records is None:
                 timings[-1] |= run.partitions.worker_memory()
+            kill_point(stage)
 
         publish_area_tables(run)
         quarantine = (
@@ -190,10 +219,7 @@ def run_pipeline(
         "warnings": run.warnings,
         "environment": {"python": platform.python_version(), "packages": _versions()},
     }
-    out_dir = spec.resolve(spec.output)
-    written = _write_report(run, out_dir, manifest, t0)
-    say(f"report folder: {out_dir}")
-    return RunResult(output_dir=out_dir, manifest=manifest, outputs=written)
+    return manifest, _write_report(run, out_dir, manifest, t0)
 
 
 def _reference_files(spec: PipelineSpec) -> list[dict[str, Any]]:
@@ -299,12 +325,13 @@ def _final_accounting(run: RunState, quarantine: pd.DataFrame) -> dict[str, Any]
 
 
 def _write_report(run: RunState, out_dir: Path, manifest: dict[str, Any], t0: float) -> tuple[str, ...]:
-    """Write every queued output into a staging folder, then swap it into place."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    """Write every queued output into a staging folder, then swap it into place (:func:`swap_in`)."""
     if "packs" in run.spec.stages:
         publish_codebook(run)  # the engagement pack's coding sheets, before any note is coded
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    staging = None
     try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
         for relative, writer in tqdm(
             sorted(run.writers.items()), desc="writing", unit="file", leave=False, disable=run.quiet
         ):
@@ -321,15 +348,14 @@ def _write_report(run: RunState, out_dir: Path, manifest: dict[str, Any], t0: fl
         write_json(manifest, staging / "manifest.json")
         manifest["audit"] = _audit(run, staging)
         write_json(manifest, staging / "manifest.json")
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            out_dir.rename(old)
-        staging.rename(out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        kill_point("staging")
+        for note in swap_in(staging, out_dir, run.spec.name):
+            run.warnings.append(f"publish: {note}")
+            run.log(run.warnings[-1])
+    except OSError as error:
+        raise publish_error(error, f"writing the report folder {out_dir}") from error
     finally:
-        if staging.exists():
+        if staging is not None and staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return (*written, "manifest.json")
 

@@ -4,6 +4,7 @@ behind."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import geopandas as gpd
 import pandas as pd
@@ -143,11 +144,11 @@ def test_runs_without_the_optional_layers_and_says_so(tmp_path):
 
 
 def test_a_failed_run_writes_nothing_and_keeps_the_last_report(demo_run, tmp_path):
-    folder, _ = demo_run
+    folder, earlier = demo_run
     spec = yaml.safe_load((folder / "demo.yaml").read_text())
     report = tmp_path / "report"
-    report.mkdir()
-    (report / "earlier.txt").write_text("the last good run")
+    shutil.copytree(earlier.output_dir, report)  # the last good run: a report circles wrote
+    before = {p.relative_to(report): p.read_bytes() for p in report.rglob("*") if p.is_file()}
     bad = tmp_path / "take_up"
     bad.mkdir()
     header = pd.read_csv(next((folder / "data" / "take_up").glob("*.csv")), nrows=0).columns
@@ -159,7 +160,7 @@ def test_a_failed_run_writes_nothing_and_keeps_the_last_report(demo_run, tmp_pat
     with pytest.raises(SourceError, match=r"broken.csv: missing required column 'postcode' \(Did you mean 'post_code'"):
         run_pipeline(path, quiet=True)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
-    assert [p.name for p in report.iterdir()] == ["earlier.txt"]
+    assert {p.relative_to(report): p.read_bytes() for p in report.rglob("*") if p.is_file()} == before
 
 
 def test_cli_reports_errors_without_a_traceback(tmp_path):
