@@ -146,7 +146,15 @@ def load_key(spec: PseudonymisationSpec, *, base_dir: Path | None = None) -> Pse
         raise PseudonymKeyError(
             f"The key file {path} is inside the git checkout {repo}; move it outside any repository."
         )
-    return PseudonymKey(_parse_key(path.read_text(), str(path)), f"file {path}")
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "it is a folder" if path.is_dir() else getattr(exc, "strerror", None) or str(exc)
+        raise PseudonymKeyError(
+            f"Cannot read the pseudonymisation key {path}: {reason}. Point key_file at the key file that "
+            "`circles key new PATH` wrote."
+        ) from None
+    return PseudonymKey(_parse_key(text, str(path)), f"file {path}")
 
 
 def pseudonymise(values: pd.Series, key: PseudonymKey, *, scope: str, field: str) -> pd.Series:

@@ -282,3 +282,49 @@ def test_pack_output_is_listed_so_the_next_run_may_replace(earlier, report, tmp_
     (report / "packs" / "mine.txt").unlink()
     run_pipeline(earlier[0], output=report, quiet=True)
     assert leftovers(tmp_path) == []
+
+
+def _spec_reading_a_copy_of_the_inputs(earlier: tuple[Path, Path], tmp_path: Path, report: Path) -> Path:
+    """The earlier spec without ``synthetic:``, reading a copy of its inputs and writing into ``report``."""
+    import yaml
+
+    spec_path, _ = earlier
+    data = tmp_path / "data"
+    shutil.copytree(spec_path.parent / "data", data)
+    spec = yaml.safe_load(spec_path.read_text())
+    spec.pop("synthetic")
+    spec["output"] = str(report)
+    spec["sources"]["take_up"]["files"] = str(data / "take_up" / "*.csv")
+    spec["coding"]["sources"] = str(data / "notes")
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def test_an_input_deleted_after_the_spec_was_checked_is_not_read_and_the_manifest_says_so(earlier, report, tmp_path):
+    from circles.pipeline.spec import load_spec
+
+    spec = load_spec(_spec_reading_a_copy_of_the_inputs(earlier, tmp_path, report))
+    victim = sorted((tmp_path / "data" / "take_up").glob("*.csv"))[0]
+    victim.unlink()
+    result = run_pipeline(spec, quiet=True)  # the pattern is read when the run starts: the file is simply gone
+    read = {entry["file"] for entry in result.manifest["inputs"]}
+    assert victim.name not in read and len(read) == len(list((tmp_path / "data" / "take_up").glob("*.csv")))
+    assert (
+        result.manifest["rows"]["read"] == result.manifest["rows"]["accepted"] + result.manifest["rows"]["quarantined"]
+    )
+    assert leftovers(tmp_path) == []
+
+
+def test_an_unreadable_key_file_stops_the_run_and_leaves_the_report_alone(earlier, report, tmp_path):
+    import yaml
+
+    path = _spec_reading_a_copy_of_the_inputs(earlier, tmp_path, report)
+    spec = yaml.safe_load(path.read_text())
+    (tmp_path / "keys").mkdir()
+    spec["pseudonymisation"] = {"key": "file", "key_file": str(tmp_path / "keys"), "scope": "faults"}  # a folder
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    before = hashes(report)
+    with pytest.raises(CirclesError, match="Cannot read the pseudonymisation key .*keys: it is a folder"):
+        run_pipeline(path, quiet=True)
+    assert hashes(report) == before and leftovers(tmp_path) == []
