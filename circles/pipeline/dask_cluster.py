@@ -70,6 +70,8 @@ LOCAL_WORKER_CONFIG: dict[str, Any] = {
     "distributed.worker.memory.spill": False,
     "distributed.worker.memory.pause": 0.85,
     "distributed.worker.memory.terminate": 0.98,
+    # every worker gone (killed from outside, nannies too): fail the tasks after 2 minutes instead of waiting forever
+    "distributed.scheduler.no-workers-timeout": "120s",
     "distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536, "ARROW_DEFAULT_MEMORY_POOL": "system"},
 }
 
@@ -97,7 +99,7 @@ def local_cluster(settings: DaskSpec) -> Iterator[Any]:
 @contextmanager
 def _worker_failures() -> Iterator[None]:
     """A worker that dies (most often of memory) stops the run with advice, not a scheduler traceback."""
-    from distributed.scheduler import KilledWorker
+    from distributed.scheduler import KilledWorker, NoValidWorkerError
 
     try:
         yield
@@ -105,4 +107,9 @@ def _worker_failures() -> Iterator[None]:
         raise EngineError(
             f"A Dask worker died while running a task ({exc}); most often it ran out of memory. Give each worker "
             "more memory (dask.memory_limit), use fewer threads per worker, or split the input into smaller files."
+        ) from None
+    except NoValidWorkerError:
+        raise EngineError(
+            "Every Dask worker is gone (killed, or its machine stopped), so the run stopped; the previous report "
+            "is unchanged. Run again, or check the cluster (circles run --scheduler ...)."
         ) from None

@@ -334,3 +334,20 @@ def test_inner_spatial_join_plus_anti_join_places_as_assign_areas_does():
     assert quarantine["source_row"].tolist() == ["f.csv:6"]
     assert quarantine["message"].iloc[0].startswith("Not placed in Zone: no area within 10 m; the nearest is")
     assert [(e.read, e.accepted, e.quarantined) for e in small["entries"]] == [(6, 5, 1)]
+
+
+def test_every_worker_gone_is_an_engine_error_not_a_wait_forever():
+    """A cluster whose workers were all killed fails its tasks (no-workers-timeout) and the run says so."""
+    from types import SimpleNamespace
+
+    from distributed.scheduler import KilledWorker, NoValidWorkerError
+
+    from circles.pipeline.dask_cluster import LOCAL_WORKER_CONFIG, _worker_failures
+
+    assert LOCAL_WORKER_CONFIG["distributed.scheduler.no-workers-timeout"] == "120s"
+    with pytest.raises(EngineError, match="Every Dask worker is gone"), _worker_failures():
+        raise NoValidWorkerError(
+            task="read-0", host_restrictions=set(), worker_restrictions=set(), resource_restrictions={}, timeout=120
+        )
+    with pytest.raises(EngineError, match="ran out of memory"), _worker_failures():
+        raise KilledWorker("read-0", SimpleNamespace(address="tcp://127.0.0.1:1"), allowed_failures=3)
