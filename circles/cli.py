@@ -210,7 +210,8 @@ def audit(
     report_dir: Annotated[Path, typer.Argument(help="A report folder written by `circles run`")],
     spec: Annotated[Path | None, typer.Option(help="The run's spec (default: the one its manifest names)")] = None,
 ) -> None:
-    """Scan every file in a report folder for identifiers, pseudonyms, full postcodes and small counts."""
+    """Scan a report folder: identifiers, pseudonyms, full postcodes, small counts; phone numbers, e-mails, NHS
+    numbers and dates of birth in published files."""
     from circles.pipeline.runner import audit_folder
 
     try:
@@ -219,7 +220,10 @@ def audit(
         _fail(error)
         return
     _stop_on(findings)
-    typer.echo(f"audit passed: no identifiers, pseudonyms, full postcodes or small counts in {report_dir}")
+    typer.echo(
+        "audit passed: no identifiers, pseudonyms, full postcodes or small counts, and no phone numbers, e-mail "
+        f"addresses, NHS numbers or dates of birth in published files, in {report_dir}"
+    )
 
 
 @app.command()

@@ -22,6 +22,7 @@ __all__ = [
     "RefiError",
     "EngineError",
     "PublishError",
+    "ScreeningError",
 ]
 
 
@@ -87,3 +88,7 @@ class PublishError(CirclesError):
     another run holds its lock; raised while writing when the disk is full or cannot be written. The previous
     report is unchanged either way.
     """
+
+
+class ScreeningError(CirclesError):
+    """A file the free-text screen reads (quote decisions, known names) cannot be used as given."""

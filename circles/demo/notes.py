@@ -1,6 +1,8 @@
 """Synthetic workshop and interview notes in ``Name: text`` speaker turns, voicing the case study's findings.
 
-Every note starts with :data:`~circles.demo.design.SYNTHETIC_NOTICE`; the speakers are fictional.
+Every note starts with :data:`~circles.demo.design.SYNTHETIC_NOTICE`; the speakers are fictional. A few lines
+name people, places and a phone number in passing, as real notes do, so the demo shows the screen at work:
+the quote bank prints them redacted ("[name]", "[place]", "[phone]") and holds one back for review.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ _PARENT_HOPES = (
     "Strong family relationships. I want my kids to want to come home.",
     "To know what support exists. I didn't know half of what's out there until a nurse on the ward told me.",
     "To feel of value. Like I'm worth something, not just a case number.",
-    "I want to be a proper dad again, take them to football on a Saturday and be sober for it.",
+    "I want to be a proper dad again, take our Kayden and Mia to football on a Saturday and be sober for it.",
     "Get back into work, or volunteering. Something that's a reason to get up in the morning.",
     "For my mum and the school to trust me again.",
 )
@@ -194,14 +196,14 @@ def _children_workshop(rng: np.random.Generator) -> str:
     lines += _turns(rng, young, _some(rng, _CHILD_IDEAS, 3))
     lines += [
         "Youth worker: They want a good future, a family that is strong and somebody who sticks with them. "
-        "They worry all day about home, and the help they get stops at half past three.",
+        "They worry all day about home, and the help at Brookhouse stops at half past three.",
         "",
     ]
     return "\n".join(lines)
 
 
 _ALCOHOL_WHO = (
-    "Most of the people we see come to us at crisis point: after an admission, a police incident, or when "
+    "Most of the people we see come to us at crisis point: after an admission to Ward C18, a police incident, or when "
     "children's social care get involved.",
     "By the time they reach us the drinking has usually been harmful for years. The GP saw it early, but "
     "there wasn't anywhere obvious to send them.",
@@ -218,7 +220,8 @@ _ALCOHOL_BARRIERS = (
     "Appointments in town are hard with children at home and no bus fare.",
 )
 _ALCOHOL_AFTER = (
-    "Relapse is the fear everyone carries. The risk is highest when structured treatment ends.",
+    "Relapse is the fear everyone carries; one dad rang me on 07700 900461 at midnight. The risk is highest "
+    "when structured treatment ends.",
     "Having nothing to do is the biggest risk. The drinking filled the day.",
     "The ones who do well find something that makes them feel of value: volunteering, peer mentoring, work.",
     "Peer support from people with lived experience makes a real difference. They've walked it.",

@@ -7,6 +7,7 @@ Modules, in data-flow order:
 ``validate``      column rules (pandera), typed values, duplicates; quarantine reasons
 ``pseudonyms``    keyed HMAC pseudonyms for identifiers; keys
 ``disclosure``    small-number suppression and rounding policies
+``screening``     free text (quotes, notes) screened for names, places, phone numbers... before it is published
 """
 
 from circles.ingest.accounting import (
@@ -54,6 +55,13 @@ from circles.ingest.pseudonyms import (
     protect_identifiers,
     pseudonymise,
     write_key_file,
+)
+from circles.ingest.screening import (
+    DECISIONS,
+    Screener,
+    ScreenResult,
+    find_structured,
+    text_id,
 )
 from circles.ingest.validate import (
     DATE_ORDER,
@@ -117,4 +125,9 @@ __all__ = [
     "match_headers",
     "normalise_header",
     "sniff_date_formats",
+    "Screener",
+    "ScreenResult",
+    "DECISIONS",
+    "find_structured",
+    "text_id",
 ]

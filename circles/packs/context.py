@@ -264,6 +264,7 @@ def _common(name: str, report: Path, manifest: dict[str, Any], large_print: bool
         "fonts": {key: path.as_uri() for key, path in font_files().items()},
         "unavailable": UNAVAILABLE,
         "disclosure_rule": (manifest.get("disclosure") or {}).get("rule"),
+        "quotes_held": (manifest.get("screening") or {}).get("held_for_review") or 0,
         "rates_method": rates.get("method"),
         "rates_per": _fmt(rates.get("per", 1000)),
         "rate_unit": rate_unit(rates),

@@ -11,6 +11,13 @@ way a second pair of eyes would. :func:`audit_report` reads every file under a r
     a full postcode from the inputs (a postcode district such as ``BB2``, or a masked ``BB2 ***``, is fine);
 ``small_count``
     a count from 1 to ``suppress_below - 1`` in a count column of a table (CSV, XLSX, GeoPackage);
+``phone``, ``email``, ``nhs_number``, ``date_of_birth``
+    in a *published* file (not one of :data:`ANALYST_FILES`), anything shaped like a UK phone number, an e-mail
+    address, an NHS number with a valid check digit, or a date of birth (a full date after "born", "DOB"..., or
+    any value of a column named like ``dob``), whether or not it came from the inputs: the free-text screen
+    (:mod:`circles.ingest.screening`) removes them from quotes, so one here slipped past it. Phone numbers and
+    e-mail addresses the report's own service directory (``services/``) publishes are a service's contact
+    details and pass;
 ``unreadable``
     a file the audit could not read. An audit that cannot read a file must fail, not pass.
 
@@ -71,12 +78,49 @@ __all__ = [
     "audit_report",
     "format_findings",
     "KINDS",
+    "ANALYST_FILES",
     "COUNT_COLUMNS",
     "MIN_SECRET_LENGTH",
 ]
 
 #: Every kind of :class:`Finding`.
-KINDS = ("identifier", "pseudonym", "postcode", "small_count", "unreadable")
+KINDS = (
+    "identifier",
+    "pseudonym",
+    "postcode",
+    "small_count",
+    "phone",
+    "email",
+    "nhs_number",
+    "date_of_birth",
+    "unreadable",
+)
+
+#: Files of a report that are the analyst's, not for publishing: they hold the notes' text (codings, REFI-QDA
+#: projects, the quotes held for review) or row-level accounts. The audit still searches them for the inputs'
+#: identifiers, pseudonyms and postcodes, but not for phone numbers, e-mails, NHS numbers or dates of birth.
+ANALYST_FILES = (
+    "manifest.json",
+    "quarantine.csv",
+    "coding/codings.csv",
+    "coding/rules_preview.csv",
+    "coding/review_queue.csv",
+    "coding/suggestion_quality.csv",
+    "coding/agreement.csv",
+    "coding/disagreements.csv",
+    "coding/quotes_held_for_review.csv",
+    "coding/project.qdpx",
+    "coding/codebook.*",
+)
+#: Columns (compared case-insensitively) whose every value is a date of birth.
+_DOB_COLUMN = re.compile(r"(?:date_?of_?birth|dob|d_o_b|birth_?date|birthdate|born)", re.IGNORECASE)
+#: What a pattern finding says: the kind, never the value.
+_PATTERN_DETAIL = {
+    "phone": "a phone number",
+    "email": "an e-mail address",
+    "nhs_number": "an NHS number (its check digit is valid)",
+    "date_of_birth": "a date of birth",
+}
 
 #: Column names (compared case-insensitively) that always hold counts. Columns ending in ``_count`` and
 #: columns with a ``<name>_suppressed`` companion are count columns too.
@@ -183,6 +227,8 @@ class _Audit:
         self.policy = policy
         self.exempt = tuple(exempt)
         self.findings: dict[tuple[str, str, str, str], Finding] = {}
+        self.patterns = False  # look for phone numbers, e-mails... in the file being read (a published one)
+        self.public_contacts: set[str] = set()
         self.withheld = 0
         self.names: dict[tuple[str, ...], str] = {}  # relative path parts -> the part as shown
 
@@ -193,9 +239,32 @@ class _Audit:
         self.findings.setdefault(ident, Finding(file, location, kind, detail))
 
     def text(self, file: str, text: str, locate: Callable[[int], str] | str) -> None:
+        flagged = set()
         for hit in self.scanner.scan(text):
             location = locate if isinstance(locate, str) else locate(hit.offset)
             self.add(file, location, hit.kind, hit.detail, hit.key)
+            flagged.add(location)
+        if self.patterns:
+            for found in self.structured(text):
+                location = locate if isinstance(locate, str) else locate(found.start)
+                if location in flagged:  # an identifier from the inputs was found there: said once is enough
+                    continue
+                self.add(
+                    file,
+                    location,
+                    found.kind,
+                    f"{_PATTERN_DETAIL[found.kind]} in a published file; redact it, or move the file to the analyst's",
+                    _contact(found.text),
+                )
+
+    def structured(self, text: str) -> list[Any]:
+        """Phone numbers, e-mails, NHS numbers and dates of birth in ``text``, but the directory's contacts."""
+        from circles.ingest.screening import find_structured
+
+        return [d for d in find_structured(text) if _contact(d.text) not in self.public_contacts]
+
+    def date_of_birth_column(self, file: str, location: str, column: str) -> None:
+        self.add(file, location, "date_of_birth", f"column {column} holds dates of birth in a published file")
 
     def label(self, name: Any, quoted: str, positional: str) -> str:
         """``quoted`` when ``name`` is free of secrets, else ``positional``: locations never leak."""
@@ -231,9 +300,21 @@ class _Audit:
             what = "does not exist" if not self.folder.exists() else "is not a folder"
             self.add(".", "whole folder", "unreadable", f"the audited folder {what}; nothing was checked")
         else:
+            self._directory_contacts()
             for path in self._files():
                 self._file(path)
         return sorted(self.findings.values(), key=lambda f: (f.file, _natural(f.location), f.kind, f.detail))
+
+    def _directory_contacts(self) -> None:
+        """The phone numbers and e-mail addresses of the published service directory (``services/*.csv``)."""
+        from circles.ingest.screening import find_structured
+
+        for path in sorted(self.folder.glob("services/*.csv")):
+            try:
+                text = self._read_text(path)
+            except OSError:
+                continue  # reported when the file itself is read
+            self.public_contacts |= {_contact(d.text) for d in find_structured(text, ("phone", "email"))}
 
     def _files(self) -> Iterator[Path]:
         for root, dirs, files in os.walk(self.folder):
@@ -271,6 +352,9 @@ class _Audit:
             return
         relative = path.relative_to(self.folder).as_posix()
         counts = not any(relative == p or fnmatch.fnmatchcase(relative, p) for p in self.exempt)
+        analyst = any(relative == p or fnmatch.fnmatchcase(relative, p) for p in ANALYST_FILES)
+        # code (plotly.min.js) and style sheets are not content; the directory's contacts are public
+        self.patterns = not analyst and suffix not in {".js", ".css"} and not relative.startswith("services/")
         try:
             if not path.is_file():
                 self.unreadable(file, path, "not a regular file")
@@ -308,20 +392,27 @@ class _Audit:
         # one pass over the whole file first: when it holds no secret, no cell does (quoting aside, handled by
         # also checking the text with "" unescaped), and only the counts need a look cell by cell
         suspect = not (self.scanner.clean(text) and self.scanner.clean(text.replace('""', '"')))
+        suspect = suspect or (self.patterns and bool(self.structured(text)))
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         labels: list[str] = []
         count_at: set[int] = set()
+        born_at: set[int] = set()
         end = 0
         for number, row in enumerate(reader):
             line, end = end + 1, reader.line_num  # a quoted cell may run over lines: report where the row starts
             if number == 0:
                 labels = [self.label(name, f"column {name!r}", f"column {j + 1}") for j, name in enumerate(row)]
                 count_at = _count_columns(row) if counts else set()
+                born_at = (
+                    {j for j, name in enumerate(row) if _DOB_COLUMN.fullmatch(name.strip())} if self.patterns else set()
+                )
                 for j, cell in enumerate(row):
                     if suspect:
                         self.text(file, cell, f"line {line}, column {j + 1} (header)")
                 continue
             for j, cell in enumerate(row):
+                if j in born_at and cell.strip():
+                    self.date_of_birth_column(file, f"line {line}", labels[j].removeprefix("column "))
                 if not (j in count_at or (cell and suspect)):
                     continue
                 where = f"line {line}, {labels[j] if j < len(labels) else f'column {j + 1}'}"
@@ -488,6 +579,14 @@ class _Audit:
             except UnicodeDecodeError as error:
                 raise ValueError(f"not UTF-8 text, and a type the audit cannot read ({error.reason})") from None
         self.text(file, text, _line_locator(text))
+
+
+def _contact(text: str) -> str:
+    """A phone number as its digits (``+44`` as ``0``), anything else lower case: to compare, never shown."""
+    digits = re.sub(r"[^0-9+]", "", text)
+    if "@" not in text and len(digits) >= 10:
+        return "0" + digits[3:] if digits.startswith("+44") else digits
+    return text.strip().casefold()
 
 
 def audit_report(

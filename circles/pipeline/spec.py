@@ -119,6 +119,26 @@ class GeographySpec(_Strict):
     study_area: list[str] = Field(default_factory=list, description="local authority codes (oslaua)")
     nearest_tolerance_m: float = Field(200.0, ge=0, le=5000)
     layers: dict[str, LayerSpec]
+    name_by: dict[str, str] = Field(
+        default_factory=dict,
+        description="name a layer's areas after the area of another layer they lie in, e.g. {lsoa: ward2025}: "
+        "'Bastwell & Daisyfield 004A', the ward beside each LSOA in its table and ward outlines on its maps",
+    )
+
+    @model_validator(mode="after")
+    def _name_by_layers(self) -> GeographySpec:
+        for child, parent in self.name_by.items():
+            for role, key in (("named layer", child), ("layer it is named by", parent)):
+                if key not in self.layers:
+                    raise ValueError(f"name_by: the {role} {key!r} is not a layer.{suggest(key, self.layers)}")
+            if child == parent:
+                raise ValueError(f"name_by: layer {child!r} cannot be named after itself")
+            if self.layers[parent].is_lookup:
+                raise ValueError(
+                    f"name_by: {parent!r} is built from a lookup and has no boundaries to name {child!r}'s areas by; "
+                    "name them by a layer with boundaries"
+                )
+        return self
 
     @field_validator("layers")
     @classmethod
@@ -325,6 +345,15 @@ class CodingSpec(_Strict):
     suggestion_threshold: float = Field(0.5, gt=0, lt=1)
     attributes: list[str] = Field(default_factory=list, description="source attributes to break counts down by")
     refi_export: bool = True
+    screen_quotes: bool = Field(
+        True, description="screen quotes for names, places, phone numbers... before they are published"
+    )
+    known_people: Path | None = Field(
+        None, description="a text file of people's names (staff, participants), one a line, always redacted"
+    )
+    quote_decisions: Path | None = Field(
+        None, description="decisions on held quotes: coding/quotes_held_for_review.csv with 'decision' filled in"
+    )
 
 
 class NetworkSpec(_Strict):
@@ -598,7 +627,7 @@ def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> lis
     if spec.services is not None:
         declared_files.append((("services", "directory"), spec.services.directory, False))
     if spec.coding is not None:
-        for key in ("codebook", "rules", "codings"):
+        for key in ("codebook", "rules", "codings", "known_people", "quote_decisions"):
             declared_files.append((("coding", key), getattr(spec.coding, key), False))
         if not (generated and generated in spec.resolve(spec.coding.sources).parents):
             declared_files.append((("coding", "sources"), spec.coding.sources, False))

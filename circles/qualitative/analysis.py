@@ -8,7 +8,8 @@ by name: :func:`speaker_labels` numbers participants within the report ("Partici
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,15 +17,22 @@ import pandas as pd
 from circles.qualitative.coding import unit_labels
 from circles.qualitative.model import Codebook, Source
 
+if TYPE_CHECKING:
+    from circles.ingest.screening import Screener
+
 __all__ = [
     "ROLES",
     "speaker_labels",
     "code_counts",
     "cooccurrence",
     "quote_bank",
+    "quotes_held",
     "dimension_summary",
     "summary_chart",
 ]
+
+#: A list item's number or bullet at the start of a quote ("3. ", "- ", "• ").
+_LIST_MARK = r"^(?:[0-9]{1,2}[.)]|[-*•])\s+"
 
 #: Speaker labels that name a role, not a person: kept as they are.
 ROLES = ("facilitator", "note-taker", "note taker", "interviewer", "moderator", "chair")
@@ -138,22 +146,16 @@ def cooccurrence(segments: pd.DataFrame, units: pd.DataFrame, codebook: Codebook
     return table.sort_values(["units_with_both", "jaccard"], ascending=False, ignore_index=True)
 
 
-def quote_bank(
+def _quote_candidates(
     segments: pd.DataFrame,
     units: pd.DataFrame,
     sources: dict[str, Source],
     codebook: Codebook,
     *,
-    per_code: int = 3,
-    attributes: Sequence[str] = (),
-    max_length: int = 300,
+    attributes: Sequence[str],
+    max_length: int,
 ) -> pd.DataFrame:
-    """The best quotes per code: participants' words before facilitators' summaries, manual codings before
-    automatic ones, then the longest, one quote per speaker.
-
-    Each quote carries its code, a speaker label that identifies no one (:func:`speaker_labels`), the source
-    name and the chosen source attributes (e.g. workshop, date).
-    """
+    """Every quotable segment, best first within its code, one per speaker and source, in the bank's columns."""
     located = _segment_units(segments, units)
     labels = speaker_labels(units)
     label_of = dict(zip(zip(units["source_id"], units["speaker"], strict=True), labels, strict=True))
@@ -168,23 +170,84 @@ def quote_bank(
         ["code_id", "participant", "manual", "length"], ascending=[True, False, False, False], kind="stable"
     )
     located = located.drop_duplicates(["code_id", "source_id", "speaker_label"])
-    best = located.groupby("code_id", sort=False).head(per_code)
     names = {c.id: c.name for c in codebook.codes}
     dims = {c.id: c.dimension for c in codebook.codes}
     out = pd.DataFrame(
         {
-            "dimension": best["code_id"].map(dims),
-            "code_id": best["code_id"],
-            "code": best["code_id"].map(names),
-            "quote": best["quote"].str.strip(),
-            "speaker": best["speaker_label"],
-            "source": best["source_id"].map(lambda s: sources[s].name if s in sources else s),
+            "dimension": located["code_id"].map(dims),
+            "code_id": located["code_id"],
+            "code": located["code_id"].map(names),
+            # a quote from an action list loses its bullet or number: "3. Test evening support" -> "Test ..."
+            "quote": located["quote"].str.strip().str.replace(_LIST_MARK, "", regex=True),
+            "speaker": located["speaker_label"],
+            "source": located["source_id"].map(lambda s: sources[s].name if s in sources else s),
         }
     )
     for attribute in attributes:
-        out[attribute] = best["source_id"].map(lambda s, a=attribute: sources[s].attributes.get(a, ""))
+        out[attribute] = located["source_id"].map(lambda s, a=attribute: sources[s].attributes.get(a, ""))
+    return out
+
+
+def _in_codebook_order(table: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     order = {c.id: i for i, c in enumerate(codebook.codes)}
-    return out.sort_values("code_id", key=lambda s: s.map(order), kind="stable", ignore_index=True)
+    return table.sort_values("code_id", key=lambda s: s.map(order), kind="stable", ignore_index=True)
+
+
+def quote_bank(
+    segments: pd.DataFrame,
+    units: pd.DataFrame,
+    sources: dict[str, Source],
+    codebook: Codebook,
+    *,
+    per_code: int = 3,
+    attributes: Sequence[str] = (),
+    max_length: int = 300,
+    screener: Screener | None = None,
+    decisions: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """The best quotes per code: participants' words before facilitators' summaries, manual codings before
+    automatic ones, then the longest, one quote per speaker.
+
+    Each quote carries its code, a speaker label that identifies no one (:func:`speaker_labels`), the source
+    name and the chosen source attributes (e.g. workshop, date).
+
+    With a ``screener`` (:class:`circles.ingest.screening.Screener`) every candidate is screened first: names,
+    places, phone numbers and the like are redacted ("[name]"), and a quote the screen is unsure of is left out
+    (the next best takes its place) unless an analyst's ``decisions`` (by
+    :func:`~circles.ingest.screening.text_id`) say ``publish`` or ``redact``; :func:`quotes_held` lists them.
+    A ``screening`` column says what happened to each quote.
+    """
+    candidates = _quote_candidates(segments, units, sources, codebook, attributes=attributes, max_length=max_length)
+    if screener is not None:
+        candidates, _ = screener.screen_column(candidates, "quote", decisions=decisions)
+    best = candidates.groupby("code_id", sort=False).head(per_code)
+    return _in_codebook_order(best, codebook)
+
+
+def quotes_held(
+    segments: pd.DataFrame,
+    units: pd.DataFrame,
+    sources: dict[str, Source],
+    codebook: Codebook,
+    screener: Screener,
+    *,
+    per_code: int = 3,
+    attributes: Sequence[str] = (),
+    max_length: int = 300,
+    decisions: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """The quotes :func:`quote_bank` would have printed but the screen held for review, for the analyst.
+
+    One row per held quote that ranks among its code's best ``per_code``: ``text_id`` (what a decisions file
+    names), the bank's columns with the original quote, ``found`` (what the screen found and why) and
+    ``decision`` (blank until an analyst writes ``publish``, ``redact`` or ``withhold``). It holds personal
+    data: the analyst's files only, never a pack.
+    """
+    candidates = _quote_candidates(segments, units, sources, codebook, attributes=attributes, max_length=max_length)
+    ranked = candidates.assign(_rank=candidates.groupby("code_id", sort=False).cumcount())
+    _, held = screener.screen_column(ranked, "quote", decisions=decisions)
+    held = held[held["_rank"] < per_code].drop(columns="_rank")
+    return _in_codebook_order(held, codebook)
 
 
 def dimension_summary(counts: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:

@@ -9,7 +9,8 @@ is the caller's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from circles.qualitative.reliability import agreement, disagreements
 from circles.qualitative.sources import read_sources
 from circles.qualitative.text_units import UnitKind, all_units
 
-__all__ = ["CodingResult", "code_notes"]
+__all__ = ["CodingResult", "code_notes", "people_named", "PEOPLE_ATTRIBUTES"]
 
 #: Coders that are not people: their codings do not count towards agreement between coders.
 AUTOMATIC_CODERS = frozenset({"rules", "machine"})
@@ -71,7 +72,11 @@ class CodingResult:
     cooccurrence : pandas.DataFrame
         Pairs of codes applied within the same turn.
     quote_bank : pandas.DataFrame
-        The best quotes per code, with the requested source attributes.
+        The best quotes per code, with the requested source attributes; screened for personal data unless
+        ``code_notes(screen=False)``.
+    quotes_held : pandas.DataFrame or None
+        Quotes the screen held for review (:func:`~circles.qualitative.analysis.quotes_held`): the analyst's
+        only. ``None`` when quotes were not screened.
     """
 
     codebook: Codebook
@@ -91,6 +96,7 @@ class CodingResult:
     counts_by: dict[str, pd.DataFrame]
     cooccurrence: pd.DataFrame
     quote_bank: pd.DataFrame
+    quotes_held: pd.DataFrame | None = None
 
     @property
     def accepted(self) -> pd.DataFrame:
@@ -114,6 +120,10 @@ def code_notes(
     suggestion_threshold: float = 0.5,
     attributes: Sequence[str] = (),
     text_column: str | None = None,
+    screen: bool = True,
+    public_names: Sequence[str] = (),
+    known_people: Sequence[str] = (),
+    decisions: Mapping[str, str] | None = None,
 ) -> CodingResult:
     """Code notes with a codebook: manual codings, then rules, then machine suggestions; count what was raised.
 
@@ -138,6 +148,17 @@ def code_notes(
         Source attributes to break the counts down by, and to show beside each quote.
     text_column : str, optional
         For survey tables: the column holding the responses.
+    screen : bool
+        Screen the quote bank for personal data (:class:`circles.ingest.screening.Screener`): redact names,
+        places, phone numbers and the like, and hold back quotes the screen is unsure of.
+    public_names : sequence of str
+        Names that are public and never redacted: services, organisations, wards. The codebook's code names
+        are added.
+    known_people : sequence of str
+        Names of people the run knows (staff, participants): always redacted. Speakers' names and the names in
+        sources' ``Present``/``Participants``/``Interviewee`` attributes are added (:func:`people_named`).
+    decisions : mapping of str to str, optional
+        An analyst's decisions on held quotes, by ``text_id``: ``publish``, ``redact`` or ``withhold``.
 
     Returns
     -------
@@ -191,6 +212,13 @@ def code_notes(
         queue = coding.review_queue(suggestions)[SEGMENT_COLUMNS]
     table, differ, summary = _agreement(coded, units, book, unit)
     counts = analysis.code_counts(coded, turns, by_id, book)
+    screener = held = None
+    if screen:
+        from circles.ingest.screening import Screener
+
+        public = [*public_names, *(c.name for c in book.codes), *(t for c in book.codes for t in [c.theme] if t)]
+        screener = Screener(people=[*known_people, *people_named(by_id.values(), turns)], public=public)
+        held = analysis.quotes_held(coded, turns, by_id, book, screener, attributes=attributes, decisions=decisions)
     return CodingResult(
         codebook=book,
         sources=by_id,
@@ -208,8 +236,44 @@ def code_notes(
         dimension_summary=analysis.dimension_summary(counts, book),
         counts_by={a: analysis.code_counts(coded, turns, by_id, book, by=a) for a in attributes},
         cooccurrence=analysis.cooccurrence(coded, turns, book),
-        quote_bank=analysis.quote_bank(coded, turns, by_id, book, attributes=attributes),
+        quote_bank=analysis.quote_bank(
+            coded, turns, by_id, book, attributes=attributes, screener=screener, decisions=decisions
+        ),
+        quotes_held=held,
     )
+
+
+#: Source attributes that list the people present.
+PEOPLE_ATTRIBUTES = ("present", "participants", "attendees", "interviewee", "interviewer", "staff", "who")
+#: Speaker labels that are not names ("Parent A", "Participant 3", "Young person 2").
+_LABEL = re.compile(
+    r"^(?:parent|participant|young person|child|speaker|provider|worker|carer|respondent|interviewee|"
+    r"facilitator|note[- ]?taker|interviewer|moderator|chair|mum|dad|staff|manager|officer|p|yp)"
+    r"(?:\s*[0-9A-Za-z]{0,2})?$",
+    re.IGNORECASE,
+)
+
+
+def people_named(sources: Iterable[Source], turns: pd.DataFrame) -> list[str]:
+    """The people's names a study knows: speakers that are not role labels, and names in ``Present``-like
+    attributes (:data:`PEOPLE_ATTRIBUTES`, split at commas and "and").
+
+    Examples
+    --------
+    >>> from circles.qualitative.model import Source
+    >>> src = Source("s", "Notes", "", {"Present": "Facilitator, Parent A, Dean Walsh and Jo"})
+    >>> turns = pd.DataFrame({"speaker": ["Facilitator", "Parent A", "Sam Patel"]})
+    >>> people_named([src], turns)
+    ['Dean Walsh', 'Jo', 'Sam Patel']
+    """
+    names = [str(s).strip() for s in turns["speaker"].dropna().unique()] if "speaker" in turns else []
+    for source in sources:
+        for key, value in source.attributes.items():
+            if key.strip().lower() in PEOPLE_ATTRIBUTES and isinstance(value, str):
+                names += [part.strip() for part in re.split(r",|;|\band\b|&", value)]
+    from circles.ingest.screening.recognisers import looks_like_a_name
+
+    return sorted({n for n in names if n and not _LABEL.match(n) and looks_like_a_name(n)})
 
 
 def _agreement(

@@ -325,3 +325,43 @@ def test_one_client_id_planted_in_the_demo_report_is_found(demo_report, tmp_path
         "identifier",
     )
     assert client not in finding.detail
+
+
+# ------------------------------------------------------------------------------------------------ patterns
+
+
+def test_phone_email_nhs_number_and_date_of_birth_in_published_files_are_found_by_pattern(tmp_path):
+    """Not from the inputs (the secrets know none of these): found by their shape, never repeated."""
+    report = clean_report(tmp_path / "report")
+    (report / "coding").mkdir()
+    (report / "coding" / "quote_bank.csv").write_text(
+        'code,quote\nA,"ring me on 07700 900461 after six"\nB,mail jo.bloggs@hotmail.co.uk\n'
+    )
+    write_pdf(report / "pack2.pdf", ["Her NHS number is 999 526 0182", "She was born on 3 March 2015"])
+    (report / "tables" / "people.csv").write_text("area,dob\nE01,2015-03-03\nE02,\n")
+    found = [(f.file, f.location, f.kind) for f in audit_report(report, SECRETS)]
+    assert found == [
+        ("coding/quote_bank.csv", "line 2, column 'quote'", "phone"),
+        ("coding/quote_bank.csv", "line 3, column 'quote'", "email"),
+        ("pack2.pdf", "page 1", "nhs_number"),
+        ("pack2.pdf", "page 2", "date_of_birth"),
+        ("tables/people.csv", "line 2", "date_of_birth"),
+    ]
+    details = " ".join(f.detail for f in audit_report(report, SECRETS))
+    for value in ("07700", "900461", "hotmail", "526 0182", "2015"):
+        assert value not in details
+
+
+def test_the_analysts_files_and_the_directorys_own_contacts_are_not_pattern_findings(tmp_path):
+    report = clean_report(tmp_path / "report")
+    (report / "coding").mkdir()
+    (report / "services").mkdir()
+    note = "Relapse; one dad rang me on 07700 900461, NHS 999 526 0182, born 3 March 2015."
+    (report / "coding" / "codings.csv").write_text(f'source,quote\nnotes,"{note}"\n')
+    (report / "coding" / "quotes_held_for_review.csv").write_text(f'text_id,quote\nab,"{note}"\n')
+    (report / "services" / "service.csv").write_text("id,name,phone,email\ns1,Drop-in,01254 585000,hub@bwd.gov.uk\n")
+    (report / "packs").mkdir()
+    (report / "packs" / "pack.html").write_text("<p>Ring the drop-in on 01254 585 000 or hub@bwd.gov.uk</p>")
+    assert audit_report(report, SECRETS) == []
+    (report / "packs" / "pack.html").write_text("<p>Ring the drop-in on 01254 585 000 or Jo on 01254 585001</p>")
+    assert [(f.file, f.kind) for f in audit_report(report, SECRETS)] == [("packs/pack.html", "phone")]

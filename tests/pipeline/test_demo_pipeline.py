@@ -267,3 +267,36 @@ def test_the_run_writes_all_four_packs_and_audits_them(demo_run):
     assert any(s["stage"] == "packs" and s["status"] == "ran" for s in result.manifest["stages"])
     assert result.manifest["audit"]["findings"] == 0
     assert result.manifest["audit"]["files_scanned"] >= len(list(packs.rglob("*.pdf")))
+
+
+def test_quotes_are_screened_before_they_reach_the_packs(demo_run):
+    """The synthetic notes name two children, a hospital ward, a phone number and a place the screen does not
+    know: the bank prints the first four redacted, holds the quote with the fifth for review, and no pack or
+    published file carries any of them (the analyst's codings still do)."""
+    report = demo_run.report
+    bank = pd.read_csv(report / "coding" / "quote_bank.csv", keep_default_na=False)
+    redacted = bank[bank["screening"] == "redacted"]
+    assert sorted(redacted["quote"]) == [
+        "I want to be a proper dad again, take our [name] and [name] to football on a Saturday and be sober for it.",
+        "Most of the people we see come to us at crisis point: after an admission to [place], a police incident, "
+        "or when children's social care get involved.",
+        "Relapse is the fear everyone carries; one dad rang me on [phone] at midnight.",
+    ]
+    assert set(bank["screening"]) == {"clean", "redacted"}
+    held = pd.read_csv(report / "coding" / "quotes_held_for_review.csv", keep_default_na=False)
+    assert held[["code_id", "quote", "decision"]].values.tolist() == [
+        ["BAR02", "They worry all day about home, and the help at Brookhouse stops at half past three.", ""]
+    ]
+    assert "Brookhouse" in held["found"].iloc[0]
+    assert (bank["code_id"] == "BAR02").sum() == 3  # the next best quote took the held one's place
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["screening"] == {"screened": True, "published": {"clean": 49, "redacted": 3}, "held_for_review": 1}
+    assert any("1 quote held back" in w for w in manifest["warnings"])
+    challenge = (report / "packs" / "challenge.html").read_text(encoding="utf-8")
+    assert "take our [name] and [name] to football" in challenge
+    for path in (report / "packs").glob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        for value in ("Kayden", "Mia ", "07700 900461", "Ward C18", "Brookhouse"):
+            assert value not in text, (path.name, value)
+    codings = (report / "coding" / "codings.csv").read_text(encoding="utf-8")
+    assert "07700 900461" in codings and "Kayden" in codings  # the original stays in the analyst's file

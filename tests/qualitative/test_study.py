@@ -43,6 +43,11 @@ def _write_tiny(folder: Path) -> Path:
         "Parent B: Nobody answers after five.\n",
         encoding="utf-8",
     )
+    return _write_book(folder)
+
+
+def _write_book(folder: Path) -> Path:
+    """The two-code codebook of the tiny studies."""
     book = folder / "book.yaml"
     book.write_text(
         "codes:\n"
@@ -165,3 +170,36 @@ def test_two_human_coders_on_tiny_notes(tmp_path: Path) -> None:
     assert summary.loc["ASP01", "segments"] == 2
     assert summary.loc["ASP01", "participants"] == 1
     assert summary.loc["BAR01", "dimension"] == "barrier"
+
+
+def test_quotes_are_screened_held_and_released_by_a_decision(tmp_path: Path) -> None:
+    """A speaker's own name is redacted wherever it is said; an unknown place holds its quote until decided."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "workshop.md").write_text(
+        "- Present: Facilitator, Jo Bloggs, Parent B\n\n"
+        "Jo Bloggs: I want to stop drinking, Jo Bloggs says so.\n\n"
+        "Parent B: Help only comes at crisis point in Frobisham.\n",
+        encoding="utf-8",
+    )
+    book = _write_book(tmp_path)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n  - {code: ASP01, keywords: [stop drinking]}\n  - {code: BAR01, keywords: [crisis point]}\n"
+    )
+    result = code_notes(book, tmp_path / "notes", rules=rules, suggest=False, unit="turn")
+    assert result.quote_bank[["code_id", "quote", "speaker", "screening"]].values.tolist() == [
+        ["ASP01", "I want to stop drinking, [name] says so.", "Participant 1", "redacted"]
+    ]
+    held = result.quotes_held
+    assert held[["code_id", "quote", "decision"]].values.tolist() == [
+        ["BAR01", "Help only comes at crisis point in Frobisham.", ""]
+    ]
+    decided = code_notes(
+        book, tmp_path / "notes", rules=rules, suggest=False, unit="turn", decisions={held["text_id"][0]: "redact"}
+    )
+    assert decided.quote_bank["quote"].tolist()[-1] == "Help only comes at crisis point in [name]."
+    assert decided.quote_bank["screening"].tolist() == ["redacted", "reviewed: redact"]
+    assert decided.quotes_held.empty
+    unscreened = code_notes(book, tmp_path / "notes", rules=rules, suggest=False, unit="turn", screen=False)
+    assert unscreened.quotes_held is None and "screening" not in unscreened.quote_bank
+    assert "Jo Bloggs says so" in unscreened.quote_bank["quote"].iloc[0]

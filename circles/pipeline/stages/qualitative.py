@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from circles.ingest.disclosure import SUPPRESSED, protect_table
 from circles.io.writers import write_csv
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from circles.qualitative.study import CodingResult
 
 
-@stage("coding", provides=("qualitative",), section="coding")
+@stage("coding", uses=("record_areas",), provides=("qualitative",), section="coding")
 def _stage_coding(run: RunState) -> None:
     """Code the notes: manual codings, then rules, then machine suggestions; publish the analysis."""
     from circles.qualitative.sources import NOTE_SUFFIXES, TABLE_SUFFIXES
@@ -31,6 +31,7 @@ def _stage_coding(run: RunState) -> None:
             "to collect them"
         )
         return
+    screening = _screening_inputs(run) if spec.screen_quotes else {}
     result = code_notes(
         resolve(spec.codebook),
         resolve(spec.sources),
@@ -41,9 +42,12 @@ def _stage_coding(run: RunState) -> None:
         suggestion_threshold=spec.suggestion_threshold,
         attributes=spec.attributes,
         text_column=spec.text_column,
+        screen=spec.screen_quotes,
+        **screening,
     )
     run.qualitative = result
     _publish(run, result, refi_export=spec.refi_export)
+    run.manifest["screening"] = _screening_summary(run, result)
     status = result.codings["status"].value_counts()
     quality = result.suggestion_quality
     rated = quality.dropna(subset=["precision"]).to_dict("records") if quality is not None and len(quality) else []
@@ -63,6 +67,49 @@ def _stage_coding(run: RunState) -> None:
     )
 
 
+def _screening_inputs(run: RunState) -> dict[str, Any]:
+    """What the screen knows for this run: public names (areas, services, organisations, places), the
+    analyst's list of people to redact, and their decisions on held quotes."""
+    from circles.ingest.screening import read_decisions, read_known_people
+
+    spec = run.spec.coding
+    public = [run.spec.name]
+    for layer in run.layers.values():
+        public += layer.areas["area_name"].dropna().astype(str).tolist()
+    if run.spec.services is not None:
+        from circles.pipeline.stages.challenge import _directory
+
+        directory = _directory(run).directory
+        for table, column in (("services", "name"), ("organisations", "name"), ("locations", "name")):
+            frame = getattr(directory, table)
+            if column in frame:
+                public += frame[column].dropna().astype(str).tolist()
+    return {
+        "public_names": public,
+        "known_people": read_known_people(run.spec.resolve(spec.known_people)) if spec.known_people else [],
+        "decisions": read_decisions(run.spec.resolve(spec.quote_decisions)) if spec.quote_decisions else None,
+    }
+
+
+def _screening_summary(run: RunState, result: CodingResult) -> dict[str, Any]:
+    """The manifest's account of the screen: quotes published clean, redacted, reviewed; quotes held."""
+    if result.quotes_held is None:
+        run.warnings.append(
+            "coding: quotes were NOT screened for personal data (coding.screen_quotes: false); read every quote "
+            "in coding/quote_bank.csv and the packs before they leave the analyst's machine"
+        )
+        return {"screened": False}
+    status = result.quote_bank["screening"].value_counts() if "screening" in result.quote_bank else {}
+    held = len(result.quotes_held)
+    if held:
+        run.warnings.append(
+            f"coding: {held} quote{'s' if held != 1 else ''} held back from the packs until reviewed: see "
+            "coding/quotes_held_for_review.csv, fill in 'decision' (publish, redact or withhold) and name the "
+            "file as coding.quote_decisions in the spec"
+        )
+    return {"screened": True, "published": {k: int(v) for k, v in status.items()}, "held_for_review": held}
+
+
 def _publish(run: RunState, result: CodingResult, *, refi_export: bool) -> None:
     """Queue the coding outputs: tables (counts protected by the run's disclosure policy), chart, codebook."""
     from circles.qualitative.analysis import summary_chart
@@ -72,6 +119,9 @@ def _publish(run: RunState, result: CodingResult, *, refi_export: bool) -> None:
 
     policy = disclosure_policy(run)
     book = result.codebook
+    if result.quotes_held is not None:  # the analyst's: the original quotes, with what the screen found
+        held = result.quotes_held
+        run.publish("coding/quotes_held_for_review.csv", lambda p, t=held: write_csv(t, p))
     for name in ("review_queue", "suggestion_quality", "agreement", "disagreements"):
         table = getattr(result, name)
         if table is not None:  # suggestions made; two or more human coders
