@@ -165,7 +165,7 @@ def text_id(text: str) -> str:
     Examples
     --------
     >>> text_id("my daughter Chloe")
-    'b8d0c9d0e3d0'
+    '5ffa114ba281'
     """
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:12]
 
