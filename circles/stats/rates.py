@@ -65,15 +65,16 @@ __all__ = [
 COMPARISONS: tuple[str, ...] = ("lower", "similar", "higher", "not compared")
 
 #: Fingertips colours for a comparison that makes no judgement ("blue-orange-blue": higher is neither better nor
-#: worse). Taken from the Fingertips web front end, ``Colour`` class in
+#: worse), from the Fingertips web front end, ``Colour`` class in
 #: ``IndicatorsUI/MainUI/angular-app/src/app/shared/shared.ts`` of ``ukhsa-collaboration/fingertips-open``:
 #: ``bobLower = '#5555E6'`` (dark blue), ``bobSame = '#ffc000'`` (amber), ``bobHigher = '#C2CCFF'`` (light
-#: blue), ``noComparison = '#c9c9c9'`` (grey). Lower is the *dark* blue. (The ``fingertipscharts`` R package
-#: uses ``'#BED2FF'`` for higher, a near-identical light blue.)
+#: blue), ``noComparison = '#c9c9c9'`` (grey). circles gives the *strong* blue to "higher": its maps are read for
+#: where take-up is high, and a commissioner's eye must go there first (issue 15); Fingertips itself gives the
+#: dark blue to "lower". The three colours are Fingertips' own.
 COMPARISON_COLOURS: dict[str, str] = {
-    "lower": "#5555E6",
+    "lower": "#C2CCFF",
     "similar": "#FFC000",
-    "higher": "#C2CCFF",
+    "higher": "#5555E6",
     "not compared": "#C9C9C9",
 }
 
@@ -168,6 +169,13 @@ def byar_interval(counts: ArrayLike, *, confidence: float = 0.95) -> tuple[np.nd
     :math:`O \\ge 10`: within 0.2% at 95% (at 99.8% the lower limit is 1.5% off at :math:`O = 10` and within
     1% from :math:`O = 13`). Below 10 PHE uses the exact interval (see :func:`poisson_interval`).
 
+    For very small counts the bracket goes negative and the formula gives a lower limit below zero: at 99.8%
+    for :math:`O` under about 1.27 (so :math:`O = 1` gives -0.0028), at 95% for :math:`O` under about 0.63
+    (fractional counts only). A count cannot have a negative limit, so the lower limit is 0 there (as for
+    :math:`O = 0`); the exact lower limit is small but positive (0.0010 for :math:`O = 1` at 99.8%), so use
+    ``method="phe"`` or :func:`exact_poisson_interval` for such counts. ``byars_lower`` in PHEindicatormethods
+    returns ``NA`` in these cases (and ``NaN`` for :math:`O = 0`) rather than 0; elsewhere the two agree.
+
     Parameters
     ----------
     counts : array-like or number
@@ -197,14 +205,18 @@ def byar_interval(counts: ArrayLike, *, confidence: float = 0.95) -> tuple[np.nd
     >>> lower, upper = byar_interval([0, 10, 100])
     >>> lower.round(3).tolist(), upper.round(3).tolist()
     ([0.0, 4.787, 81.362], [3.668, 18.391, 121.628])
+    >>> byar_interval([1], confidence=0.998)[0].tolist()  # the formula would give -0.0028
+    [0.0]
     """
     z = _z(confidence)
     o = _array(counts, "counts")
     _non_negative(o, "counts")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         lower = o * (1 - 1 / (9 * o) - z / (3 * np.sqrt(o))) ** 3
         upper = (o + 1) * (1 - 1 / (9 * (o + 1)) + z / (3 * np.sqrt(o + 1))) ** 3
-    lower = np.where(o == 0, 0.0, lower)
+    # O = 0 gives 0 * -inf = nan; very small O (or confidence near 1) gives a negative cube. Both mean 0.
+    # np.maximum keeps NaN for missing counts.
+    lower = np.maximum(np.where(o == 0, 0.0, lower), 0.0)
     return lower, upper
 
 
@@ -345,9 +357,9 @@ def wilson_interval(
 
         \\frac{2x + z^2 \\mp z\\sqrt{z^2 + 4x(1 - x/n)}}{2(n + z^2)}
 
-    It stays inside [0, 1] and behaves well for proportions near 0 or 1 and small :math:`n` (method 3 of
-    Newcombe 1998; PHE *Technical Guide: Confidence Intervals*; ``wilson_lower``/``wilson_upper`` in
-    PHEindicatormethods).
+    It stays inside [0, 1] (exactly 0 at :math:`x = 0` and 1 at :math:`x = n`) and behaves well for proportions
+    near 0 or 1 and small :math:`n` (method 3 of Newcombe 1998; PHE *Technical Guide: Confidence Intervals*;
+    ``wilson_lower``/``wilson_upper`` in PHEindicatormethods).
 
     Parameters
     ----------
@@ -388,8 +400,10 @@ def wilson_interval(
     root = z * np.sqrt(np.maximum(z * z + 4 * safe_x * (1 - safe_x / safe_n), 0.0))
     lower = (2 * safe_x + z * z - root) / (2 * (safe_n + z * z))
     upper = (2 * safe_x + z * z + root) / (2 * (safe_n + z * z))
-    lower = np.clip(lower, 0.0, 1.0)
-    upper = np.clip(upper, 0.0, 1.0)
+    # At x = 0 and x = n the limits are exactly 0 and 1; rounding can leave them a hair inside (0.9999999999999999
+    # for 1 out of 1), which would put the interval short of the proportion itself.
+    lower = np.where(safe_x == 0, 0.0, np.clip(lower, 0.0, 1.0))
+    upper = np.where(safe_x == safe_n, 1.0, np.clip(upper, 0.0, 1.0))
     return np.where(usable, lower, np.nan), np.where(usable, upper, np.nan)
 
 

@@ -207,8 +207,9 @@ def test_compare_to_benchmark_cases():
 def test_comparison_colours_are_fingertips_blue_orange_blue():
     assert set(COMPARISON_COLOURS) == set(COMPARISONS)
     assert all(re.fullmatch(r"#[0-9A-F]{6}", c) for c in COMPARISON_COLOURS.values())
-    assert COMPARISON_COLOURS["lower"] == "#5555E6"  # dark blue
-    assert COMPARISON_COLOURS["higher"] == "#C2CCFF"  # light blue
+    # Fingertips' own blues, the strong one on "higher" (where a commissioner's eye must go first)
+    assert COMPARISON_COLOURS["higher"] == "#5555E6"  # dark blue
+    assert COMPARISON_COLOURS["lower"] == "#C2CCFF"  # light blue
     assert COMPARISON_COLOURS["similar"] == "#FFC000"
 
 
