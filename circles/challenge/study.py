@@ -272,7 +272,7 @@ def answer_challenge(
     Need coverage of ``directory`` (needs and aspirations of ``codebook``), findings per need with the mentions
     in ``summary`` (:attr:`~circles.qualitative.study.CodingResult.dimension_summary`), then the questions.
     Every count passed in must already be published (``None`` for a suppressed one); evidence that is
-    missing is said to be missing. ``hotspots_statement`` is quoted inside "Gi* hot spots (...)";
+    missing is said to be missing. ``hotspots_statement`` is quoted inside "Hot spots (...)";
     ``crisis_sources`` are the referral sources ``crisis_share`` counted, quoted by name.
 
     Without a ``codebook`` (a run with no ``coding:`` section) the directory's services cannot be matched to
@@ -291,7 +291,7 @@ def answer_challenge(
         summary=summary,
         many_services=many_services,
         top_pairs=top_pairs,
-        hotspots={"statement": f"Gi* hot spots ({hotspots_statement})."} if hotspots_statement else None,
+        hotspots={"statement": f"Hot spots ({hotspots_statement})."} if hotspots_statement else None,
         deprivation_share=deprivation_share,
         crisis_referrals=crisis_share,
         crisis_sources=crisis_sources,

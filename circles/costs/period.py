@@ -74,6 +74,17 @@ class RecordsPeriod:
         """``2009-04-01 to 2011-03-31 (2.0 years)``."""
         return f"{self.first.isoformat()} to {self.last.isoformat()} ({self.years:.1f} years)"
 
+    def label(self) -> str:
+        """For titles: ``April 2009 to March 2011`` (``March 2011`` when it is one month).
+
+        Examples
+        --------
+        >>> RecordsPeriod(date(2009, 4, 1), date(2011, 3, 31)).label()
+        'April 2009 to March 2011'
+        """
+        first, last = f"{self.first:%B %Y}", f"{self.last:%B %Y}"
+        return first if first == last else f"{first} to {last}"
+
     def as_dict(self) -> dict[str, object]:
         """For the run's manifest."""
         return {
@@ -81,6 +92,7 @@ class RecordsPeriod:
             "last": self.last.isoformat(),
             "years": round(self.years, 2),
             "dates": self.field,
+            "label": self.label(),
         }
 
 

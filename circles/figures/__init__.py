@@ -6,6 +6,7 @@ Modules, in data-flow order:
 ``interactive_maps``  offline HTML maps with hover text from the published tables
 """
 
+from circles.figures.funnel import funnel_figure, funnel_html
 from circles.figures.interactive_maps import (
     PLOTLY_CONFIG,
     SUPPRESSED_COLOUR,
@@ -26,6 +27,8 @@ from circles.figures.print_maps import (
 )
 
 __all__ = [
+    "funnel_figure",
+    "funnel_html",
     "choropleth",
     "save_print_map",
     "paper_size",

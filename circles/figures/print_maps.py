@@ -30,6 +30,7 @@ from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
@@ -128,6 +129,8 @@ def choropleth(
     labels: str | None = None,
     categorical: dict[str, str] | None = None,
     legend_title: str | None = None,
+    outlines: gpd.GeoDataFrame | None = None,
+    outline_title: str | None = None,
 ) -> Figure:
     """Draw a print choropleth of ``column``; rows flagged as suppressed are hatched grey.
 
@@ -162,6 +165,11 @@ def choropleth(
         as text (``-2`` matches ``"-2"``).
     legend_title : str, optional
         Title of the legend (default: the column name in sentence case).
+    outlines : geopandas.GeoDataFrame, optional
+        Larger areas drawn on top as bold outlines and labelled with their ``area_name`` (the wards over an
+        LSOA map), so a reader can say where an area is.
+    outline_title : str, optional
+        What the outlines are, for the legend ("Wards (2025)").
 
     Returns
     -------
@@ -184,12 +192,7 @@ def choropleth(
     >>> [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
     ['40  (1 area)', 'Suppressed: small number (1 area)']
     """
-    if column not in table:
-        raise ValueError(f"Cannot map {column!r}: the table has no such column.")
-    if labels is not None and labels not in table:
-        raise ValueError(f"Cannot label areas with {labels!r}: the table has no such column.")
-    if not len(table):
-        raise ValueError("Cannot map an empty table.")
+    _check_mappable(table, column, labels)
     size = figsize or paper_size(paper, orientation)
     landscape = size[0] > size[1]
     scale = min(size) / paper_size("A4")[0]  # 1 on A4, about 1.41 on A3: type grows with the sheet
@@ -213,6 +216,9 @@ def choropleth(
         table.loc[hidden].plot(ax=ax, **SUPPRESSED_STYLE)
         handles.append(Patch(**SUPPRESSED_STYLE, label=f"Suppressed: small number ({_areas(int(hidden.sum()))})"))
     table.boundary.plot(ax=ax, color="#444444", linewidth=0.3)
+    if outlines is not None:
+        outlines = outlines.to_crs(table.crs)
+        handles.append(_draw_outlines(ax, outlines, outline_title, scale))
 
     x0, y0, x1, y1 = table.total_bounds
     pad = 0.05 * max(x1 - x0, y1 - y0)
@@ -243,7 +249,24 @@ def choropleth(
         furniture.append(bar)
     if labels is not None:
         _place_labels(fig, ax, table, labels, font["label"], avoid=furniture)
+    elif outlines is not None:
+        _place_labels(fig, ax, outlines, "area_name", font["label"], avoid=furniture)
     return fig
+
+
+def _check_mappable(table: gpd.GeoDataFrame, column: str, labels: str | None) -> None:
+    if column not in table:
+        raise ValueError(f"Cannot map {column!r}: the table has no such column.")
+    if labels is not None and labels not in table:
+        raise ValueError(f"Cannot label areas with {labels!r}: the table has no such column.")
+    if not len(table):
+        raise ValueError("Cannot map an empty table.")
+
+
+def _draw_outlines(ax, outlines: gpd.GeoDataFrame, title: str | None, scale: float) -> Line2D:
+    """Larger areas' boundaries, bold, over the map; returns their legend entry."""
+    outlines.boundary.plot(ax=ax, color="#1A1A1A", linewidth=1.1 * scale)
+    return Line2D([], [], color="#1A1A1A", linewidth=1.1 * scale, label=title or "Outlines")
 
 
 def _draw_classes(ax, shown: gpd.GeoDataFrame, column: str, *, k: int, cmap: str) -> list[Patch]:

@@ -7,6 +7,7 @@ Modules, in data-flow order:
 ``postcode_directory``  ONS Postcode Directory (ONSPD) extracts
 ``geocoding``           records to points through the postcode directory
 ``layers``              area layers (LSOA, MSOA, wards): embedded, files, lookups
+``naming``              small areas named after the larger area they lie in ("Bastwell & Daisyfield 004A")
 ``areas``               placing points in areas, by code or point in polygon
 ``populations``         ONS and Nomis population tables; derived populations
 ``deprivation``         English Indices of Deprivation (IMD) profiles
@@ -48,6 +49,7 @@ from circles.geo.layers import (
     read_area_layer,
     read_lookup,
 )
+from circles.geo.naming import name_layer, named_after, parent_areas
 from circles.geo.populations import (
     AGE_BANDS,
     AgeBand,
@@ -71,6 +73,9 @@ from circles.geo.postcodes import (
 )
 
 __all__ = [
+    "name_layer",
+    "named_after",
+    "parent_areas",
     "POSTCODE_PATTERN",
     "normalise_postcodes",
     "to_pcd7",

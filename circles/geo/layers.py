@@ -68,7 +68,8 @@ class AreaLayer:
         Human title for maps and tables, e.g. ``"LSOA (2011)"``.
     areas : geopandas.GeoDataFrame
         One row per area with columns ``area_code``, ``area_name`` and ``geometry`` (EPSG:27700),
-        sorted by ``area_code``.
+        sorted by ``area_code``; a layer named after another (:func:`circles.geo.naming.name_layer`) also has
+        its parent's name (``ward``).
     source : str
         Where the boundaries came from, for the manifest.
     """

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from circles.errors import GeographyError, SourceError
 from circles.geo.layers import AreaLayer
+from circles.geo.naming import parent_areas
 from circles.ingest.accounting import ROW_ID
 from circles.io.readers import read_source
 from circles.validation import suggest
@@ -595,13 +595,7 @@ def derive_population(population: pd.Series, source: AreaLayer, target: AreaLaye
     >>> derive_population(pd.Series([10, 20, 30], index=["a", "b", "c"]), small, big).to_dict()
     {'W1': 30, 'W2': 30}
     """
-    points = gpd.GeoDataFrame(
-        {"source_code": source.areas["area_code"].to_numpy()},
-        geometry=source.areas.geometry.representative_point().to_numpy(),
-        crs=source.areas.crs,
-    )
-    joined = gpd.sjoin_nearest(points, target.areas[["area_code", "geometry"]].to_crs(source.areas.crs), how="left")
-    best = joined.drop_duplicates("source_code").set_index("source_code")["area_code"]
+    best = parent_areas(source.areas, target.areas)["parent_code"]
     values = population.reindex(best.index).fillna(0).astype("int64")
     out = values.groupby(best.to_numpy()).sum().reindex(target.areas["area_code"], fill_value=0).astype("int64")
     out.index.name = "area_code"

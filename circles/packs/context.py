@@ -102,7 +102,7 @@ def _area_rows(
             "records": _fmt(r.get("records")),
             "rate": _rate(r),
             "comparison": r.get("comparison", "") or "–",
-            "gi": r.get("gi_label", ""),
+            "gi": r.get("hotspot") or r.get("gi_label", ""),
             "imd": r.get("imd_decile", ""),
         }
         for r in ordered
@@ -134,25 +134,31 @@ def population_source(manifest: dict[str, Any], layer: str) -> str | None:
     same = [name for name in files if name in layers and (layers[name] or {}).get("population") == total]
     if len(same) == 1:
         source = titles.get(files[same[0]], files[same[0]])
-        return f"summed by best fit from the {_layer_title(same[0])} populations ({source})"
+        return f"summed by best fit from the {_layer_title(same[0], manifest)} populations ({source})"
     return "summed by best fit from another layer's populations"
 
 
 def _layers(report: Path) -> list[str]:
-    """Area layers with a published table, LSOA first, then wards (oldest first), then the rest."""
+    """Area layers with a published table, LSOA first, then wards (the newest, the ones in use, first), then the
+    rest."""
     names = sorted(p.name.removesuffix("_areas.csv") for p in (report / "tables").glob("*_areas.csv"))
-    return sorted(names, key=lambda n: (0 if n == "lsoa" else 1 if n.startswith("ward") else 2, n))
+    wards = sorted((n for n in names if n.startswith("ward")), reverse=True)
+    return [n for n in names if n == "lsoa"] + wards + [n for n in names if n != "lsoa" and n not in wards]
 
 
-def _layer_title(layer: str) -> str:
+def _layer_title(layer: str, manifest: dict[str, Any]) -> str:
+    """ "LSOA (neighbourhoods)", "MSOA", or a ward layer's title as the spec gave it ("Wards (2025)"; a best-fit
+    layer says it is LSOAs grouped), else "Wards (year)"."""
+    layers = (manifest.get("geography") or {}).get("layers") or {}
+    titles = {name: str(entry["title"]) for name, entry in layers.items() if (entry or {}).get("title")}
     if layer == "lsoa":
         return "LSOA (neighbourhoods)"
     if layer == "msoa":
         return "MSOA"
     if layer.startswith("ward"):
         year = layer.removeprefix("ward")
-        return f"Wards ({year})" if year else "Wards"
-    return layer
+        return titles.get(layer) or (f"Wards ({year})" if year else "Wards")
+    return titles.get(layer) or layer
 
 
 class _Images:
@@ -211,7 +217,7 @@ def _context(name: str, report: Path, out: Path, large_print: bool) -> dict[str,
         "missing_maps": missing.get("maps"),
         # customer definition
         "lsoa": layer_info("lsoa", top=15) if "lsoa" in layers else None,
-        "ward": layer_info(wards[-1], top=12) if wards else None,
+        "ward": layer_info(wards[0], top=12) if wards else None,
         "quintiles": _quintiles(report),
         "quintile_rates": any(
             _num(r.get("rate")) is not None for r in _csv(report, "tables/deprivation_quintile.csv") or []
@@ -265,31 +271,32 @@ def _common(name: str, report: Path, manifest: dict[str, Any], large_print: bool
         "unavailable": UNAVAILABLE,
         "disclosure_rule": (manifest.get("disclosure") or {}).get("rule"),
         "quotes_held": (manifest.get("screening") or {}).get("held_for_review") or 0,
+        "records_period": (manifest.get("records_period") or {}).get("label"),
         "rates_method": rates.get("method"),
         "rates_per": _fmt(rates.get("per", 1000)),
         "rate_unit": rate_unit(rates),
         "rate_residents": residents(rates),
         "rate_counts": "service records" if rates.get("measure") == "records" else "people in contact with services",
         "rate_sources": [
-            {"title": _layer_title(layer), "source": source}
+            {"title": _layer_title(layer, manifest), "source": source}
             for layer in (rates.get("layers") or {})
             if (source := population_source(manifest, layer))
         ],
         "rates_confidence": _pct(rates.get("confidence")) if rates.get("confidence") else None,
-        "rated_layers": [_layer_title(k) for k in (rates.get("layers") or {})],
+        "rated_layers": [_layer_title(k, manifest) for k in (rates.get("layers") or {})],
         "hotspots_published": hotspots.get("published"),
         "hotspot_layers": [
             {
                 "key": key,
-                "title": _layer_title(key),
+                "title": _layer_title(key, manifest),
                 "tested": (hotspot_wording(manifest, key) or {}).get("tested") or spec.get("tested", ""),
                 "caption": (hotspot_wording(manifest, key) or {}).get("caption", ""),
                 "counts": (hotspot_wording(manifest, key) or {}).get("counts", False),
                 "weights": spec.get("weights", ""),
                 "correction": spec.get("correction", ""),
                 "permutations": _fmt(spec.get("permutations")),
-                "hot": sum((spec.get("hot_spots") or {}).values()),
-                "cold": sum((spec.get("cold_spots") or {}).values()),
+                "hot": _hot_count(spec, "Hot spot", "hot_spots"),
+                "cold": _hot_count(spec, "Cold spot", "cold_spots"),
             }
             for key, spec in (hotspots.get("layers") or {}).items()
         ],
@@ -321,7 +328,7 @@ def _layer_info(
     has_rates = _has_rates(table)
     count = "records" if rates.get("measure") == "records" else "people"
     noun = {"people": "people", "records": "service records"}[count]
-    title = _layer_title(layer)
+    title = _layer_title(layer, manifest)
     place = "Neighbourhoods" if layer == "lsoa" else title
     plural = {"lsoa": "LSOAs", "msoa": "MSOAs"}.get(layer, "wards" if layer.startswith("ward") else "areas")
     by = "rate" if has_rates else f"number of {noun}"
@@ -347,18 +354,36 @@ def _layer_info(
         "study_rate": _fmt(stats.get("study_area_rate"), 1) if stats else None,
         "higher": stats.get("higher"),
         "lower": stats.get("lower"),
-        "hot": sum((spots or {}).get("hot_spots", {}).values()) if spots else None,
-        "cold": sum((spots or {}).get("cold_spots", {}).values()) if spots else None,
+        "hot": _hot_count(spots, "Hot spot", "hot_spots"),
+        "cold": _hot_count(spots, "Cold spot", "cold_spots"),
+        "next_to_hot": ((spots or {}).get("classes") or {}).get("Next to a hot spot"),
+        "hot_areas": (spots or {}).get("hot_spot_areas") or [],
+        "has_classes": bool((spots or {}).get("classes")),
         "maps": [
             (label, image(f"maps/{layer}_{what}_a4.png", max_width=wide))
             for what, label in (
                 ("people", "People"),
                 ("rate", f"Rate {unit}"),
-                ("hotspots", f"Gi* hot spots {wording['on']}" if wording else "Gi* hot spots"),
+                ("hotspots", _hotspot_map_label(spots, wording)),
             )
         ],
-        "has_gi": any(r.get("gi_label") for r in table or []),
+        "has_gi": any(r.get("hotspot") or r.get("gi_label") for r in table or []),
+        "funnel": image(f"maps/{layer}_funnel_a4.png", max_width=wide) if has_rates else None,
     }
+
+
+def _hot_count(spots: dict[str, Any] | None, label: str, raw: str) -> int | None:
+    """Areas labelled ``label`` (own rate and cluster), or Gi*'s raw count for a layer tested on counts."""
+    if not spots:
+        return None
+    classes = spots.get("classes")
+    return int(classes.get(label, 0)) if classes else sum((spots.get(raw) or {}).values())
+
+
+def _hotspot_map_label(spots: dict[str, Any] | None, wording: dict[str, Any] | None) -> str:
+    if spots and spots.get("classes"):
+        return "Hot spots (own rate high, among high neighbours)"
+    return f"Gi* hot spots {wording['on']}" if wording else "Gi* hot spots"
 
 
 def _quintiles(report: Path) -> list[dict[str, str]] | None:

@@ -7,6 +7,8 @@ Modules, in data-flow order:
 ``weights``       spatial weights between areas (libpysal), keyed by area code, with islands reported
 ``significance``  two-sided permutation p-values, FDR/Bonferroni cut-offs and Esri's Gi* bins
 ``hotspots``      Getis-Ord Gi* and local Moran's I (esda) on an area table, with FDR correction
+``hotspot_classes`` what commissioners see: hot only where an area's own rate is high (comparison + Gi*/LISA)
+``funnel``        funnel plots: each rate against its population, exact Poisson control limits (Spiegelhalter)
 ``area_statistics`` one call per analysis of an area layer (hot spots, deprivation profiles, rates), typed results
 ``captions``      how a hot-spot result is described (on rates or on counts, and why) in every title and caption
 """
@@ -26,6 +28,8 @@ from circles.stats.area_statistics import (
     study_area_rates,
 )
 from circles.stats.captions import hotspot_wording
+from circles.stats.funnel import BAND_COLOURS, BANDS, FunnelResult, funnel_limits, funnel_table
+from circles.stats.hotspot_classes import HOT_SPOT, HOTSPOT_CLASSES, HOTSPOT_COLOURS, hotspot_classes
 from circles.stats.hotspots import (
     GI_BIN_COLOURS,
     GI_BIN_LABELS,
@@ -63,6 +67,15 @@ from circles.stats.weights import (
 )
 
 __all__ = [
+    "funnel_limits",
+    "funnel_table",
+    "FunnelResult",
+    "BANDS",
+    "BAND_COLOURS",
+    "hotspot_classes",
+    "HOTSPOT_CLASSES",
+    "HOTSPOT_COLOURS",
+    "HOT_SPOT",
     "hotspot_wording",
     "count_by_area",
     "count_by_area_and",

@@ -69,7 +69,8 @@ def area_table(layer: AreaLayer, records: pd.Series, people: pd.Series) -> gpd.G
         raise ValueError(f"records carry codes not in layer {layer.name!r}: {list(unknown[:5])}")
     table = layer.areas.merge(counts, left_on="area_code", right_index=True, how="left")
     table[["records", "people"]] = table[["records", "people"]].fillna(0).astype("int64")
-    return table[["area_code", "area_name", "records", "people", "geometry"]]
+    extra = [c for c in layer.areas.columns if c not in ("area_code", "area_name", "geometry")]  # e.g. "ward"
+    return table[["area_code", "area_name", *extra, "records", "people", "geometry"]]
 
 
 def count_by_area_and(records: pd.DataFrame, layer: AreaLayer, by: str, *, person: str = "client_id") -> pd.DataFrame:

@@ -136,7 +136,14 @@ def test_the_demo_spec_names_only_embedded_reference_data():
     assert "shared" not in text and "path:" not in text
     spec = load_spec(DEMO)
     assert spec.geography.layer_file("ward2017").name == "lsoa11_ward2017_bwd.csv"
-    assert spec.rates.populations["ward2025"].path.name == "population_ward2025_census2021_bwd.csv"
+    assert spec.rates.populations["lsoa"].path.name == "population_lsoa11_mid2020_bwd.csv"
+    # one population source for the report: every other layer sums the LSOAs'
+    assert {n for n, p in spec.rates.populations.items() if p.derive_from == "lsoa"} == {
+        "msoa",
+        "ward2025",
+        "ward2004",
+        "ward2017",
+    }
     assert spec.deprivation is not None and spec.deprivation.embedded == "imd2019"
 
 

@@ -52,7 +52,9 @@ def test_the_demo_packs_say_all_ages_and_the_population_source(session_demo):
     assert "Rate per 1,000 residents (all ages), 95% interval" in definition
     assert "people in contact with services per 1,000 residents (all ages)" in definition
     assert "population: ONS mid-2020 LSOA estimates" in definition
-    assert "population: Census 2021 usual residents (TS007)" in definition
+    # one population source for the report: the wards' are summed from the LSOAs', never Census 2021 beside it
+    assert "population: summed by best fit from the LSOA (neighbourhoods) populations (ONS mid-2020" in definition
+    assert "Census 2021" not in definition
     assert "Rate per 1,000 residents (all ages)</th>" in definition  # the deprivation profile
     report = (packs / "hotspot_report.html").read_text(encoding="utf-8")
     assert "Rates are people in contact with services per 1,000 residents (all ages)" in report

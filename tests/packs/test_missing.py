@@ -1,9 +1,9 @@
 """Honest degradation: a spec without wards, populations or IMD gets packs and maps that say what is missing.
 
 One run (module fixture) of the demo spec with its ward layers, its ``rates.populations`` and its ``deprivation:``
-section taken out, as a council's first spec might be; its ``hotspots.layers`` still lists ``ward2004``. The packs
-must title tables by counts, never "by rate", say that hot spots are on counts, and print the spec lines that
-would add each missing thing. The whole demo (``session_demo``) must print no such note.
+section taken out, as a council's first spec might be; its ``hotspots.layers`` still lists ``ward2025`` and
+``ward2004``. The packs must title tables by counts, never "by rate", say that hot spots are on counts, and print
+the spec lines that would add each missing thing. The whole demo (``session_demo``) must print no such note.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def degraded(tmp_path_factory):
     path = demo_spec_in(folder, maps=True, packs=True)
     spec = yaml.safe_load(path.read_text())
     spec["geography"]["layers"] = {n: v for n, v in spec["geography"]["layers"].items() if not n.startswith("ward")}
+    spec["geography"].pop("name_by", None)  # LSOAs named after the 2025 wards, which are gone
     spec["rates"].pop("populations", None)
     spec.pop("deprivation", None)  # the 'deprivation' stage stays listed: it is skipped for want of the section
     spec["maps"]["labels"] = []
@@ -60,7 +61,7 @@ def test_the_run_records_what_its_hot_spots_tested(degraded):
     hotspots = degraded["manifest"]["hotspots"]
     assert hotspots["layers"]["lsoa"]["value"] == "count"
     assert hotspots["layers"]["lsoa"]["value_requested"] == "rate"
-    assert hotspots["layers_missing"] == ["ward2004"]
+    assert hotspots["layers_missing"] == ["ward2025", "ward2004"]
     assert degraded["manifest"]["rates"]["layers"] == {}
 
 
@@ -92,8 +93,8 @@ def test_each_missing_thing_has_its_note_and_spec_lines(degraded):
         assert "lsoa: {embedded: lsoa11_mid2020}" in text  # the Blackburn with Darwen alternative
     # the ward layer, named as the spec's hotspots.layers asks for it
     assert "Missing from this run: No ward layer." in cd and "Missing from this run: No ward layer." in hs
-    assert "geography: layers: ward2004: {path: ward2004.geojson" in cd
-    assert "hotspots.layers asks for ward2004" in cd
+    assert "geography: layers: ward2025: {path: ward2025.geojson" in cd
+    assert "hotspots.layers asks for ward2025" in cd
     # the IMD
     assert "Missing from this run: No deprivation (IMD 2019)." in cd
     assert "The spec has no 'deprivation:' section." in cd

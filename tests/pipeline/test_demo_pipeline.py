@@ -62,13 +62,16 @@ def test_planted_hotspots_have_the_highest_published_counts(demo_run):
 def test_planted_neighbourhoods_are_classed_hot_and_rates_carry_intervals(demo_run):
     _, result = demo_run
     table = pd.read_csv(result.output_dir / "tables" / "lsoa_areas.csv", na_values="*").set_index("area_code")
-    assert (table.loc[list(PLANTED_CORES), "gi_bin"] >= 2).all()
-    assert (table.loc[list(PLANTED_CORES), "lisa_category"] == "High-High").all()
-    hot = set(table.index[table["gi_bin"] >= 2])
-    assert hot <= set(PLANTED_HOTSPOTS)
+    raw = gpd.read_file(result.output_dir / "areas.gpkg", layer="lsoa").set_index("area_code")  # the analyst's
+    assert (raw.loc[list(PLANTED_CORES), "gi_bin"] >= 2).all()
+    assert (raw.loc[list(PLANTED_CORES), "lisa_category"] == "High-High").all()
+    assert set(raw.index[raw["gi_bin"] >= 2]) <= set(PLANTED_HOTSPOTS)
+    assert (table.loc[list(PLANTED_CORES), "hotspot"] == "Hot spot").all()
+    assert set(table.index[table["hotspot"] == "Hot spot"]) <= set(PLANTED_HOTSPOTS)
     assert result.manifest["hotspots"]["layers"]["lsoa"]["correction"] == "fdr"
-    # no z-scores or p-values are published (they would let the exact values be solved for)
-    assert not {"gi_z", "gi_p", "lisa_p", "lisa_i"} & set(table.columns)
+    # no z-scores or p-values are published (they would let the exact values be solved for); the raw classes stay
+    # in the GeoPackage
+    assert not {"gi_z", "gi_p", "lisa_p", "lisa_i", "gi_bin", "gi_label", "lisa_category"} & set(table.columns)
     rated = table.dropna(subset=["rate"])
     assert ((rated["rate_lower"] <= rated["rate"]) & (rated["rate"] <= rated["rate_upper"])).all()
     assert set(rated["comparison"]) <= {"higher", "similar", "lower"}
@@ -121,7 +124,8 @@ def test_one_map_per_layer(demo_run):
     maps = {p.name for p in (result.output_dir / "maps").glob("*_a4.png")}
     layers = ("lsoa", "msoa", "ward2004", "ward2017", "ward2025")
     assert {f"{n}_{what}_a4.png" for n in layers for what in ("people", "rate", "comparison")} <= maps
-    assert {"lsoa_hotspots_a4.png", "lsoa_lisa_a4.png", "ward2004_hotspots_a4.png"} <= maps
+    hot = {f"{n}_{what}_a4.png" for n in ("lsoa", "ward2025", "ward2004") for what in ("hotspots", "funnel")}
+    assert hot <= maps and "lsoa_lisa_a4.png" not in maps  # the LISA classes are in the hot-spot labels
     assert (result.output_dir / "maps" / "lsoa_hotspots_a3.pdf").exists()
     for name in maps:
         assert (result.output_dir / "maps" / name.replace(".png", ".pdf")).exists()
@@ -300,3 +304,34 @@ def test_quotes_are_screened_before_they_reach_the_packs(demo_run):
             assert value not in text, (path.name, value)
     codings = (report / "coding" / "codings.csv").read_text(encoding="utf-8")
     assert "07700 900461" in codings and "Kayden" in codings  # the original stays in the analyst's file
+
+
+def test_hot_spots_are_areas_whose_own_rate_is_high(demo_run):
+    """Issue 15's checks: no area is a hot spot unless its own rate is significantly higher; the 2025 wards carry
+    labels; the pilot wards stand out; one population source gives one study-area rate; places can be named."""
+    _, result = demo_run
+    tables = result.output_dir / "tables"
+    for path in tables.glob("*_areas.csv"):
+        table = pd.read_csv(path, na_values="*")
+        if "hotspot" in table:
+            assert set(table.loc[table["hotspot"] == "Hot spot", "comparison"]) <= {"higher"}, path.name
+            assert set(table.loc[table["hotspot"] == "Cold spot", "comparison"]) <= {"lower"}, path.name
+    wards = pd.read_csv(tables / "ward2025_areas.csv", na_values="*").set_index("area_name")
+    assert wards.loc["Bastwell & Daisyfield", "hotspot"] == "Hot spot"
+    old = pd.read_csv(tables / "ward2004_areas.csv", na_values="*").set_index("area_name")
+    for pilot in ("Shadsworth with Whitebirk", "Bastwell", "Roe Lee"):  # high, but no significant cluster
+        assert old.loc[pilot, "comparison"] == "higher" and old.loc[pilot, "hotspot"] == "High rate, on its own"
+    assert old.loc["Little Harwood", "hotspot"] != "Hot spot"
+    rates = {n: layer["study_area_rate"] for n, layer in result.manifest["rates"]["layers"].items()}
+    assert len(set(rates.values())) == 1, rates
+    lsoas = pd.read_csv(tables / "lsoa_areas.csv", na_values="*")
+    assert lsoas["ward"].notna().all()
+    assert (lsoas["area_name"].str.split().str[-1].str.fullmatch(r"[0-9]{3}[A-Z]")).all()
+    assert (lsoas["area_name"].str.rsplit(" ", n=1).str[0] == lsoas["ward"]).all()
+    questions = pd.read_csv(result.output_dir / "challenge" / "questions.csv").set_index("number")
+    assert (
+        "Wards (2025): 1 area whose own rate is significantly high among high neighbours: Bastwell & Daisyfield"
+        in (questions.loc[2, "evidence"])
+    )
+    for layer in ("lsoa", "ward2025", "ward2004"):
+        assert (result.output_dir / "maps" / f"funnel_{layer}.html").exists()

@@ -96,6 +96,8 @@ def build_spec(folder: Path, inputs: Path, stages: list[str], sections: set[str]
     for layer in WARD_LAYERS:
         if layer not in sections:
             del spec["geography"]["layers"][layer]
+    layers = spec["geography"]["layers"]  # the LSOAs are named after a ward layer only while it is declared
+    spec["geography"]["name_by"] = {k: v for k, v in spec["geography"].get("name_by", {}).items() if v in layers}
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "spec.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))

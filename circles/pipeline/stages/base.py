@@ -100,6 +100,18 @@ def records_of(run: RunState, stage: str) -> pd.DataFrame:
     return run.records
 
 
+def period_suffix(run: RunState) -> str:
+    """ ", April 2009 to March 2011": the period of the records (the aggregate stage finds it), for every title of a
+    map, table or figure drawn from them; empty when unknown."""
+    label = (run.manifest.get("records_period") or {}).get("label")
+    return f", {label}" if label else ""
+
+
+def synthetic_mark(run: RunState) -> str:
+    """ " — SYNTHETIC DATA, not real people" for the title of every standalone figure of a synthetic run, else ""."""
+    return " — SYNTHETIC DATA, not real people" if run.manifest.get("synthetic") is not None else ""
+
+
 def disclosure_policy(run: RunState):
     d = run.spec.disclosure
     return get_policy(d.policy, suppress_below=d.suppress_below, round_to=d.round_to)

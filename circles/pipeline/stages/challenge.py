@@ -10,10 +10,12 @@ from circles.io.writers import write_csv
 from circles.pipeline.stages.base import (
     RunState,
     disclosure_policy,
+    period_suffix,
     records_if_any,
     records_of,
     save_figure,
     stage,
+    synthetic_mark,
     write_text,
 )
 
@@ -49,7 +51,8 @@ def _stage_network(run: RunState) -> None:
     run.network = publish_network(result, policy)
     for relative, table in run.network.tables().items():
         run.publish(relative, lambda p, t=table: write_csv(t, p, na_rep=SUPPRESSED))
-    title, graph, measures = "Services that work with the same families", result.graph, result.measures
+    graph, measures = result.graph, result.measures
+    title = f"Services that work with the same families{period_suffix(run)}{synthetic_mark(run)}"
     figure = network_figure(graph, measures, title=title, policy=policy, seed=spec.seed)
     run.publish("network/network_a3.pdf", lambda p, f=figure: save_figure(f, p))
     html = network_html(graph, measures, title=title, policy=policy, seed=spec.seed)
@@ -104,7 +107,7 @@ def _stage_circle(run: RunState) -> None:
     links = services.needs_met(directory, codebook)
     links = links[links["code_id"].isin(items["code_id"])][["code_id", "service_id", "service_name", "organisation"]]
     layout = circle_layout(items, links, duplication_at=spec.duplication_at)
-    title = "The circle of need"
+    title = f"The circle of need{synthetic_mark(run)}"
     figure = circle_figure(layout, title=title, segment=spec.segment, paper="A3")
     run.publish("circle/circle_of_need_a3.pdf", lambda p, f=figure: save_figure(f, p))
     html = circle_html(layout, title=title, segment=spec.segment)
@@ -167,9 +170,19 @@ def _hot_spots_statement(run: RunState) -> str | None:
     for name, found in hot.items():
         if "hot_spots" not in found:
             continue
+        classes = found.get("classes")
+        if classes:  # own rate significantly higher and among high neighbours: named, they are public areas
+            n, areas = classes.get("Hot spot", 0), found.get("hot_spot_areas") or []
+            named = f": {', '.join(areas)}" if areas and name != "lsoa" else ""
+            plural = "" if n == 1 else "s"
+            parts.append(
+                f"{titles.get(name, name)}: {n} area{plural} whose own rate is significantly high among high "
+                f"neighbours{named}"
+            )
+            continue
         n = sum((found.get("hot_spots") or {}).values())
         counts = " (tested on counts, not rates)" if found.get("value") == "count" else ""
-        parts.append(f"{titles.get(name, name)}: {n} area{'' if n == 1 else 's'} hot{counts}")
+        parts.append(f"{titles.get(name, name)}: {n} area{'' if n == 1 else 's'} hot by Gi*{counts}")
     return "; ".join(parts) or None
 
 

@@ -7,10 +7,18 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from circles.costs.period import RecordsPeriod, people_per_year, record_dates, records_period
+from circles.costs.problem import CHART_TITLE
 from circles.geo.populations import read_population
 from circles.ingest.disclosure import SUPPRESSED
 from circles.io.writers import write_csv
-from circles.pipeline.stages.base import RunState, disclosure_policy, records_if_any, save_figure, stage
+from circles.pipeline.stages.base import (
+    RunState,
+    disclosure_policy,
+    records_if_any,
+    save_figure,
+    stage,
+    synthetic_mark,
+)
 
 
 @stage("costs", uses=("record_areas",), provides=("costs",), section="costs")
@@ -51,7 +59,7 @@ def _stage_costs(run: RunState) -> None:
         run.warnings.append(f"costs: treatment penetration: {note}")
     for stem, table in result.tables(spec.layer).items():
         run.publish(f"costs/{stem}.csv", lambda p, t=table: write_csv(t, p, na_rep=SUPPRESSED))
-    chart = result.chart()
+    chart = result.chart(title=f"{CHART_TITLE}{synthetic_mark(run)}")
     run.publish("costs/cost_by_sector.pdf", lambda p, f=chart: save_figure(f, p))
     summary = {"model": spec.model.name} | result.summary
     run.manifest["costs"] = summary | {

@@ -6,11 +6,15 @@ import textwrap
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 
+from circles.figures.funnel import funnel_figure, funnel_html
 from circles.figures.interactive_maps import interactive_map, write_html
 from circles.figures.print_maps import choropleth
-from circles.pipeline.stages.base import RunState, disclosure_policy, save_figure, stage
+from circles.pipeline.stages.base import RunState, disclosure_policy, period_suffix, save_figure, stage, synthetic_mark
 from circles.stats.captions import hotspot_wording, residents
+from circles.stats.funnel import FunnelResult, funnel_table
+from circles.stats.hotspot_classes import HOTSPOT_COLOURS
 from circles.stats.hotspots import GI_LABEL_COLOURS, LISA_COLOURS
 from circles.stats.rates import COMPARISON_COLOURS
 
@@ -44,7 +48,19 @@ def _map_plan(run: RunState, name: str, table: gpd.GeoDataFrame) -> list[dict[st
                 categorical=COMPARISON_COLOURS,
             )
         )
-    if "gi_label" in table:
+    if "hotspot" in table:  # own rate compared and clustering: what a commissioner can act on
+        plan.append(
+            item(
+                "hotspots",
+                "hotspot",
+                "Hot spots",
+                "Hot spot class",
+                categorical=HOTSPOT_COLOURS,
+                paper=run.spec.maps.paper,
+                note=HOTSPOT_NOTE,
+            )
+        )
+    elif "gi_label" in table:  # no rates: Gi* and LISA of the counts, said to be of counts
         gi_legend = f"Gi* class ({hot.correction.upper()}, {hot.permutations:,} permutations)"
         plan.append(
             item(
@@ -70,6 +86,14 @@ def _map_plan(run: RunState, name: str, table: gpd.GeoDataFrame) -> list[dict[st
     return plan
 
 
+#: Under every hot-spot map: what the classes mean.
+HOTSPOT_NOTE = (
+    "A hot spot's own rate is significantly above the study area's (95% interval) and it lies in a significant "
+    "high cluster (Getis-Ord Gi* or local Moran's I, FDR-corrected). 'Next to a hot spot': in a high cluster "
+    "only through its neighbours."
+)
+
+
 def _residents(run: RunState) -> str:
     """Whom a rate is per: "residents (all ages)" or "residents aged 18+" (the spec's ``rates.age_band``)."""
     return residents({"age_band": run.spec.rates.age_band})
@@ -81,25 +105,38 @@ def _stage_maps(run: RunState) -> None:
     tables = run.area_tables
     policy = disclosure_policy(run)
     subtitle = _wrap(f"{_first_sentence(run.spec.description)}\nDisclosure control: {policy.describe()}")
+    when = period_suffix(run)
+    if run.manifest.get("synthetic") is not None:
+        subtitle = f"SYNTHETIC DATA — not real people\n{subtitle}"
     for name, table in tables.items():
         layer = run.layers[name]
         labels = "area_name" if name in run.spec.maps.labels else None
+        parent = run.spec.geography.name_by.get(name)  # LSOAs named by ward: the ward outlines and names on top
+        outlines = run.layers[parent].areas if parent in run.layers else None
         for item in _map_plan(run, name, table):
             for paper in item.get("paper", run.spec.maps.paper[:1]):
                 orientation = "portrait" if paper == "A4" else "landscape"
                 figure = choropleth(
                     table,
                     item["column"],
-                    title=f"{item['title']} by {layer.title}",
+                    title=f"{item['title']} by {layer.title}{when}",
                     subtitle=subtitle + (f"\n{_wrap(item['note'])}" if item.get("note") else ""),
                     paper=paper,
                     orientation=orientation,
                     labels=labels,
                     categorical=item.get("categorical"),
                     legend_title=item["legend"],
+                    outlines=outlines,
+                    outline_title=run.layers[parent].title if outlines is not None else None,
                 )
                 stem = f"maps/{name}_{item['what']}_{paper.lower()}"
                 run.publish(stem + ".pdf", lambda p, f=figure: save_figure(f, p))
+        funnel = _funnel(run, name)
+        if funnel is not None:
+            figure = funnel_figure(
+                funnel, title=f"{_funnel_title(run)} by {layer.title}: funnel plot", **_funnel_words(run)
+            )
+            run.publish(f"maps/{name}_funnel_a4.pdf", lambda p, f=figure: save_figure(f, p))
 
 
 @stage("interactive_maps", needs=("area_counts",), uses=("rates", "hotspots"))
@@ -111,20 +148,70 @@ def _stage_interactive_maps(run: RunState) -> None:
     views = [(measure, None, _TITLES[measure])]
     if any("rate" in t for t in tables.values()):
         views.append(("rate", None, f"{_TITLES[measure]} per {run.spec.rates.per:,} {_residents(run)}"))
-    if any("gi_label" in t for t in tables.values()):
-        views.append(("gi_label", GI_LABEL_COLOURS, "Hot and cold spots (Getis-Ord Gi*)"))
+    if any("hotspot" in t for t in tables.values()):
+        views.append(("hotspot", HOTSPOT_COLOURS, "Hot spots: own rate significantly high, among high neighbours"))
+    if any("gi_label" in t and "hotspot" not in t for t in tables.values()):
+        views.append(("gi_label", GI_LABEL_COLOURS, "Hot and cold spots of counts (Getis-Ord Gi*)"))
     for column, categorical, title in views:
-        chosen = {n: t for n, t in tables.items() if column in t}
+        chosen = {n: t for n, t in tables.items() if column in t and not (column == "gi_label" and "hotspot" in t)}
         notes = {}
-        if column == "gi_label":  # on counts or on rates, layer by layer
+        if column == "gi_label":  # on counts, layer by layer
             notes = {n: w["caption"] for n in chosen if (w := hotspot_wording(run.manifest, n))}
+        elif column == "hotspot":
+            notes = dict.fromkeys(chosen, HOTSPOT_NOTE)
         figure = interactive_map(
-            chosen, column=column, title=title, titles=titles, categorical=categorical, notes=notes
+            chosen,
+            column=column,
+            title=f"{title}{period_suffix(run)}{synthetic_mark(run)}",
+            titles=titles,
+            categorical=categorical,
+            notes=notes,
         )
         run.publish(
             f"maps/interactive_{column.removeprefix('gi_')}.html",
             lambda p, f=figure: write_html(f, p, plotlyjs="alongside"),
         )
+    for name in tables:
+        funnel = _funnel(run, name)
+        if funnel is not None:
+            html = funnel_html(
+                funnel,
+                title=f"{_funnel_title(run)} by {titles[name]}{period_suffix(run)}: funnel plot",
+                **_funnel_words(run),
+            )
+            run.publish(f"maps/funnel_{name}.html", lambda p, f=html: write_html(f, p, plotlyjs="alongside"))
+
+
+def _funnel(run: RunState, name: str) -> FunnelResult | None:
+    """The funnel plot's data for a layer with rates: published counts against the population, around the
+    study-area rate the comparisons use; ``None`` for a layer without rates."""
+    table = run.area_tables[name]
+    population = (run.populations or {}).get(name)
+    study = ((run.manifest.get("rates") or {}).get("layers") or {}).get(name) or {}
+    if "rate" not in table or population is None or study.get("study_area_rate") is None:
+        return None
+    by_code = table.set_index("area_code")
+    return funnel_table(
+        pd.to_numeric(by_code[run.spec.rates.measure], errors="coerce"),
+        population.reindex(by_code.index).astype(float),
+        per=run.spec.rates.per,
+        target=float(study["study_area_rate"]),
+        names=by_code["area_name"],
+    )
+
+
+def _funnel_title(run: RunState) -> str:
+    return f"{_TITLES[run.spec.rates.measure]} per {run.spec.rates.per:,} {_residents(run)}"
+
+
+def _funnel_words(run: RunState) -> dict[str, Any]:
+    """The funnel plot's labels: the rate, whom it is per, and whether the records are synthetic."""
+    return {
+        "rate_label": f"{run.spec.rates.measure} per {run.spec.rates.per:,} {_residents(run)}",
+        "population_label": _residents(run),
+        "synthetic": run.manifest.get("synthetic") is not None,
+        "subtitle": _first_sentence(run.spec.description),
+    }
 
 
 def _first_sentence(text: str) -> str:

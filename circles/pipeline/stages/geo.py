@@ -19,6 +19,7 @@ from circles.geo.layers import (
     read_lookup,
     read_postcode_directory,
 )
+from circles.geo.naming import name_layer
 from circles.ingest.accounting import quarantine_frame
 from circles.pipeline.stages.base import RunState, account, records_of, stage
 from circles.validation import suggest
@@ -100,6 +101,9 @@ def load_layers(run: RunState) -> None:
             source=f"embedded:{layer.embedded} ({path.name})" if layer.embedded else str(path),
         )
     run.layers = {name: found[name] for name in specs if name in found}  # the spec's order
+    for child, parent in geography.name_by.items():  # "Bastwell & Daisyfield 004A", with its ward beside it
+        if child in run.layers and parent in run.layers:
+            run.layers[child] = name_layer(run.layers[child], run.layers[parent])
     run.manifest["geography"] = {
         "layers": {
             n: {

@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from circles.ingest.disclosure import SUPPRESSED, protect_table
 from circles.io.writers import write_csv
-from circles.pipeline.stages.base import RunState, disclosure_policy, save_figure, stage, write_text
+from circles.pipeline.stages.base import (
+    RunState,
+    disclosure_policy,
+    save_figure,
+    stage,
+    synthetic_mark,
+    write_text,
+)
 
 if TYPE_CHECKING:
     from circles.qualitative.study import CodingResult
@@ -140,7 +147,8 @@ def _publish(run: RunState, result: CodingResult, *, refi_export: bool) -> None:
         published[f"code_counts_by_{attribute.lower()}"] = protect_table(by, ["participants"], policy)
     for name, table in published.items():
         run.publish(f"coding/{name}.csv", lambda p, t=table: write_csv(t, p, na_rep=SUPPRESSED))
-    chart = summary_chart(result.dimension_summary, book, title="Needs, barriers, aspirations and fears raised")
+    title = f"Needs, barriers, aspirations and fears raised{synthetic_mark(run)}"
+    chart = summary_chart(result.dimension_summary, book, title=title)
     run.publish("coding/dimension_summary.pdf", lambda p, f=chart: save_figure(f, p))
     markdown = codebook_markdown(book)
     run.publish("coding/codebook.md", lambda p, text=markdown: write_text(p, text))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
+from circles.costs.period import record_dates, records_period
 from circles.errors import CirclesError
 from circles.geo.deprivation import read_imd
 from circles.geo.layers import (
@@ -16,6 +17,7 @@ from circles.io.writers import write_csv, write_geopackage
 from circles.pipeline.stages.base import RunState, disclosure_policy, records_of, stage
 from circles.stats.aggregate import count_by_area, count_by_area_and
 from circles.stats.area_statistics import area_hotspots, deprivation_profiles, study_area_rates
+from circles.stats.hotspot_classes import HOT_SPOT, HOTSPOT_CLASSES, hotspot_classes
 from circles.stats.weights import NoVariationError
 from circles.validation import suggest
 
@@ -34,6 +36,9 @@ def _stage_aggregate(run: RunState) -> None:
             "aggregate: the records have no 'service' values, so no tables by service: map the service column "
             "under sources, or, for a file from one service, set it: service: {value: Police}"
         )
+    period = records_period(record_dates(records))
+    if period is not None:  # every map and table title says when: "April 2009 to March 2011"
+        run.manifest["records_period"] = period.as_dict()
     for name, layer in run.layers.items():
         exact = count_by_area(records, layer, person=person)
         by_service = count_by_area_and(records, layer, "service", person=person) if by_services else None
@@ -172,9 +177,11 @@ def publish_area_tables(run: RunState) -> None:
     """Queue the area tables, with every statistic the stages added, as CSV and GeoPackage."""
     tables = run.area_tables
     for name, table in tables.items():
+        # the raw Gi* and LISA classes stay in the GeoPackage for the analyst; the CSV carries the hot-spot label
+        raw = ["gi_bin", "gi_label", "lisa_category"] if "hotspot" in table else []
         run.publish(
             f"tables/{name}_areas.csv",
-            lambda p, t=table: write_csv(pd.DataFrame(t.drop(columns="geometry")), p, na_rep=SUPPRESSED),
+            lambda p, t=table, r=raw: write_csv(pd.DataFrame(t.drop(columns=["geometry", *r])), p, na_rep=SUPPRESSED),
         )
     if tables:
         run.publish("areas.gpkg", lambda p: write_geopackage(tables, p))
@@ -220,17 +227,26 @@ def _stage_hotspots(run: RunState) -> None:
             )
             flat.append(name)
             continue
-        table = run.area_tables[name]
-        run.area_tables[name] = table.merge(result.classes, left_on="area_code", right_index=True, how="left")
+        table = run.area_tables[name].merge(result.classes, left_on="area_code", right_index=True, how="left")
         summary[name] = result.summary() | {"value_requested": spec.value}  # "count" with no population: say so
+        if "comparison" in table:  # what commissioners see: hot only where the area's own rate is high
+            table["hotspot"] = hotspot_classes(table["comparison"], table["gi_bin"], table["lisa_category"]).to_numpy()
+            summary[name]["classes"] = {c: int((table["hotspot"] == c).sum()) for c in HOTSPOT_CLASSES}
+            summary[name]["hot_spot_areas"] = sorted(table.loc[table["hotspot"] == HOT_SPOT, "area_name"].astype(str))
+        run.area_tables[name] = table
         if result.islands:
             run.warnings.append(f"hotspots: {name} has {len(result.islands)} area(s) with no neighbours (islands)")
-        run.log(
-            f"hotspots ({layer.title}): {sum(result.hot_spots.values())} hot, "
-            f"{sum(result.cold_spots.values())} cold (Gi*, {result.correction}, on the {result.value})"
+        classes = summary[name].get("classes")
+        found = (
+            f"{classes[HOT_SPOT]} hot spot(s), {classes['Next to a hot spot']} next to one, "
+            f"{classes['Cold spot']} cold spot(s)"
+            if classes
+            else f"{sum(result.hot_spots.values())} Gi* hot, {sum(result.cold_spots.values())} cold (no rates)"
         )
+        run.log(f"hotspots ({layer.title}): {found} (Gi* and LISA, {result.correction}, on the {result.value})")
     run.manifest["hotspots"] = {
-        "published": "classes only (Gi_Bin, LISA category); no z-scores or p-values",
+        "published": "hot-spot labels in the tables, maps and packs; Gi_Bin and LISA category in the GeoPackage; "
+        "no z-scores or p-values",
         "layers": summary,
         "layers_missing": skipped,
         "layers_without_variation": flat,
