@@ -267,7 +267,7 @@ def _common(name: str, report: Path, manifest: dict[str, Any], large_print: bool
         "version": __version__,
         "built": date.today().isoformat(),
         "synthetic": synthetic,
-        "fonts": {key: path.as_uri() for key, path in font_files().items()},
+        "fonts": {key: f"fonts/{path.name}" for key, path in font_files().items()},  # copied beside the pack
         "unavailable": UNAVAILABLE,
         "disclosure_rule": (manifest.get("disclosure") or {}).get("rule"),
         "quotes_held": (manifest.get("screening") or {}).get("held_for_review") or 0,

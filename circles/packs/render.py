@@ -227,6 +227,9 @@ def build_pack(
     folder = templates_dir()
     for css in ("print.css", "large.css"):
         shutil.copyfile(folder / css, out / css)
+    (out / "fonts").mkdir(exist_ok=True)  # the fonts travel with the pack: no path of this machine in the HTML
+    for path in font_files().values():
+        shutil.copyfile(path, out / "fonts" / path.name)
 
     context = _context(name, report, out, large_print)
     if report_name is not None:

@@ -42,6 +42,7 @@ file                                      read as
                                           scripts; matplotlib writes SVG text as comments) and without them
 ``.pdf``                                  extracted text of every page and the document information (pypdf)
 raster images (``.png``, ``.jpg``, ...)   not read: they hold no searchable text
+fonts (``.ttf``, ``.otf``, ``.woff``)      not read: the packs' own fonts, glyphs only
 anything else                             as UTF-8 text, line by line; a file that is not text is reported as
                                           ``unreadable``
 ========================================  ==================================================================
@@ -61,6 +62,7 @@ import logging
 import math
 import os
 import re
+import sys
 import warnings
 import zipfile
 from bisect import bisect_right
@@ -93,6 +95,7 @@ KINDS = (
     "email",
     "nhs_number",
     "date_of_birth",
+    "path",
     "unreadable",
 )
 
@@ -111,6 +114,17 @@ ANALYST_FILES = (
     "coding/quotes_held_for_review.csv",
     "coding/project.qdpx",
     "coding/codebook.*",
+)
+#: ``file://`` links and this machine's home, Python and working folders: a published file holds none of them.
+_MACHINE_PATHS = re.compile(
+    "|".join(
+        [r"file://[^\s\"'<>)]+"]
+        + [
+            re.escape(p.rstrip("/")) + r"/[^\s\"'<>)]*"
+            for p in {str(Path.home()), sys.prefix, sys.base_prefix, os.getcwd()}
+            if len(p.rstrip("/")) > 5  # not "/" or "/root": too common as text
+        ]
+    )
 )
 #: Columns (compared case-insensitively) whose every value is a date of birth.
 _DOB_COLUMN = re.compile(r"(?:date_?of_?birth|dob|d_o_b|birth_?date|birthdate|born)", re.IGNORECASE)
@@ -131,6 +145,8 @@ _TAG = re.compile(r"<[^>]*>")
 _JSON_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _RASTER = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ico"})
+#: Font files the packs carry beside their HTML: glyphs, no data.
+_FONTS = frozenset({".ttf", ".otf", ".woff", ".woff2"})
 _MARKUP = frozenset({".html", ".htm", ".xhtml", ".svg", ".xml", ".qdc", ".qde"})
 #: Zip archives whose members are read one by one (REFI-QDA projects are zips of XML and text).
 _ARCHIVES = frozenset({".qdpx", ".zip"})
@@ -245,6 +261,15 @@ class _Audit:
             self.add(file, location, hit.kind, hit.detail, hit.key)
             flagged.add(location)
         if self.patterns:
+            for machine in _MACHINE_PATHS.finditer(text):
+                location = locate if isinstance(locate, str) else locate(machine.start())
+                self.add(
+                    file,
+                    location,
+                    "path",
+                    "a path of the machine that made the report (it may hold a user name); publish relative links",
+                    machine.group().casefold(),
+                )
             for found in self.structured(text):
                 location = locate if isinstance(locate, str) else locate(found.start)
                 if location in flagged:  # an identifier from the inputs was found there: said once is enough
@@ -348,7 +373,7 @@ class _Audit:
     def _file(self, path: Path) -> None:
         file = self._name(path)
         suffix = path.suffix.lower()
-        if suffix in _RASTER:
+        if suffix in _RASTER or suffix in _FONTS:
             return
         relative = path.relative_to(self.folder).as_posix()
         counts = not any(relative == p or fnmatch.fnmatchcase(relative, p) for p in self.exempt)

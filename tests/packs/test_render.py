@@ -203,3 +203,27 @@ def test_page_one_png(built, tmp_path):
         pytest.skip("pdftoppm (poppler-utils) is not installed")
     png = page_one_png(packs["challenge"]["pdf"], tmp_path / "challenge_p1.png")
     assert png is not None and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_packs_travel_with_their_fonts_and_hold_no_path_of_this_machine(built):
+    """A pack sent to someone else keeps its font, and publishes no file:// link or local folder (a user name)."""
+    import sys
+
+    _, report, packs = built
+    fonts = report / "packs" / "fonts"
+    assert {p.name for p in fonts.glob("*.ttf")} == {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf"}
+    for key, files in packs.items():
+        html = files["html"].read_text(encoding="utf-8")
+        assert 'src: url("fonts/DejaVuSans.ttf")' in html, key
+        assert "file://" not in html and sys.prefix not in html, key
+
+
+def test_large_print_hyphenates_words_and_never_splits_a_code(built):
+    """Table cells at 18 pt break words at their hyphenation points (en-GB), not anywhere: 'duplicatio|n' and
+    'AS|P01' were what breaking anywhere gave."""
+    _, _, packs = built
+    text = pypdf.PdfReader(packs["challenge_large"]["pdf"]).pages
+    lines = [line.strip() for page in text for line in (page.extract_text() or "").splitlines()]
+    assert not any(re.search(r"\b(duplicatio|significa|confiden|Someon)$", line) for line in lines)
+    assert not any(re.search(r"\([A-Z]{1,3}[-\u2010\u00ad]?$", line) for line in lines)  # "(AS‐" then "P01)"
+    assert any(re.search(r"\((?:NEE|ASP|BAR|FEA|PRO)[0-9]{2}\)", line) for line in lines)

@@ -365,3 +365,17 @@ def test_the_analysts_files_and_the_directorys_own_contacts_are_not_pattern_find
     assert audit_report(report, SECRETS) == []
     (report / "packs" / "pack.html").write_text("<p>Ring the drop-in on 01254 585 000 or Jo on 01254 585001</p>")
     assert [(f.file, f.kind) for f in audit_report(report, SECRETS)] == [("packs/pack.html", "phone")]
+
+
+def test_a_path_of_this_machine_in_a_published_file_is_found(tmp_path):
+    import sys
+
+    report = clean_report(tmp_path / "report")
+    (report / "packs").mkdir()
+    (report / "packs" / "pack.html").write_text(
+        f'<style>@font-face {{ src: url("file:///home/jo.bloggs/fonts/a.ttf"); }}</style><p>{sys.prefix}/lib</p>'
+    )
+    (report / "manifest.json").write_text(json.dumps({"inputs": [{"file": f"file:///{sys.prefix}/x.csv"}]}))
+    found = [(f.file, f.kind) for f in audit_report(report, SECRETS)]
+    assert found == [("packs/pack.html", "path"), ("packs/pack.html", "path")]
+    assert all("jo.bloggs" not in f.detail for f in audit_report(report, SECRETS))

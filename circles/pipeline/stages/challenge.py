@@ -69,7 +69,7 @@ def _stage_network(run: RunState) -> None:
     run.log(f"network: {graph.number_of_nodes()} services, {graph.number_of_edges()} pairs sharing families")
 
 
-def _directory(run: RunState) -> NeedsDirectory:
+def service_directory(run: RunState) -> NeedsDirectory:
     """The service directory and the codebook its needs refer to, read once per run."""
     from circles.challenge import export_hsds
     from circles.challenge.study import NeedsDirectory, read_directory
@@ -100,7 +100,7 @@ def _stage_circle(run: RunState) -> None:
             "aspirations and fears the notes raise)"
         )
         return
-    services_read = _directory(run)
+    services_read = service_directory(run)
     directory, codebook = services_read.directory, services_read.codebook
     spec = run.spec.services
     items = summary[summary["dimension"] != "provider view"][["code_id", "name", "dimension", "segments"]]
@@ -136,7 +136,7 @@ def _stage_challenge(run: RunState) -> None:
     """The six challenge questions, answered with the evidence the run found."""
     from circles.challenge.study import answer_challenge, crisis_referral_share
 
-    spec, services = run.spec.services, _directory(run)
+    spec, services = run.spec.services, service_directory(run)
     crisis = list(spec.crisis_referrals or [])
     result = answer_challenge(
         services.directory,

@@ -84,9 +84,9 @@ def _screening_inputs(run: RunState) -> dict[str, Any]:
     for layer in run.layers.values():
         public += layer.areas["area_name"].dropna().astype(str).tolist()
     if run.spec.services is not None:
-        from circles.pipeline.stages.challenge import _directory
+        from circles.pipeline.stages.challenge import service_directory
 
-        directory = _directory(run).directory
+        directory = service_directory(run).directory
         for table, column in (("services", "name"), ("organisations", "name"), ("locations", "name")):
             frame = getattr(directory, table)
             if column in frame:
