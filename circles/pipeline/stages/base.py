@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
+from circles.figures.media import MEDIA, Medium, save_svg, svg_name
 from circles.figures.print_maps import save_print_map
 from circles.geo.layers import (
     AreaLayer,
@@ -84,6 +85,28 @@ def save_figure(figure: Any, path: Path) -> None:
 
     save_print_map(figure, path.with_suffix(""))
     plt.close(figure)
+
+
+def publish_svgs(
+    run: RunState, stem: str, draw: Callable[[Medium], Any], media: Collection[str] = ("print", "large")
+) -> None:
+    """Queue ``<stem>_<medium>.svg`` for each of ``media``: the figure a pack prints, drawn at its printed size.
+
+    ``draw(medium)`` returns a matplotlib figure sized and typeset for that :class:`~circles.figures.media.Medium`;
+    it is called when the run publishes (so no figure waits in memory), saved with real text
+    (:func:`~circles.figures.media.save_svg`) and closed.
+    """
+    import matplotlib.pyplot as plt
+
+    def write(path: Path, key: str) -> None:
+        figure = draw(MEDIA[key])
+        try:
+            save_svg(figure, path)
+        finally:
+            plt.close(figure)
+
+    for key in media:
+        run.publish(svg_name(stem, key), lambda p, k=key: write(p, k))
 
 
 def records_if_any(run: RunState, stage: str) -> pd.DataFrame | None:
