@@ -162,10 +162,33 @@ def _layer_title(layer: str, manifest: dict[str, Any]) -> str:
 
 
 class _Images:
-    """Downscaled copies of the report's PNGs in ``<out>/img/``, referenced relatively from the HTML."""
+    """The report's figures for one pack, in ``<out>/img/``, referenced relatively from the HTML.
 
-    def __init__(self, report: Path, out: Path) -> None:
-        self.report, self.out = report, out
+    :meth:`vector` gives the SVG drawn for this pack's page (:mod:`circles.figures.media`): ``print`` or ``large``
+    for a figure in the text column, ``wall`` or ``wall_large`` for the A3 challenge pack's big diagrams. Calling
+    the object gives a downscaled copy of a PNG (for figures not yet drawn for a medium).
+    """
+
+    def __init__(self, report: Path, out: Path, *, large_print: bool = False) -> None:
+        self.report, self.out, self.large_print = report, out, large_print
+
+    def medium(self, *, wall: bool = False) -> str:
+        """The medium key of this pack: ``print``/``large``, or ``wall``/``wall_large`` with ``wall=True``."""
+        if wall:
+            return "wall_large" if self.large_print else "wall"
+        return "large" if self.large_print else "print"
+
+    def vector(self, stem: str, *, wall: bool = False) -> str | None:
+        """The SVG of figure ``stem`` (``"maps/lsoa_hotspots"``) for this pack, copied beside it; ``None`` if the
+        report has none."""
+        rel = f"{stem}_{self.medium(wall=wall)}.svg"
+        source = self.report / rel
+        if not source.is_file():
+            return None
+        target = self.out / "img" / rel.replace("/", "_")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        return target.relative_to(self.out).as_posix()
 
     def __call__(self, rel: str, *, max_width: int = IMAGE_MAX_WIDTH) -> str | None:
         source = self.report / rel
@@ -190,7 +213,7 @@ def _context(name: str, report: Path, out: Path, large_print: bool) -> dict[str,
     """Everything the templates need, read from the report folder's published files only."""
     manifest = _manifest(report)
     missing = missing_data(manifest)
-    image = _Images(report, out)
+    image = _Images(report, out, large_print=large_print)
     wide = 2 * IMAGE_MAX_WIDTH if PAGE_SIZES[name] == "A3 landscape" else IMAGE_MAX_WIDTH
     layers = _layers(report)
     wards = [layer for layer in layers if layer.startswith("ward")]
