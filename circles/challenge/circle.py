@@ -5,11 +5,14 @@ services that meet them and ring 3 the providers running those services. This mo
 the two modules that make the diagram, so ``from circles.challenge.circle import circle_layout, circle_figure``
 reaches both:
 
-``circle_placement``  :func:`circle_layout` places every node and gives each item its status (unmet, met, possible
-                      duplication) in a :class:`CircleLayout`; :data:`DIMENSION_ORDER`, :data:`RING_RADII`
-``circle_figures``    :func:`circle_figure` draws it for print (A3 landscape) and :func:`circle_html` for the
-                      browser; :data:`DIMENSION_COLOURS`, :data:`MIN_FONT_PT`, :data:`LABEL_WRAP` and the ``gid``
-                      prefixes
+``circle_placement``  :func:`circle_items` chooses the items (every code a service meets or the notes raised),
+                      :func:`circle_layout` places every node and gives each item its status (unmet, met, possible
+                      duplication for needs; addressed or not for barriers and fears) in a :class:`CircleLayout`;
+                      :func:`raised_text`, :data:`DIMENSION_ORDER`, :data:`RING_RADII`, :data:`ASSESSED`
+``circle_figures``    :func:`circle_figure` draws it for the page it is printed on (a pack's medium, or A3/A4
+                      landscape); :data:`MIN_FONT_PT`, :data:`LABEL_WRAP` and the ``gid`` prefixes
+``circle_interactive`` :func:`circle_html` draws it for the browser
+``circle_style``      :data:`DIMENSION_COLOURS` and the words and markers both share
 """
 
 from __future__ import annotations
@@ -25,22 +28,28 @@ from circles.challenge.circle_figures import (
     circle_html,
 )
 from circles.challenge.circle_placement import (
+    ASSESSED,
     DIMENSION_ORDER,
     RING_RADII,
     CircleError,
     CircleLayout,
+    circle_items,
     circle_layout,
+    raised_text,
 )
 
 __all__ = [
     "CircleError",
     "CircleLayout",
+    "circle_items",
     "circle_layout",
+    "raised_text",
     "circle_figure",
     "circle_html",
     "DIMENSION_ORDER",
     "DIMENSION_COLOURS",
     "RING_RADII",
+    "ASSESSED",
     "MIN_FONT_PT",
     "LABEL_WRAP",
     "LABEL_GID",

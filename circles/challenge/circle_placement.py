@@ -4,9 +4,12 @@ The segment sits at the centre. Ring 1 holds the segment's needs, barriers, aspi
 qualitative coding, e.g. :func:`circles.qualitative.analysis.dimension_summary`), each marker sized by how often it
 was raised. Ring 2 holds the services that meet them and ring 3 the providers (organisations) running those
 services. A need met by no service is *unmet*; one met by ``duplication_at`` services or more is flagged as
-*possible duplication*.
+*possible duplication*. Only needs (and aspirations, which services meet too) are judged so, as in the challenge
+stage's "Unmet need and duplication" table (:func:`circles.challenge.coverage.need_coverage`): a fear or barrier
+that several services work on is not duplication.
 
-:func:`circle_layout` places every node (pure DataFrames in, pure DataFrames out, deterministic) in a
+:func:`circle_items` chooses the items (every code a service meets or the notes raised, so a need nobody raised
+still shows), :func:`circle_layout` places every node (pure DataFrames in, pure DataFrames out, deterministic) in a
 :class:`CircleLayout`; :mod:`circles.challenge.circle_figures` draws it.
 """
 
@@ -19,14 +22,26 @@ import numpy as np
 import pandas as pd
 
 from circles.errors import CirclesError
+from circles.ingest.disclosure import SUPPRESSED
 from circles.validation import require_columns
 
-__all__ = ["CircleError", "CircleLayout", "circle_layout", "DIMENSION_ORDER", "RING_RADII"]
+__all__ = [
+    "CircleError",
+    "CircleLayout",
+    "circle_items",
+    "circle_layout",
+    "raised_text",
+    "DIMENSION_ORDER",
+    "RING_RADII",
+    "ASSESSED",
+]
 
 #: Order of the dimension groups around ring 1 (clockwise from the top); other dimensions follow alphabetically.
 DIMENSION_ORDER: tuple[str, ...] = ("need", "barrier", "aspiration", "fear")
 #: Radius of each ring (the segment is at 0).
 RING_RADII: dict[str, float] = {"item": 1.25, "service": 2.0, "provider": 2.65}
+#: Dimensions a service meets, judged unmet or possible duplication (the challenge table's "needs").
+ASSESSED: tuple[str, ...] = ("need", "aspiration")
 
 _ITEM_COLUMNS = ("code_id", "name", "dimension", "segments")
 _LINK_COLUMNS = ("code_id", "service_id", "service_name", "organisation")
@@ -44,8 +59,10 @@ class CircleLayout:
     Attributes
     ----------
     items : pandas.DataFrame
-        Ring 1, one row per code: ``node_id, code_id, name, dimension, segments, n_services, services,
-        providers, status`` (``"unmet"``, ``"met"`` or ``"possible duplication"``), ``radius, angle, x, y``.
+        Ring 1, one row per code: ``node_id, code_id, name, dimension, segments`` (how often raised; NaN when
+        the published count is suppressed), ``raised`` (:func:`raised_text`), ``n_services, services, providers,
+        status``, ``radius, angle, x, y``. A need or aspiration is ``"unmet"``, ``"met"`` or ``"possible
+        duplication"``; a barrier or fear is ``"addressed"`` (some service works on it) or ``"not assessed"``.
     services : pandas.DataFrame
         Ring 2: ``node_id, service_id, name, organisations, n_items, radius, angle, x, y``.
     providers : pandas.DataFrame
@@ -53,7 +70,7 @@ class CircleLayout:
     edges : pandas.DataFrame
         ``source, target, kind`` (``"item-service"`` or ``"service-provider"``) and ``x0, y0, x1, y1``.
     duplication_at : int
-        A code met by this many services or more is ``"possible duplication"``.
+        A need met by this many services or more is ``"possible duplication"``.
 
     Angles are in radians, counter-clockwise from east (``x = radius * cos(angle)``); nodes run clockwise from the
     top of the circle.
@@ -85,6 +102,86 @@ class CircleLayout:
         return pd.concat(frames, ignore_index=True)
 
 
+# ---------------------------------------------------------------------------------------------------- items
+
+
+def raised_text(segments: object) -> str:
+    """How often an item was raised, for a label or a hover: never a number for a suppressed count.
+
+    Examples
+    --------
+    >>> [raised_text(v) for v in (7, 1, 0)]
+    ['raised 7 times', 'raised once', 'not raised in the notes']
+    >>> raised_text(float("nan")) == raised_text("*") == "raised * times (a small number)"
+    True
+    """
+    if isinstance(segments, str) and segments.strip() == SUPPRESSED:
+        segments = float("nan")
+    value = float(segments)  # type: ignore[arg-type]
+    if np.isnan(value):
+        return f"raised {SUPPRESSED} times (a small number)"
+    n = int(round(value))
+    return "not raised in the notes" if n == 0 else "raised once" if n == 1 else f"raised {n} times"
+
+
+def circle_items(
+    codes: pd.DataFrame,
+    summary: pd.DataFrame | None,
+    links: pd.DataFrame,
+    *,
+    leave_out: Sequence[str] = ("provider view",),
+) -> pd.DataFrame:
+    """The items of ring 1: every code that a service meets or that the notes raised.
+
+    A need nobody raised but a service meets is kept (it can still be duplicated), and so is a need raised but
+    met by no service (unmet need). A code neither met nor raised is left out.
+
+    Parameters
+    ----------
+    codes : pandas.DataFrame
+        The codebook: ``code_id, name, dimension`` (e.g. :func:`circles.qualitative.codebook.codebook_table`,
+        whose ``id`` column is accepted as ``code_id``), in codebook order.
+    summary : pandas.DataFrame or None
+        How often each code was raised: ``code_id, segments`` (:func:`circles.qualitative.analysis.
+        dimension_summary`, or its published CSV where a suppressed count is ``"*"`` or missing). A code absent
+        from it was not raised.
+    links : pandas.DataFrame
+        ``code_id`` of every service-code link (:func:`circles.challenge.coverage.needs_met`).
+    leave_out : sequence of str
+        Dimensions never drawn (providers' own views are not the segment's).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code_id, name, dimension, segments`` for :func:`circle_layout`: ``segments`` is 0 for a code not
+        raised and NaN for a suppressed count.
+
+    Examples
+    --------
+    >>> codes = pd.DataFrame({"code_id": ["N1", "N2", "N3", "F1", "P1"], "name": ["Talk", "Money", "Work",
+    ...                       "Relapse", "Thresholds"], "dimension": ["need", "need", "need", "fear",
+    ...                       "provider view"]})
+    >>> summary = pd.DataFrame({"code_id": ["N1", "F1", "P1"], "segments": [5, "*", 2]})
+    >>> links = pd.DataFrame({"code_id": ["N2", "F1"]})
+    >>> circle_items(codes, summary, links).values.tolist()
+    [['N1', 'Talk', 'need', 5.0], ['N2', 'Money', 'need', 0.0], ['F1', 'Relapse', 'fear', nan]]
+    """
+    table = codes.rename(columns={"id": "code_id"}) if "code_id" not in codes else codes
+    require_columns(table, ("code_id", "name", "dimension"), "codes", error=CircleError)
+    table = table[["code_id", "name", "dimension"]].copy()
+    raised: dict[str, float] = {}
+    if summary is not None and len(summary):
+        require_columns(summary, ("code_id", "segments"), "summary", error=CircleError)
+        for code, value in zip(summary["code_id"], summary["segments"], strict=True):
+            text = str(value).strip()
+            raised[str(code)] = float("nan") if text in (SUPPRESSED, "", "nan", "None") else float(text)
+    table["segments"] = [raised.get(str(c), 0.0) for c in table["code_id"]]
+    met = set(links["code_id"].astype(str)) if len(links) else set()
+    keep = table["code_id"].astype(str).isin(met) | (table["segments"] != 0)
+    keep &= ~table["dimension"].astype(str).str.lower().isin([d.lower() for d in leave_out])
+    return table[keep].reset_index(drop=True)
+
+
 # ---------------------------------------------------------------------------------------------------- layout
 
 
@@ -102,12 +199,13 @@ def _check_items(items: pd.DataFrame) -> pd.DataFrame:
     duplicated = table["code_id"][table["code_id"].duplicated()].unique()
     if len(duplicated):
         raise CircleError(f"items lists code_id {', '.join(map(repr, duplicated))} more than once; keep one row each.")
-    segments = pd.to_numeric(table["segments"], errors="coerce")
-    bad = segments.isna() | (segments < 0)
+    raw = table["segments"].map(lambda v: None if isinstance(v, str) and v.strip() == SUPPRESSED else v)
+    segments = pd.to_numeric(raw, errors="coerce")
+    bad = (segments.isna() & raw.notna()) | (segments < 0)
     if bad.any():
         codes = ", ".join(repr(c) for c in table.loc[bad, "code_id"][:5])
-        raise CircleError(f"items has a missing, negative or non-numeric segments count for {codes}.")
-    table["segments"] = segments.astype(float)
+        raise CircleError(f"items has a negative or non-numeric segments count for {codes}.")
+    table["segments"] = segments.astype(float)  # NaN: suppressed ("*") when published
     table["dimension"] = table["dimension"].str.lower()
     return table
 
@@ -179,7 +277,7 @@ def circle_layout(
     links: pd.DataFrame,
     *,
     duplication_at: int = 3,
-    assessed: Sequence[str] = ("need", "aspiration"),
+    assessed: Sequence[str] = ASSESSED,
 ) -> CircleLayout:
     """Place the items, services and providers of a circle of need.
 
@@ -192,10 +290,13 @@ def circle_layout(
         ``code_id, service_id, service_name, organisation``: which services meet which code, and who runs each
         service. A code with no row is unmet; ``organisation`` may be blank.
     duplication_at : int
-        A code met by this many services or more is flagged ``"possible duplication"`` (default 3).
+        A need met by this many services or more is flagged ``"possible duplication"`` (default 3).
     assessed : sequence of str
-        Dimensions a service can meet (needs, aspirations). An item of another dimension (a barrier, a fear)
-        that no service addresses is ``"not assessed"``, not ``"unmet"``: nobody expects a service for a fear.
+        Dimensions a service can meet (needs, aspirations), judged ``"unmet"``, ``"met"`` or ``"possible
+        duplication"`` exactly as the challenge table judges them. An item of another dimension (a barrier, a
+        fear) is ``"addressed"`` when services work on it and ``"not assessed"`` otherwise, never unmet or
+        duplicated: nobody expects one service per fear, and several services working on relapse is not
+        duplication.
 
     Returns
     -------
@@ -221,7 +322,7 @@ def circle_layout(
     ...                       "organisation": ["Council", "Charity", "NHS", "NHS"]})
     >>> layout = circle_layout(items, links)
     >>> dict(zip(layout.items["code_id"], layout.items["status"]))
-    {'N1': 'possible duplication', 'N2': 'unmet', 'B1': 'met'}
+    {'N1': 'possible duplication', 'N2': 'unmet', 'B1': 'addressed'}
     >>> layout.services["radius"].unique().tolist(), len(layout.edges)
     ([2.0], 7)
     """
@@ -243,7 +344,8 @@ def _item_turns(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
     order = [d for d in DIMENSION_ORDER if d in present] + sorted(d for d in present if d not in DIMENSION_ORDER)
     rank = {d: i for i, d in enumerate(order)}
     table["_group"] = table["dimension"].map(rank)
-    table = table.sort_values(["_group", "segments", "name", "code_id"], ascending=[True, False, True, True])
+    table["_order"] = table["segments"].fillna(0.5)  # a suppressed count is small, not zero
+    table = table.sort_values(["_group", "_order", "name", "code_id"], ascending=[True, False, True, True])
     gap = 1 if len(order) > 1 else 0
     slots, slot = [], 0.0
     for position, group in enumerate(table["_group"]):
@@ -280,19 +382,21 @@ def _item_ring(
         sorted({o for s in services_of.get(c, []) for o in orgs_of.get(s, [])}) for c in table["code_id"]
     ]
     table["n_services"] = [len(services_of.get(c, [])) for c in table["code_id"]]
+    need = table["dimension"].isin([d.lower() for d in assessed])
     table["status"] = np.select(
         [
-            (table["n_services"] == 0) & ~table["dimension"].isin(list(assessed)),
+            (table["n_services"] == 0) & ~need,
+            ~need,
             table["n_services"] == 0,
             table["n_services"] >= duplication_at,
         ],
-        ["not assessed", "unmet", "possible duplication"],
+        ["not assessed", "addressed", "unmet", "possible duplication"],
         "met",
     )
-    item_frame = _place(table.drop(columns="_group"), item_turns, "code_id", RING_RADII["item"])
-    return item_frame[
-        ["node_id", "code_id", "name", "dimension", "segments", "n_services", "services", "providers", "status", *_POS]
-    ]
+    table["raised"] = [raised_text(v) for v in table["segments"]]
+    item_frame = _place(table.drop(columns=["_group", "_order"]), item_turns, "code_id", RING_RADII["item"])
+    columns = ["node_id", "code_id", "name", "dimension", "segments", "raised", "n_services", "services", "providers"]
+    return item_frame[[*columns, "status", *_POS]]
 
 
 def _service_ring(link: pd.DataFrame, item_turns: dict[str, float]) -> tuple[pd.DataFrame, dict[str, float]]:

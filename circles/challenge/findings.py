@@ -12,7 +12,9 @@ straight into a pack:
 5. Could we make better use of professional disciplines?
 6. Can providers work more seamlessly?
 
-Nothing is canned: a code is quoted by the name the run's codebook gives it and the count the run found, a
+Nothing is canned: a code is quoted by the name the run's codebook gives it and the counts the run published (the
+sources and coded passages that raised it, and the participants when their counts are not suppressed: the counts
+the pack's "What families told us" table ranks it on, in the same order), a
 service by its directory name, a referral route by the name the spec lists. Where a question's evidence is
 missing (no notes coded, no codebook, no network, no area statistics), its answer says which evidence is
 missing and what would add it, never what a previous study found.
@@ -27,6 +29,7 @@ import pandas as pd
 
 from circles.challenge.coverage import hours_table
 from circles.challenge.directory import ServiceDirectory
+from circles.qualitative.analysis import ranking_columns
 
 __all__ = ["QUESTIONS", "TOPICS", "need_findings", "challenge_questions", "services_open_late"]
 
@@ -311,11 +314,16 @@ def _seamless(summary: pd.DataFrame | None, many_services: Mapping[int, int | No
 
 # ------------------------------------------------------------------------------------------------ helpers
 def _raised(summary: pd.DataFrame | None) -> pd.DataFrame:
-    """The codes raised at least once, most often first (provider views are question 5's)."""
+    """The codes raised at least once, most raised first by the counts the published table ranks on (participants,
+    sources, segments; sources then segments when participant counts are suppressed), provider views excluded
+    (they are question 5's)."""
     if summary is None or summary.empty:
         return pd.DataFrame(columns=["code_id", "name", "dimension", "segments"])
-    table = summary[(summary["dimension"] != "provider view") & (summary["segments"].fillna(0) > 0)]
-    return table.sort_values("segments", ascending=False, kind="stable")
+    segments = pd.to_numeric(summary["segments"], errors="coerce")
+    table = summary[(summary["dimension"] != "provider view") & (segments.isna() | (segments > 0))]  # NaN: suppressed
+    by = [c for c in ranking_columns(summary) if c in table]
+    keys = pd.DataFrame({c: pd.to_numeric(table[c], errors="coerce").fillna(0) for c in by}, index=table.index)
+    return table.loc[keys.sort_values(by, ascending=False, kind="stable").index]
 
 
 def _topic(summary: pd.DataFrame, topic: str) -> pd.DataFrame:
@@ -326,27 +334,39 @@ def _topic(summary: pd.DataFrame, topic: str) -> pd.DataFrame:
 
 
 def _counted(codes: pd.DataFrame) -> str:
-    """``'A' (8 times), 'B' (7 times) and 'C' (once)``: each code's name and how often it was raised."""
-    return _list([f"'{r.name}' ({_times(r.segments)})" for r in codes.itertuples()])
+    """``'A' (4 sources, 8 passages) and 'B' (1 source, 1 passage)``: each code's name and the published counts
+    its table ranks it on (a suppressed count is never printed)."""
+    by = [c for c in ranking_columns(codes) if c in codes]
+    return _list([f"'{r.name}'" + _counts(r, by) for r in codes.itertuples()])
+
+
+def _counts(row: object, columns: Sequence[str]) -> str:
+    """`` (4 sources, 8 passages)``: the published counts of ``columns``; suppressed (missing) ones left out."""
+    parts = []
+    for column in columns:
+        value = pd.to_numeric(getattr(row, column, None), errors="coerce")
+        if not pd.isna(value):
+            parts.append(_n(int(value), _COUNT_WORDS[column]))
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+#: How a count of each column of the dimension summary is said.
+_COUNT_WORDS = {"participants": "participant", "sources": "source", "segments": "passage"}
 
 
 def _names(rows: pd.DataFrame, summary: pd.DataFrame | None) -> str:
-    """Needs by name, with how often each was raised when notes were coded."""
+    """Needs by name, with the coded passages that raised each when notes were coded (the needs table's
+    "Raised" column)."""
     if summary is None or "segments" not in rows:
         return _list(rows["name"].tolist())
     return _list(
         [
-            f"{r.name} (raised {_times(r.segments)})" if r.segments else f"{r.name} (not raised)"
+            f"{r.name} (raised in {_n(int(r.segments), 'passage')})"
+            if not pd.isna(r.segments) and r.segments
+            else f"{r.name} (not raised)"
             for r in rows.itertuples()
         ]
     )
-
-
-def _times(n: object) -> str:
-    if pd.isna(n):
-        return "a few times"
-    n = int(n)
-    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
 
 
 def _n(count: int, noun: str) -> str:

@@ -7,11 +7,15 @@ pseudonymous ``family_id`` and a ``service``):
 * :func:`family_service_graph` — the bipartite family–service graph (``bipartite`` 0 = families, 1 = services).
 * :func:`service_overlap` — one row per pair of services sharing families: ``shared`` families, Jaccard index
   and overlap coefficient, from a sparse incidence product (families × services, ``Bᵀ·B``); no loop over pairs.
+* :func:`overlap_tests` — every pair of services against chance: observed shared families, the number expected if
+  families used services independently, their ratio (*lift*), an exact one-sided test and a false discovery rate;
+  the edges kept are the pairs sharing more families than chance would give.
 * :func:`overlap_graph` — the service graph of those edges; :func:`network_measures` — caseload, weighted
   degree, betweenness (distance = 1 / weight) and Louvain communities named after their largest service.
 * :func:`families_in_many` and :func:`service_combinations` — families known to many services, and the
   commonest exact sets of services (UpSet-style).
-* :func:`publishable_edges` and :func:`publishable_measures` — disclosure control (:mod:`circles.ingest.disclosure`)
+* :func:`publishable_edges`, :func:`publishable_pairs` (from :mod:`circles.challenge.network_matrix`) and
+  :func:`publishable_measures` — disclosure control (:mod:`circles.ingest.disclosure`)
   before anything is published; the figures (:func:`network_figure`, :func:`network_html`,
   :func:`combinations_figure`) apply it themselves and show published values only.
 
@@ -29,6 +33,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy import stats
 
 from circles.challenge.network_figures import (
     EDGE_GID,
@@ -39,7 +44,9 @@ from circles.challenge.network_figures import (
     combinations_figure,
     network_figure,
     network_html,
+    overlap_matrix_figure,
 )
+from circles.challenge.network_matrix import publishable_edges, publishable_pairs
 from circles.errors import CirclesError
 from circles.ingest.disclosure import DisclosurePolicy, get_policy, protect_table
 from circles.validation import suggest
@@ -49,13 +56,16 @@ __all__ = [
     "family_service_graph",
     "service_caseloads",
     "service_overlap",
+    "overlap_tests",
     "overlap_graph",
     "network_measures",
     "families_in_many",
     "service_combinations",
     "publishable_edges",
+    "publishable_pairs",
     "publishable_measures",
     "network_figure",
+    "overlap_matrix_figure",
     "network_html",
     "combinations_figure",
     "NODE_GID",
@@ -219,6 +229,91 @@ def service_overlap(
     )
     edges = edges.sort_values(["shared", "service_a", "service_b"], ascending=[False, True, True], kind="stable")
     return edges.reset_index(drop=True)
+
+
+def overlap_tests(
+    records: pd.DataFrame, *, family: str = "family_id", service: str = "service", alpha: float = 0.05
+) -> pd.DataFrame:
+    """Every pair of services: do they share more families than chance would give?
+
+    For services *i* and *j* with caseloads *nᵢ* and *nⱼ* among *N* families, the families they would share if
+    families used services independently of each other is ``expected = nᵢ·nⱼ / N``, and
+    ``lift = shared / expected`` is the observed-over-expected ratio of association rules (Brin, Motwani, Ullman
+    and Tsur, 1997). Under independence the shared count is hypergeometric, so the one-sided p-value is
+    ``P(X ≥ shared) = hypergeom.sf(shared − 1, N, nᵢ, nⱼ)``: Fisher's exact test of the 2 × 2 table
+    (families in *i* or not × in *j* or not), one-sided for more overlap than chance. The p-values of all pairs
+    are then adjusted with the Benjamini–Hochberg (1995) false discovery rate
+    (:func:`scipy.stats.false_discovery_control`), and a pair is ``kept`` when ``lift > 1`` and ``q < alpha``.
+
+    A service every family is in has ``expected = shared`` with each other service, so its lift is exactly 1 and
+    it is never kept: being in contact with every family says nothing about which services work together.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        Take-up records; duplicate contacts of a family with a service count once.
+    family, service : str
+        Column names.
+    alpha : float, default 0.05
+        The false discovery rate at which a pair is kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair of services (``service_a < service_b``, pairs sharing no family included, since they
+        are tested too): ``shared``, ``expected``, ``lift``, ``p_value``, ``q_value``, ``kept``, ``jaccard``,
+        ``overlap``, ``caseload_a``, ``caseload_b`` and ``all_families`` (*N*); most shared first. Exact values:
+        publish :func:`publishable_pairs` instead.
+
+    Examples
+    --------
+    Every family is in A; B and C share 8 of their 10 families:
+
+    >>> import pandas as pd
+    >>> fams = [f"F{i}" for i in range(40)]
+    >>> r = pd.DataFrame({"family_id": fams + fams[:10] + fams[2:12], "service": ["A"] * 40 + ["B"] * 10 + ["C"] * 10})
+    >>> t = overlap_tests(r).set_index(["service_a", "service_b"])
+    >>> bc = t.loc[("B", "C")]
+    >>> int(bc["shared"]), float(bc["expected"]), float(bc["lift"]), bool(bc["kept"])
+    (8, 2.5, 3.2, True)
+    >>> ab = t.loc[("A", "B")]
+    >>> int(ab["shared"]), float(ab["lift"]), bool(ab["kept"])
+    (10, 1.0, False)
+    """
+    pairs = _pairs(records, family, service)
+    columns = ["service_a", "service_b", "shared", "expected", "lift", "p_value", "q_value", "kept"]
+    columns += ["jaccard", "overlap", "caseload_a", "caseload_b", "all_families"]
+    if pairs.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object if c.startswith("service") else float) for c in columns})
+    matrix, services = _incidence(pairs)
+    n_families = matrix.shape[0]
+    product = (matrix.T @ matrix).toarray()
+    caseload = np.diag(product).astype(np.int64)
+    a, b = np.triu_indices(len(services), k=1)
+    shared, ca, cb = product[a, b].astype(np.int64), caseload[a], caseload[b]
+    expected = ca * cb / n_families
+    lift = shared / expected
+    p_value = stats.hypergeom.sf(shared - 1, n_families, ca, cb)
+    q_value = stats.false_discovery_control(p_value, method="bh") if len(p_value) else p_value
+    table = pd.DataFrame(
+        {
+            "service_a": services[a],
+            "service_b": services[b],
+            "shared": shared,
+            "expected": expected,
+            "lift": lift,
+            "p_value": p_value,
+            "q_value": q_value,
+            "kept": (lift > 1) & (q_value < alpha),
+            "jaccard": shared / (ca + cb - shared),
+            "overlap": shared / np.minimum(ca, cb),
+            "caseload_a": ca,
+            "caseload_b": cb,
+            "all_families": n_families,
+        }
+    )
+    table = table.sort_values(["shared", "service_a", "service_b"], ascending=[False, True, True], kind="stable")
+    return table.reset_index(drop=True)
 
 
 def overlap_graph(
@@ -444,41 +539,6 @@ def service_combinations(
 
 
 # -------------------------------------------------------------------------------------------------------- disclosure
-
-
-def publishable_edges(edges: pd.DataFrame, policy: DisclosurePolicy | None = None) -> pd.DataFrame:
-    """Protect :func:`service_overlap` edges for publication.
-
-    ``shared`` (and ``caseload_a``/``caseload_b`` when present) go through
-    :func:`circles.ingest.disclosure.protect_table`. Shared families do not add up to any published margin (a family
-    can be in many pairs), so there is no secondary suppression. ``jaccard`` and ``overlap`` are *recomputed
-    from the published counts* (``<NA>`` where any of them is suppressed): ratios of exact counts would give
-    the suppressed numbers back.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> e = pd.DataFrame({"service_a": ["A", "A"], "service_b": ["B", "C"], "shared": [12, 3],
-    ...                   "jaccard": [0.3, 0.1], "overlap": [0.4, 0.2], "caseload_a": [40, 40], "caseload_b": [30, 9]})
-    >>> out = publishable_edges(e)
-    >>> out["shared"].tolist(), out["shared_suppressed"].tolist(), out["overlap"].tolist()
-    ([10, <NA>], [False, True], [0.333333, <NA>])
-    """
-    policy = policy or get_policy("nhs")
-    counts = [c for c in ("shared", "caseload_a", "caseload_b") if c in edges.columns]
-    out = protect_table(edges, counts, policy)
-    ratios = [c for c in ("jaccard", "overlap") if c in out.columns]
-    if ratios and {"caseload_a", "caseload_b"} <= set(out.columns):
-        shared = out["shared"].astype("Float64")
-        ca, cb = out["caseload_a"].astype("Float64"), out["caseload_b"].astype("Float64")
-        union = (ca + cb - shared).mask(lambda s: s <= 0)
-        smaller = np.minimum(ca, cb).mask(lambda s: s <= 0)
-        recomputed = {"jaccard": shared / union, "overlap": shared / smaller}
-        for column in ratios:
-            out[column] = recomputed[column].round(6).astype("Float64")
-    elif ratios:
-        out = out.drop(columns=ratios)  # cannot be recomputed from published counts
-    return out
 
 
 def publishable_measures(

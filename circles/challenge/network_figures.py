@@ -1,20 +1,26 @@
-"""Service network figures: the overlap network for print (A3 PDF) and the browser (HTML), and the UpSet figure.
+"""Service network figures: the overlap network and its matrix for print and packs, the browser view, and UpSet.
 
 Every figure applies disclosure control (:mod:`circles.ingest.disclosure`) itself and shows published values only:
 
-``network_figure``       the service network, print (matplotlib, A3 landscape)
-``network_html``         the same network, interactive (plotly, offline)
-``combinations_figure``  the commonest combinations of services per family (UpSet-style)
+``network_figure``         the network of agencies sharing more families than chance (matplotlib)
+``overlap_matrix_figure``  agencies × agencies heat map of lift, with the published shared families in the cells
+``network_html``           the same network, interactive (plotly, offline)
+``combinations_figure``    the commonest combinations of services per family (UpSet-style)
 
-The analysis they draw (:func:`~circles.challenge.network.overlap_graph`,
+The print figures are drawn for a :class:`~circles.figures.media.Medium` (the page they are printed on): at its
+size, every text sized from :attr:`~circles.figures.media.Medium.type`. Without one they are drawn for A3 landscape.
+Node labels in :func:`network_figure` are measured as rendered and placed beside their node where they overlap no
+other label and no node (numbered, with a key, when no place is free); edge labels go only where they touch nothing.
+
+The analysis they draw (:func:`~circles.challenge.network.overlap_tests`,
 :func:`~circles.challenge.network.network_measures`, :func:`~circles.challenge.network.service_combinations`) is in
 :mod:`circles.challenge.network`, which re-exports these figures.
 """
 
 from __future__ import annotations
 
+import math
 import textwrap
-from collections.abc import Sequence
 
 import matplotlib
 
@@ -30,11 +36,20 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 
-from circles.ingest.disclosure import SUPPRESSED, DisclosurePolicy, get_policy, protect_table
+from circles.challenge.network_matrix import A3 as _A3
+from circles.challenge.network_matrix import fmt as _fmt
+from circles.challenge.network_matrix import overlap_matrix_figure, publishable_pairs
+from circles.challenge.network_matrix import plural as _plural
+from circles.challenge.network_matrix import published as _published
+from circles.figures.media import Medium
+from circles.ingest.disclosure import DisclosurePolicy, get_policy, protect_table
 
 __all__ = [
     "network_figure",
+    "overlap_matrix_figure",
     "network_html",
     "combinations_figure",
     "NODE_GID",
@@ -52,60 +67,71 @@ EDGE_LABEL_GID = "network-edge-label"
 NODE_LABEL_GID = "network-node-label"
 
 #: How an edge whose shared-family count is suppressed is drawn.
-SUPPRESSED_EDGE_STYLE = {"color": "#bdbdbd", "linewidth": 0.5}
+SUPPRESSED_EDGE_STYLE = {"color": "#9e9e9e", "linewidth": 1.0, "linestyle": "--"}
 
-_PALETTE = [
-    "#1b9e77",
-    "#d95f02",
-    "#7570b3",
-    "#e7298a",
-    "#66a61e",
-    "#e6ab02",
-    "#a6761d",
-    "#1f78b4",
-    "#b15928",
-    "#6a3d9a",
-]
-_OTHER_COLOUR = "#666666"
-_A3_LANDSCAPE = (420 / 25.4, 297 / 25.4)
-
-
-def _published(table: pd.DataFrame, columns: Sequence[str], policy: DisclosurePolicy) -> pd.DataFrame:
-    """``table`` with ``columns`` protected, unless it already is (has ``<column>_suppressed``)."""
-    todo = [c for c in columns if c in table.columns and f"{c}_suppressed" not in table.columns]
-    return protect_table(table, todo, policy) if todo else table
-
-
-def _fmt(value: object) -> str:
-    return SUPPRESSED if pd.isna(value) else f"{int(value):,}"
+_PALETTE = "#1b9e77 #d95f02 #7570b3 #e7298a #66a61e #e6ab02 #a6761d #1f78b4 #b15928 #6a3d9a".split()
+_OTHER_COLOUR = "#8c8c8c"
+_UNLINKED = "Linked to no other {unit} beyond chance"
 
 
 # ----------------------------------------------------------------------------------------------------------- figures
 
 
-def _community_colours(measures: pd.DataFrame) -> dict[str, str]:
-    names = measures.sort_values("community").drop_duplicates("community")["community_name"].tolist()
-    return {n: (_PALETTE[i] if i < len(_PALETTE) else _OTHER_COLOUR) for i, n in enumerate(names)}
+def _community_colours(measures: pd.DataFrame, unit: str = "agency") -> dict[str, str]:
+    """A colour per community of linked nodes; every node with no link shares one grey entry."""
+    linked = measures[measures["degree"] > 0] if "degree" in measures else measures
+    names = linked.sort_values("community").drop_duplicates("community")["community_name"].tolist()
+    colours = {n: (_PALETTE[i] if i < len(_PALETTE) else _OTHER_COLOUR) for i, n in enumerate(names)}
+    if "degree" in measures and (measures["degree"] == 0).any():
+        colours[_UNLINKED.format(unit=unit)] = _OTHER_COLOUR
+    return colours
+
+
+def _group_of(measures: pd.DataFrame, unit: str) -> dict:
+    """The legend entry of each node: its community's name, or the unlinked entry."""
+    linked = measures["degree"] > 0 if "degree" in measures else pd.Series(True, index=measures.index)
+    unlinked = _UNLINKED.format(unit=unit)
+    return {
+        s: (c if keep else unlinked)
+        for s, c, keep in zip(measures["service"], measures["community_name"], linked, strict=True)
+    }
 
 
 def _layout(graph: nx.Graph, seed: int) -> dict:
-    """Deterministic positions: spring layout pulled by the log of the shared families (strong ties close)."""
+    """Deterministic positions: a spring layout in which linked nodes attract (equally, so strong ties do not pile
+    nodes on top of each other), then spread so no two nodes are closer than a tenth of the drawing."""
     if graph.number_of_nodes() == 0:
         return {}
     pull = nx.Graph()
     pull.add_nodes_from(sorted(graph.nodes, key=str))
-    pull.add_edges_from(
-        (u, v, {"pull": float(np.log1p(d.get("shared", d.get("weight", 1))))})
-        for u, v, d in sorted(graph.edges(data=True), key=lambda e: (str(e[0]), str(e[1])))
-    )
+    pull.add_edges_from(sorted(((u, v) for u, v in graph.edges), key=lambda e: (str(e[0]), str(e[1]))), pull=0.5)
     k = 2.2 / np.sqrt(max(graph.number_of_nodes(), 1))
-    return nx.spring_layout(pull, weight="pull", seed=seed, k=k, iterations=200)
+    pos = nx.spring_layout(pull, weight="pull", seed=seed, k=k, iterations=200)
+    names = list(pos)
+    xy = np.array([pos[n] for n in names], dtype=float)
+    for _ in range(200):  # push apart pairs closer than the minimum distance
+        diff = xy[:, None, :] - xy[None, :, :]
+        dist = np.hypot(diff[..., 0], diff[..., 1]) + np.eye(len(xy))
+        close = dist < 0.35
+        if not close.any():
+            break
+        xy += (diff / dist[..., None] * ((0.35 - dist) * close)[..., None]).sum(axis=1) / 2
+    return {n: xy[i] for i, n in enumerate(names)}
 
 
 def _edge_table(graph: nx.Graph, policy: DisclosurePolicy) -> pd.DataFrame:
-    rows = [(u, v, int(d.get("shared", d.get("weight", 0)))) for u, v, d in graph.edges(data=True)]
-    edges = pd.DataFrame(rows, columns=["service_a", "service_b", "shared"])
-    return protect_table(edges, ["shared"], policy) if len(edges) else edges.assign(shared_suppressed=False)
+    """The graph's edges with published ``shared`` and, when the graph knows its families, published ``lift``."""
+    rows = [
+        (u, v, int(d.get("shared", d.get("weight", 0))), graph.nodes[u].get("caseload"), graph.nodes[v].get("caseload"))
+        for u, v, d in graph.edges(data=True)
+    ]
+    edges = pd.DataFrame(rows, columns=["service_a", "service_b", "shared", "caseload_a", "caseload_b"])
+    if not len(edges):
+        return edges.assign(shared_suppressed=False, lift=pd.Series(dtype="Float64"))
+    families = graph.graph.get("families")
+    if families and edges[["caseload_a", "caseload_b"]].notna().all().all():
+        return publishable_pairs(edges.assign(all_families=int(families)), policy)
+    return protect_table(edges.drop(columns=["caseload_a", "caseload_b"]), ["shared"], policy).assign(lift=pd.NA)
 
 
 def network_figure(
@@ -117,144 +143,340 @@ def network_figure(
     policy: DisclosurePolicy | None = None,
     seed: int = 42,
     edge_labels: int | None = 30,
-    figsize: tuple[float, float] = _A3_LANDSCAPE,
+    medium: Medium | None = None,
+    height_mm: float | None = None,
+    unit: str = "agency",
 ) -> Figure:
-    """A print figure (A3 landscape) of the service network, showing published values only.
+    """The network of agencies (or services) sharing families, for print, showing published values only.
 
-    Node area is proportional to the *published* caseload (rounded; suppressed services get the smallest
-    size), colour is the community (legend names them), edge width follows the published shared families
-    and the strongest are labelled with it. Edges whose count is suppressed under ``policy`` are thin grey and
-    carry no number. The layout is :func:`networkx.spring_layout` with a fixed ``seed``, so reruns give the same
-    picture. Save with :func:`circles.figures.print_maps.save_print_map`.
+    Node area is proportional to the *published* caseload (suppressed ones get the smallest size), colour is the
+    community (Louvain; the legend names them, nodes with no line are grey). A line joins two nodes that share
+    more families than chance would give (the ``kept`` pairs of :func:`~circles.challenge.network.overlap_tests`),
+    as wide as its lift and labelled with it (``×2.4``) where the label touches no node or label; a line whose
+    shared count is suppressed is grey and dashed, with no number. Node labels never overlap: each is measured as
+    rendered and put beside its node where it covers no other label and no node, or numbered with a key. The
+    layout is :func:`networkx.spring_layout` with a fixed ``seed``.
 
     Parameters
     ----------
     graph : networkx.Graph
-        Service graph (:func:`overlap_graph`) with exact ``shared`` edge counts.
+        Service graph with exact ``shared`` edge counts and node ``caseload``; ``graph.graph["families"]`` (all
+        families) lets the lift be recomputed from published counts.
     measures : pandas.DataFrame
-        :func:`network_measures` output (exact or already published).
+        :func:`~circles.challenge.network.network_measures` output (exact or already published).
     title, subtitle : str
     policy : DisclosurePolicy, default ``nhs``
     seed : int
     edge_labels : int or None, default 30
-        Print the published shared-family count on the ``edge_labels`` strongest unsuppressed edges (``None``: on
-        all of them; ``0``: on none). A dense network is unreadable with every edge numbered.
+        Label at most this many lines, highest lift first (``None``: all; ``0``: none).
+    medium : Medium, optional
+        The page it is printed on (:data:`circles.figures.media.MEDIA`); default A3 landscape.
+    height_mm : float, optional
+        Draw shorter than the medium's full height.
+    unit : str, default "agency"
+        What a node is, in words (``"service"`` when records could not be mapped to a directory).
 
     Examples
     --------
     >>> import pandas as pd
     >>> from circles.challenge.network import network_measures, overlap_graph, service_caseloads, service_overlap
+    >>> from circles.figures.media import MEDIA
     >>> families = [f"F{i}" for i in range(30)] * 2
     >>> r = pd.DataFrame({"family_id": families, "service": ["A"] * 30 + ["B"] * 20 + ["C"] * 10})
     >>> g = overlap_graph(service_overlap(r), service_caseloads(r))
-    >>> fig = network_figure(g, network_measures(g), title="Services sharing families")
-    >>> [round(float(x), 1) for x in fig.get_size_inches()]
-    [16.5, 11.7]
+    >>> fig = network_figure(g, network_measures(g), title="Services sharing families", medium=MEDIA["wall"])
+    >>> [round(float(x) * 25.4) for x in fig.get_size_inches()] == [MEDIA["wall"].width_mm, MEDIA["wall"].height_mm]
+    True
     """
-    policy = policy or get_policy("nhs")
+    policy, medium = policy or get_policy("nhs"), medium or _A3
+    fig = Figure(figsize=medium.figsize(height_mm=height_mm))
+    FigureCanvasAgg(fig)
+    top = _heading(fig, medium, title, subtitle or _network_note(unit))
+    colours = _community_colours(measures, unit)
+    split = _SPLIT_LARGE if medium.large_print else _SPLIT
+    keyed = _legend(fig, medium, colours, policy, top=top, split=split)
+    ax = fig.add_axes((0.01, 0.07, split - 0.03, top - 0.09))
+    ax.set_axis_off()
+    rule = f"Disclosure control: {policy.describe()}"
+    foot = fig.text(0.01, 0.012, rule, fontsize=medium.type["small"], color="#444444")
+    if graph.number_of_nodes() == 0:
+        return fig
     published = _published(measures, ["caseload"], policy).set_index("service")
-    colours = _community_colours(measures)
     pos = _layout(graph, seed)
     edges = _edge_table(graph, policy)
-    scale = min(figsize) / (210 / 25.4)
-    fig = Figure(figsize=figsize, layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.set_axis_off()
-    _draw_edges(ax, edges, pos, edge_labels=edge_labels, scale=scale)
-    _draw_nodes(ax, graph, published, colours, pos, scale=scale)
-    _draw_legend(ax, colours, policy, scale=scale)
-    fig.suptitle(textwrap.fill(title, int(figsize[0] * 8.5)), fontsize=13 * scale, fontweight="bold", x=0.02, ha="left")
-    note = subtitle or (
-        "Circle area: families in contact with the service (caseload, in brackets). Line width and number: "
-        "families in contact with both services."
-    )
-    ax.set_title(note, fontsize=8.5 * scale, loc="left", color="#333333")
-    fig.supxlabel(f"Disclosure control: {policy.describe()}", fontsize=6 * scale, color="#444444", x=0.02, ha="left")
+    group = _group_of(measures, unit)
+    nodes, radii = _draw_nodes(ax, graph, published, {n: colours.get(g, _OTHER_COLOUR) for n, g in group.items()}, pos)
+    _draw_edges(ax, edges, pos)
+    texts = [
+        f"{textwrap.fill(str(n), _wrap(medium), break_long_words=False)}\n({_fmt(published.loc[n, 'caseload'])})"
+        for n in nodes
+    ]
+    labels, numbered = _place_node_labels(fig, ax, np.array([pos[n] for n in nodes]), radii, texts, medium)
+    _label_edges(fig, ax, edges, pos, nodes, radii, labels, medium, limit=edge_labels)
+    if numbered:
+        _key(fig, keyed, numbered, medium, split=split, floor=foot)
     return fig
 
 
-def _draw_edges(ax: Axes, edges: pd.DataFrame, pos: dict, *, edge_labels: int | None, scale: float) -> None:
-    """Suppressed edges thin grey; the others as wide as their shared families, the strongest labelled."""
-    shown = edges[~edges["shared_suppressed"].astype(bool)]
-    hidden = edges[edges["shared_suppressed"].astype(bool)]
-    if len(hidden):
-        segs = [[pos[a], pos[b]] for a, b in zip(hidden["service_a"], hidden["service_b"], strict=True)]
-        ax.add_collection(LineCollection(segs, zorder=1, gid=SUPPRESSED_EDGE_GID, **SUPPRESSED_EDGE_STYLE))
-    if len(shown):
-        values = shown["shared"].astype(float).to_numpy()
-        widths = 1.0 + 9.0 * np.sqrt(values / values.max())
-        segs = [[pos[a], pos[b]] for a, b in zip(shown["service_a"], shown["service_b"], strict=True)]
-        ax.add_collection(LineCollection(segs, linewidths=widths, colors="#6b6b6b", alpha=0.55, zorder=2, gid=EDGE_GID))
-        labelled = shown.sort_values("shared", ascending=False, kind="stable")
-        labelled = labelled if edge_labels is None else labelled.head(max(int(edge_labels), 0))
-        if len(labelled):
-            for a, b, value in zip(labelled["service_a"], labelled["service_b"], labelled["shared"], strict=True):
-                (x0, y0), (x1, y1) = pos[a], pos[b]
-                ax.text(
-                    (x0 + x1) / 2,
-                    (y0 + y1) / 2,
-                    _fmt(value),
-                    fontsize=6 * scale,
-                    ha="center",
-                    va="center",
-                    color="#333333",
-                    zorder=3,
-                    gid=EDGE_LABEL_GID,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
-                )
+#: Where the right-hand panel (legend and key) of :func:`network_figure` starts, as a fraction of the width: wider
+#: in large print, where its 16 pt entries need more room.
+_SPLIT, _SPLIT_LARGE = 0.72, 0.60
 
 
-def _draw_nodes(
-    ax: Axes, graph: nx.Graph, published: pd.DataFrame, colours: dict[str, str], pos: dict, *, scale: float
-) -> None:
-    """Services sized by published caseload, coloured by community, labelled with name and caseload."""
-    nodes = [n for n in graph.nodes if n in published.index]
-    caseload = published.loc[nodes, "caseload"].astype("Float64").fillna(0).to_numpy(dtype=float)
-    biggest = caseload.max() if len(caseload) and caseload.max() > 0 else 1.0
-    sizes = np.where(caseload > 0, 3000.0 * scale * caseload / biggest, 30.0 * scale)
-    xy = np.array([pos[n] for n in nodes]) if nodes else np.empty((0, 2))
-    face = [colours.get(published.loc[n, "community_name"], _OTHER_COLOUR) for n in nodes]
-    ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c=face, edgecolors="white", linewidths=1.2, zorder=4, gid=NODE_GID)
-    for node, (x, y), value in zip(nodes, xy, published.loc[nodes, "caseload"], strict=True):
-        ax.text(
-            x,
-            y,
-            f"{textwrap.fill(str(node), 22)}\n({_fmt(value)})",
-            fontsize=7.5 * scale,
-            ha="center",
-            va="center",
-            zorder=5,
-            gid=NODE_LABEL_GID,
-            path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
-        )
-    if len(xy):
-        pad = 0.12
-        ax.set_xlim(xy[:, 0].min() - pad, xy[:, 0].max() + pad)
-        ax.set_ylim(xy[:, 1].min() - pad, xy[:, 1].max() + pad)
+def _wrap(medium: Medium) -> int:
+    """Characters per line of a node label: about 15% of the page width."""
+    return medium.chars_per_line("text", width_mm=0.15 * medium.width_mm)
 
 
-def _draw_legend(ax: Axes, colours: dict[str, str], policy: DisclosurePolicy, *, scale: float) -> None:
-    """The communities and the suppressed-edge style, right of the network."""
+def _panel_wrap(medium: Medium, split: float, indent_em: float = 3.5) -> int:
+    """Characters per line of a legend or key entry in the right-hand panel, less ``indent_em`` for its marker."""
+    width_mm = (0.985 - split) * medium.width_mm - indent_em * medium.type["text"] * 25.4 / 72
+    return medium.chars_per_line("text", width_mm=width_mm)
+
+
+def _network_note(unit: str) -> str:
+    many, article = _plural(unit), "An" if unit[:1].lower() in "aeiou" else "A"
+    return (
+        f"A line joins two {many} that share more families than chance would give (lift > 1, false discovery rate "
+        f"q < 0.05); its width and number are the lift (shared families ÷ those expected if families used {many} "
+        f"independently). Circle area: families in contact with the {unit} (in brackets). {article} {unit} with no "
+        f"line, such as one in contact with nearly every family, shares no more families with any other than chance "
+        "would give."
+    )
+
+
+def _heading(fig: Figure, medium: Medium, title: str, note: str) -> float:
+    """Title and note at the top left; returns the figure fraction just below them."""
+    renderer = fig.canvas.get_renderer()
+    width_mm = medium.width_mm * 0.97
+    head = fig.text(
+        0.01,
+        0.985,
+        textwrap.fill(title, medium.chars_per_line("title", width_mm, bold=True)),
+        fontsize=medium.type["title"],
+        fontweight="bold",
+        va="top",
+    )
+    y = head.get_window_extent(renderer).y0 / fig.bbox.height - 0.01
+    body = fig.text(
+        0.01,
+        y,
+        textwrap.fill(note, medium.chars_per_line("text", width_mm)),
+        fontsize=medium.type["text"],
+        color="#333333",
+        va="top",
+    )
+    return body.get_window_extent(renderer).y0 / fig.bbox.height - 0.015
+
+
+def _legend(
+    fig: Figure, medium: Medium, colours: dict[str, str], policy: DisclosurePolicy, *, top: float, split: float
+):
+    """The communities and the line styles, right of the network, wrapped to the panel's width."""
+    wrap = _panel_wrap(medium, split)
+    dot = {"marker": "o", "linestyle": "", "markersize": medium.type["text"], "markeredgecolor": "white"}
+    hidden = f"The same, fewer than {policy.suppress_below} shared families (count suppressed)"
     handles = [
-        Line2D([], [], marker="o", linestyle="", markersize=10, markerfacecolor=c, markeredgecolor="white", label=n)
+        Line2D([], [], markerfacecolor=c, label=textwrap.fill(n, wrap, break_long_words=False), **dot)
         for n, c in colours.items()
     ]
-    handles.append(
-        Line2D(
-            [], [], label=f"Fewer than {policy.suppress_below} shared families (suppressed)", **SUPPRESSED_EDGE_STYLE
-        )
-    )
-    ax.legend(
+    more = textwrap.fill("More shared families than chance", wrap)
+    handles.append(Line2D([], [], color="#6b6b6b", linewidth=3, label=more))
+    handles.append(Line2D([], [], label=textwrap.fill(hidden, wrap), **SUPPRESSED_EDGE_STYLE))
+    return fig.legend(
         handles=handles,
         title="Communities (Louvain)",
         loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
+        bbox_to_anchor=(split, top),
         frameon=False,
-        fontsize=8 * scale,
-        title_fontsize=9 * scale,
+        fontsize=medium.type["text"],
+        title_fontsize=medium.type["heading"],
         alignment="left",
     )
+
+
+def _key(fig: Figure, legend, numbered: list[tuple[int, str]], medium: Medium, *, split: float, floor: Text) -> None:
+    """The names of the numbered nodes, under the legend; in two columns when one would reach ``floor`` (the
+    disclosure line)."""
+    renderer = fig.canvas.get_renderer()
+    box = legend.get_window_extent(renderer)
+    y = box.y0 / fig.bbox.height - 0.02
+    x = box.x0 / fig.bbox.width
+    wrap = _panel_wrap(medium, split, indent_em=1.0)
+    lines = [textwrap.fill(f"{k}  {name}", wrap, subsequent_indent="    ") for k, name in numbered]
+    key = fig.text(x, y, "Numbered on the network\n" + "\n".join(lines), fontsize=medium.type["text"], va="top")
+    if len(lines) < 2 or key.get_window_extent(renderer).y0 > floor.get_window_extent(renderer).y1:
+        return
+    half = (len(lines) + 1) // 2
+    wrap = _panel_wrap(medium, split + (0.985 - split) / 2, indent_em=1.0)
+    lines = [textwrap.fill(f"{k}  {name}", wrap, subsequent_indent="    ") for k, name in numbered]
+    key.set_text("Numbered on the network\n" + "\n".join(lines[:half]))
+    fig.text(x + (0.985 - split) / 2, y, "\n" + "\n".join(lines[half:]), fontsize=medium.type["text"], va="top")
+
+
+def _draw_nodes(
+    ax: Axes, graph: nx.Graph, published: pd.DataFrame, colour: dict[str, str], pos: dict
+) -> tuple[list, np.ndarray]:
+    """Nodes sized by published caseload (area), coloured by community; returns them and their radii in points."""
+    nodes = [n for n in graph.nodes if n in published.index]
+    caseload = published.loc[nodes, "caseload"].astype("Float64").fillna(0).to_numpy(dtype=float)
+    biggest = caseload.max() if len(caseload) and caseload.max() > 0 else 1.0
+    height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
+    top = min(0.16 * height_pt, 90.0)
+    diameter = np.where(caseload > 0, np.maximum(top * np.sqrt(caseload / biggest), 8.0), 6.0)
+    xy = np.array([pos[n] for n in nodes]) if nodes else np.empty((0, 2))
+    face = [colour.get(n, _OTHER_COLOUR) for n in nodes]
+    ax.scatter(xy[:, 0], xy[:, 1], s=diameter**2, c=face, edgecolors="white", linewidths=1.2, zorder=4, gid=NODE_GID)
+    if len(xy):
+        span = np.ptp(xy, axis=0).clip(min=1e-6)
+        ax.set_xlim(xy[:, 0].min() - 0.08 * span[0], xy[:, 0].max() + 0.08 * span[0])
+        ax.set_ylim(xy[:, 1].min() - 0.08 * span[1], xy[:, 1].max() + 0.08 * span[1])
+    return nodes, diameter / 2
+
+
+def _draw_edges(ax: Axes, edges: pd.DataFrame, pos: dict) -> None:
+    """Lines as wide as their published lift (or shared families); suppressed ones grey and dashed."""
+    hidden = edges["shared_suppressed"].astype(bool)
+    if hidden.any():
+        segs = [
+            [pos[a], pos[b]]
+            for a, b in zip(edges.loc[hidden, "service_a"], edges.loc[hidden, "service_b"], strict=True)
+        ]
+        ax.add_collection(LineCollection(segs, zorder=1, gid=SUPPRESSED_EDGE_GID, **SUPPRESSED_EDGE_STYLE))
+    shown = edges[~hidden]
+    if len(shown):
+        lift = shown["lift"].astype("Float64")
+        values = (lift if lift.notna().all() else shown["shared"].astype("Float64")).to_numpy(dtype=float)
+        widths = 1.0 + 7.0 * np.sqrt(values / values.max())
+        segs = [[pos[a], pos[b]] for a, b in zip(shown["service_a"], shown["service_b"], strict=True)]
+        ax.add_collection(LineCollection(segs, linewidths=widths, colors="#6b6b6b", alpha=0.6, zorder=2, gid=EDGE_GID))
+
+
+def _alignment(angle: float) -> tuple[str, str]:
+    """Horizontal and vertical alignment of a label at ``angle`` (radians) from its node: it grows away from it."""
+    c, s = math.cos(angle), math.sin(angle)
+    return ("left" if c > 0.3 else "right" if c < -0.3 else "center"), (
+        "bottom" if s > 0.3 else "top" if s < -0.3 else "center"
+    )
+
+
+def _hits(box: Bbox, circles: np.ndarray) -> bool:
+    """Whether ``box`` (display units) touches any circle ``(x, y, r)`` of ``circles``."""
+    if not len(circles):
+        return False
+    nx_ = np.clip(circles[:, 0], box.x0, box.x1)
+    ny_ = np.clip(circles[:, 1], box.y0, box.y1)
+    return bool((np.hypot(circles[:, 0] - nx_, circles[:, 1] - ny_) < circles[:, 2]).any())
+
+
+_ANGLES = tuple(math.radians(a) for a in (0, 180, 90, 270, 35, 145, 215, 325, 60, 120, 240, 300))
+
+
+def _free(box: Bbox, frame: Bbox, circles: np.ndarray, taken: list[Bbox]) -> bool:
+    inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+    return inside and not _hits(box, circles) and not any(box.overlaps(t) for t in taken)
+
+
+def _try_place(text: Text, radius_pt: float, step_pt: float, fit) -> bool:
+    """Move ``text`` around its node, nearest first, until ``fit(box)``; ``False`` when no place is free."""
+    renderer = text.figure.canvas.get_renderer()
+    for ring in range(10):
+        offset = radius_pt + 2.0 + ring * step_pt
+        for angle in _ANGLES:
+            ha, va = _alignment(angle)
+            text.set_ha(ha)
+            text.set_va(va)
+            text.xyann = (offset * math.cos(angle), offset * math.sin(angle))
+            if fit(text.get_window_extent(renderer)):
+                return True
+    return False
+
+
+def _place_node_labels(
+    fig: Figure, ax: Axes, xy: np.ndarray, radii: np.ndarray, texts: list[str], medium: Medium
+) -> tuple[list[Text], list[tuple[int, str]]]:
+    """Each node's label beside it, overlapping no other label and no node; a number (and a key entry) when its
+    full label finds no free place. Largest nodes are placed first."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    px = fig.dpi / 72
+    circles = np.column_stack([ax.transData.transform(xy), (radii + 1.5) * px]) if len(xy) else np.empty((0, 3))
+    taken: list[Bbox] = []
+    labels: list[Text] = [None] * len(xy)  # type: ignore[list-item]
+    numbered: list[tuple[int, str]] = []
+    size = medium.type["text"]
+
+    def fit(box: Bbox) -> bool:
+        return _free(box.padded(1.5 * px), frame, circles, taken)
+
+    for i in sorted(range(len(xy)), key=lambda k: (-radii[k], texts[k])):
+        text = ax.annotate(
+            texts[i],
+            xy=xy[i],
+            xytext=(0, 0),
+            textcoords="offset points",
+            fontsize=size,
+            zorder=5,
+            gid=NODE_LABEL_GID,
+            linespacing=1.1,
+            path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+        )
+        if not _try_place(text, radii[i], 0.8 * size, fit):
+            numbered.append((len(numbered) + 1, texts[i].replace("\n", " ")))
+            text.set_text(str(len(numbered)))
+            text.set_fontweight("bold")
+            if not _try_place(text, radii[i], 0.5 * size, fit):
+                text.xyann = (0, 0)  # on its own node: the last resort, never on another label
+        taken.append(text.get_window_extent(renderer).padded(1.5 * px))
+        labels[i] = text
+    return labels, numbered
+
+
+def _label_edges(
+    fig: Figure,
+    ax: Axes,
+    edges: pd.DataFrame,
+    pos: dict,
+    nodes: list,
+    radii: np.ndarray,
+    labels: list[Text],
+    medium: Medium,
+    *,
+    limit: int | None,
+) -> None:
+    """``×lift`` on the strongest lines, at a point of the line where the label touches no node and no label."""
+    shown = edges[~edges["shared_suppressed"].astype(bool) & edges["lift"].notna()]
+    shown = shown.sort_values("lift", ascending=False, kind="stable")
+    shown = shown if limit is None else shown.head(max(int(limit), 0))
+    if not len(shown):
+        return
+    renderer = fig.canvas.get_renderer()
+    frame, px = ax.get_window_extent(renderer), fig.dpi / 72
+    centres = ax.transData.transform(np.array([pos[n] for n in nodes]))
+    circles = np.column_stack([centres, (radii + 2.0) * px])
+    taken = [t.get_window_extent(renderer).padded(1.5 * px) for t in labels]
+    for a, b, lift in zip(shown["service_a"], shown["service_b"], shown["lift"], strict=True):
+        text = ax.text(
+            0,
+            0,
+            f"×{float(lift):.1f}",
+            fontsize=medium.type["small"],
+            ha="center",
+            va="center",
+            color="#222222",
+            zorder=3,
+            gid=EDGE_LABEL_GID,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.9},
+        )
+        for t in (0.5, 0.4, 0.6, 0.3, 0.7):
+            text.set_position(np.asarray(pos[a]) * (1 - t) + np.asarray(pos[b]) * t)
+            box = text.get_window_extent(renderer).padded(2 * px)
+            if _free(box, frame, circles, taken):
+                taken.append(box)
+                break
+        else:
+            text.remove()
 
 
 def network_html(
@@ -264,14 +486,16 @@ def network_html(
     title: str,
     policy: DisclosurePolicy | None = None,
     seed: int = 42,
+    unit: str = "agency",
 ) -> go.Figure:
-    """An interactive (plotly, offline) service network figure.
+    """An interactive (plotly, offline) network figure: the lines of :func:`network_figure`, in the browser.
 
     Write it with :func:`circles.figures.interactive_maps.write_html`.
 
-    Hover on a service shows its community and published caseload; hover on the middle of a link shows the
-    published shared families (``*`` where suppressed). Only published (rounded or suppressed) values reach
-    the page; suppressed links are thin grey.
+    Hover on a node shows its community and published caseload; hover on the middle of a line shows the
+    published shared families and lift (``*`` where suppressed). Only published (rounded or suppressed) values
+    reach the page; lines whose count is suppressed are thin grey. The layout sizes itself to the window
+    (``autosize``, no fixed width or height), long names are wrapped, never cut, and the axes leave room for them.
 
     Examples
     --------
@@ -281,21 +505,25 @@ def network_html(
     >>> r = pd.DataFrame({"family_id": families, "service": ["A"] * 30 + ["B"] * 20 + ["C"] * 10})
     >>> g = overlap_graph(service_overlap(r), service_caseloads(r))
     >>> fig = network_html(g, network_measures(g), title="Services sharing families")
-    >>> [t.name for t in fig.data if t.mode == "markers+text"]
-    ['around A']
+    >>> [t.name for t in fig.data if t.mode == "markers+text"], fig.layout.autosize, fig.layout.width
+    (['around A'], True, None)
     """
     policy = policy or get_policy("nhs")
     published = _published(measures, ["caseload"], policy).set_index("service")
-    colours = _community_colours(measures)
+    colours = _community_colours(measures, unit)
+    group = _group_of(measures, unit)
     pos = _layout(graph, seed)
     edges = _edge_table(graph, policy)
     fig = go.Figure()
     _add_edge_traces(fig, edges, pos)
-    _add_node_traces(fig, graph, published, colours, pos)
+    _add_node_traces(fig, graph, published, colours, group, pos)
+    xs, ys = [p[0] for p in pos.values()] or [0.0], [p[1] for p in pos.values()] or [0.0]
     fig.update_layout(
-        title={"text": _esc(title)},
-        xaxis={"visible": False},
-        yaxis={"visible": False, "scaleanchor": "x"},
+        title={"text": _esc(title) + f"<br><sup>{_esc(_network_note(unit).split('. Circle')[0])}.</sup>"},
+        autosize=True,
+        margin={"l": 20, "r": 20, "t": 90, "b": 50},
+        xaxis={"visible": False, "range": [min(xs) - 0.35, max(xs) + 0.35]},
+        yaxis={"visible": False, "range": [min(ys) - 0.2, max(ys) + 0.25]},
         plot_bgcolor="white",
         legend={"title": {"text": "Communities (Louvain)"}},
         annotations=[
@@ -339,7 +567,10 @@ def _add_edge_traces(fig: go.Figure, edges: pd.DataFrame, pos: dict) -> None:
         )
         text = [
             f"{_esc(a)} and {_esc(b)}<br>Families in contact with both: {_fmt(n)}"
-            for a, b, n in zip(edges["service_a"], edges["service_b"], edges["shared"], strict=True)
+            + ("" if pd.isna(lift) else f"<br>Lift: ×{float(lift):.2f} (shared ÷ expected by chance)")
+            for a, b, n, lift in zip(
+                edges["service_a"], edges["service_b"], edges["shared"], edges["lift"], strict=True
+            )
         ]
         fig.add_trace(
             go.Scatter(
@@ -356,13 +587,13 @@ def _add_edge_traces(fig: go.Figure, edges: pd.DataFrame, pos: dict) -> None:
 
 
 def _add_node_traces(
-    fig: go.Figure, graph: nx.Graph, published: pd.DataFrame, colours: dict[str, str], pos: dict
+    fig: go.Figure, graph: nx.Graph, published: pd.DataFrame, colours: dict[str, str], group: dict, pos: dict
 ) -> None:
-    """One marker trace per community (its legend entry), sized by published caseload."""
+    """One marker trace per community (its legend entry), sized by published caseload; names wrapped, not cut."""
     caseload_top = published["caseload"].astype("Float64").max()
     caseload_top = float(caseload_top) if pd.notna(caseload_top) and caseload_top > 0 else 1.0
     for name, colour in colours.items():
-        members = [n for n in graph.nodes if n in published.index and published.loc[n, "community_name"] == name]
+        members = [n for n in graph.nodes if n in published.index and group.get(n) == name]
         values = published.loc[members, "caseload"]
         sizes = [8.0 if pd.isna(v) or v == 0 else 8.0 + 2000.0 * float(v) / caseload_top for v in values]
         fig.add_trace(
@@ -370,11 +601,11 @@ def _add_node_traces(
                 x=[pos[n][0] for n in members],
                 y=[pos[n][1] for n in members],
                 mode="markers+text",
-                text=[_esc(str(n)) for n in members],
+                text=[_esc(textwrap.fill(str(n), 24, break_long_words=False)).replace("\n", "<br>") for n in members],
                 textposition="top center",
                 marker={"size": sizes, "sizemode": "area", "sizeref": 1.0, "color": colour, "line": {"color": "white"}},
                 hovertext=[
-                    f"<b>{_esc(str(n))}</b><br>Community: {_esc(name)}<br>Families (caseload): {_fmt(v)}"
+                    f"<b>{_esc(str(n))}</b><br>{_esc(name)}<br>Families (caseload): {_fmt(v)}"
                     for n, v in zip(members, values, strict=True)
                 ],
                 hoverinfo="text",
@@ -393,11 +624,14 @@ def combinations_figure(
     title: str = "Commonest combinations of services per family",
     policy: DisclosurePolicy | None = None,
     figsize: tuple[float, float] | None = None,
+    medium: Medium | None = None,
+    height_mm: float | None = None,
 ) -> Figure:
-    """An UpSet-style figure: a bar of families per combination over a dot matrix of the services in it.
+    """An UpSet-style figure (Lex et al., 2014): a bar of families per combination over a dot matrix of its services.
 
     Counts are protected under ``policy`` first (unless ``combos`` is already published): bars show published
-    values, suppressed combinations get a ``*`` and no bar.
+    values, suppressed combinations get a ``*`` and no bar. With a ``medium`` the figure is drawn at its size
+    and every text is sized from its type; without one, at ``figsize`` (default: grown with the table).
 
     Examples
     --------
@@ -408,24 +642,37 @@ def combinations_figure(
     >>> fig = combinations_figure(service_combinations(r))
     >>> len(fig.axes)
     2
+    >>> from circles.figures.media import MEDIA
+    >>> fig = combinations_figure(service_combinations(r), medium=MEDIA["wall_large"])
+    >>> min(t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and a.get_text()))
+    16.0
     """
     policy = policy or get_policy("nhs")
     table = _published(combos, ["families"], policy).reset_index(drop=True)
     services = sorted({s for combo in table["services"] for s in combo}, key=str)
     n, m = len(table), len(services)
     size = figsize or (max(8.0, 2.5 + 0.55 * n), max(6.0, 3.5 + 0.35 * m))
-    fig = Figure(figsize=size, layout="constrained")
+    kind = medium or Medium(
+        "own", size[0] * 25.4, size[1] * 25.4, 7.0, {"small": 7, "text": 8, "heading": 9, "title": 12}
+    )
+    fig = Figure(figsize=kind.figsize(height_mm=height_mm), layout="constrained")
     FigureCanvasAgg(fig)
     bars, dots = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, max(1.0, 0.25 * m)]})
     values = table["families"].astype("Float64")
     heights = values.fillna(0).to_numpy(dtype=float)
     bars.bar(range(n), heights, color="#3f3f3f", width=0.6)
     for i, value in enumerate(values):
-        bars.text(i, heights[i], _fmt(value), ha="center", va="bottom", fontsize=8)
-    bars.set_ylabel("Families")
+        bars.text(i, heights[i], _fmt(value), ha="center", va="bottom", fontsize=kind.type["small"])
+    bars.set_ylabel("Families", fontsize=kind.type["text"])
+    bars.tick_params(labelsize=kind.type["small"])
     for side in ("top", "right"):
         bars.spines[side].set_visible(False)
-    bars.set_title(title, loc="left", fontweight="bold")
+    bars.set_title(
+        textwrap.fill(title, kind.chars_per_line("title", bold=True)),
+        loc="left",
+        fontweight="bold",
+        fontsize=kind.type["title"],
+    )
     row = {s: j for j, s in enumerate(services)}
     for i in range(m):
         if i % 2 == 0:
@@ -436,10 +683,14 @@ def combinations_figure(
         dots.scatter([i] * len(ys), ys, s=60, color="#1b1b1b", zorder=3)
         if len(ys) > 1:
             dots.plot([i, i], [ys[0], ys[-1]], color="#1b1b1b", linewidth=2, zorder=2)
-    dots.set_yticks(range(m), [textwrap.shorten(str(s), 45) for s in services], fontsize=8)
+    dots.set_yticks(
+        range(m), [textwrap.fill(str(s), 45, break_long_words=False) for s in services], fontsize=kind.type["text"]
+    )
     dots.set_ylim(m - 0.5, -0.5)
     dots.set_xticks([])
     for side in ("top", "right", "bottom", "left"):
         dots.spines[side].set_visible(False)
-    fig.supxlabel(f"Disclosure control: {policy.describe()}", fontsize=7, color="#444444", x=0.02, ha="left")
+    fig.supxlabel(
+        f"Disclosure control: {policy.describe()}", fontsize=kind.type["small"], color="#444444", x=0.02, ha="left"
+    )
     return fig

@@ -13,8 +13,9 @@ questions, returned as a :class:`ChallengeResult`. Counts passed to it must alre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from circles.validation import suggest
 
 __all__ = [
     "ChallengeResult",
+    "agency_map",
     "NeedsDirectory",
     "NetworkResult",
     "PublishedNetwork",
@@ -95,6 +97,12 @@ class NetworkResult:
         The commonest exact sets of services per family.
     weight : str
         The edge weight the graph and measures use.
+    pairs : pandas.DataFrame
+        Every pair tested against chance (:func:`~circles.challenge.network.overlap_tests`).
+    agencies : pandas.DataFrame or None
+        How each record's service was mapped to an agency (:func:`agency_map`); ``None`` without a directory.
+    unit : str
+        What a node is: ``"agency"`` (mapped to the directory) or ``"service"`` (the records' own services).
     """
 
     edges: pd.DataFrame
@@ -104,6 +112,16 @@ class NetworkResult:
     families_in_many: pd.DataFrame
     combinations: pd.DataFrame
     weight: str
+    pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    agencies: pd.DataFrame | None = None
+    unit: str = "service"
+
+    @property
+    def unmapped(self) -> list[str]:
+        """The agencies that match no organisation of the directory and keep their own name (sorted)."""
+        if self.agencies is None:
+            return []
+        return sorted(set(self.agencies.loc[self.agencies["matched"] == "", "agency"].astype(str)))
 
     @property
     def communities(self) -> list[str]:
@@ -121,6 +139,7 @@ class PublishedNetwork:
     services: pd.DataFrame
     many: pd.DataFrame
     combinations: pd.DataFrame
+    agencies: pd.DataFrame | None = None
 
     @property
     def many_services(self) -> dict[int, int | None]:
@@ -129,12 +148,13 @@ class PublishedNetwork:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by their path in a run's output folder."""
-        return {
+        tables = {
             "network/service_pairs.csv": self.pairs,
             "network/services.csv": self.services,
             "network/families_in_many_services.csv": self.many,
             "network/combinations.csv": self.combinations,
         }
+        return tables if self.agencies is None else tables | {"network/agencies.csv": self.agencies}
 
 
 @dataclass(frozen=True)
@@ -170,6 +190,106 @@ class ChallengeResult:
     summary: dict[str, list[str]]
 
 
+_STOP_WORDS = frozenset({"the", "of", "for", "and", "service", "services"})
+
+
+def _words(name: object) -> frozenset[str]:
+    """The words of a name that identify it: case, punctuation, numbers, plurals and filler words ignored
+    (``"GP practice 07"`` and ``"GP practices"`` both give ``{"gp", "practice"}``)."""
+    text = str(name).casefold().replace("&", " and ").replace("'", "").replace("’", "")
+    words = (w[:-1] if len(w) > 3 and w.endswith("s") else w for w in re.findall(r"[a-z0-9]+", text))
+    return frozenset(w for w in words if not w.isdigit() and w not in _STOP_WORDS)
+
+
+def _directory_names(directory: ServiceDirectory) -> list[tuple[frozenset[str], str, str]]:
+    """(words, organisation name, what matched) for each organisation's and each service's name and id."""
+    organisations = dict(zip(directory.organisations["id"], directory.organisations["name"], strict=True))
+    entries = [(_words(v), name, f"organisation {v!r}") for i, name in organisations.items() for v in (name, i)]
+    for row in directory.services.itertuples(index=False):
+        owner = organisations.get(row.organisation_id) or row.name
+        entries += [(_words(v), owner, f"service {v!r}") for v in (row.name, row.id)]
+    return [e for e in entries if e[0]]
+
+
+def _match(name: object, entries: list[tuple[frozenset[str], str, str]]) -> tuple[str, str] | None:
+    """The one organisation whose directory name has the same words as ``name`` or, failing that, words that all
+    appear in ``name`` (or the other way round); ``None`` when none does or several organisations do."""
+    words = _words(name)
+    if not words:
+        return None
+    for test in (lambda w: w == words, lambda w: w <= words or words <= w):
+        found = [(org, how) for w, org, how in entries if test(w)]
+        if len({org for org, _ in found}) == 1:
+            return found[0]
+        if found:
+            return None
+    return None
+
+
+def agency_map(
+    records: pd.DataFrame,
+    directory: ServiceDirectory,
+    *,
+    service: str = "service",
+    provider: str | None = "provider",
+    agencies: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Which agency of the directory each record's service belongs to, so the network and the circle share names.
+
+    For each distinct ``(service, provider)`` of the records, the agency is the first of: the spec's explicit
+    ``agencies`` entry for the provider or the service; the directory organisation whose organisation or
+    service name (or id) has the same words as the provider, then as the service; the one organisation whose
+    name's words all appear in the provider's (or the service's), or the other way round. Words ignore case,
+    punctuation, numbers, plurals and ``the/of/for/and/service`` (``"GP practice 07"`` is ``"GP practices"``).
+    A name matching several organisations matches none. What matches nothing keeps its own name (the provider's
+    when there is one, else the service's) and ``matched`` is empty: list these to the analyst, never drop them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``service``, ``provider``, ``agency``, ``matched`` (how: ``"provider = service 'Lifeline'"``); one row per
+        distinct pair, sorted. Names only, no counts.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from circles.challenge.directory import ServiceDirectory
+    >>> d = ServiceDirectory(
+    ...     organisations=pd.DataFrame({"id": ["c"], "name": ["The Council"], "description": [""]}),
+    ...     services=pd.DataFrame({"id": ["h"], "organisation_id": ["c"], "name": ["Housing"], "description": [""],
+    ...                            "status": [""]}))
+    >>> r = pd.DataFrame({"service": ["Tenancy", "Tenancy", "Drink driving"],
+    ...                   "provider": ["Council housing options team", "Landlord", "Police"]})
+    >>> for row in agency_map(r, d).itertuples():
+    ...     print(f"{row.provider} -> {row.agency} ({row.matched or 'no match'})")
+    Police -> Police (no match)
+    Council housing options team -> The Council (provider ≈ organisation 'The Council')
+    Landlord -> Landlord (no match)
+    """
+    explicit = {str(k): str(v) for k, v in (agencies or {}).items()}
+    entries = _directory_names(directory)
+    has_provider = bool(provider) and provider in records and records[provider].notna().any()
+    columns = [service, provider] if has_provider else [service]
+    pairs = records[columns].dropna(subset=[service]).drop_duplicates()
+    rows = []
+    for values in pairs.itertuples(index=False):
+        svc = values[0]
+        prov = values[1] if has_provider and pd.notna(values[1]) else None
+        agency, how = None, ""
+        for column, name in (("provider", prov), ("service", svc)):
+            if name is not None and str(name) in explicit:
+                agency, how = explicit[str(name)], f"{column} named in the spec's network agencies"
+                break
+        for column, name in (("provider", prov), ("service", svc)):
+            found = None if agency or name is None else _match(name, entries)
+            if found:
+                same = _words(name) == _words(found[1].split("'")[1])
+                agency, how = found[0], f"{column} {'=' if same else '≈'} {found[1]}"
+        rows.append((svc, prov, agency or (prov if prov is not None else svc), how))
+    table = pd.DataFrame(rows, columns=["service", "provider", "agency", "matched"])
+    return table.sort_values(["service", "provider"], key=lambda c: c.astype(str)).reset_index(drop=True)
+
+
 def overlap_network(
     records: pd.DataFrame,
     *,
@@ -179,8 +299,19 @@ def overlap_network(
     weight: str = "shared",
     combinations: int | None = 15,
     seed: int = 42,
+    alpha: float | None = None,
+    directory: ServiceDirectory | None = None,
+    provider: str | None = "provider",
+    agencies: Mapping[str, str] | None = None,
 ) -> NetworkResult:
-    """Which services work with the same families: the overlap network, its measures, families in many services.
+    """Which agencies work with the same families: the overlap network, its measures, families in many of them.
+
+    With a ``directory``, each record's service is first mapped to the directory's organisation
+    (:func:`agency_map`), so the nodes are agencies named as in the circle of need; without one the nodes are
+    the records' services. Every pair is tested against chance (:func:`~circles.challenge.network.overlap_tests`:
+    lift with a one-sided hypergeometric test, Benjamini–Hochberg FDR); with ``alpha`` the graph keeps only the
+    pairs sharing more families than chance (``lift > 1``, ``q < alpha``), so an agency in contact with every
+    family links to nothing. ``alpha=None`` keeps every pair sharing ``min_shared`` families.
 
     Parameters
     ----------
@@ -189,46 +320,83 @@ def overlap_network(
     family, service : str
         The columns naming the family and the service.
     min_shared : int
-        The fewest shared families for a pair of services to be an edge.
+        The fewest shared families for a pair to be an edge.
     weight : str
-        The edge weight of the graph and its measures (a column of :func:`~circles.challenge.service_overlap`).
+        The edge weight of the graph and its measures (``shared``, ``jaccard``, ``overlap`` or ``lift``).
     combinations : int or None
-        How many of the commonest combinations of services to keep (``None``: all).
+        How many of the commonest combinations to keep (``None``: all).
     seed : int
         Seed of the community detection.
+    alpha : float or None
+        The false discovery rate at which pairs are kept; ``None`` keeps all pairs (no test applied).
+    directory : ServiceDirectory, optional
+        The service directory whose organisations name the agencies.
+    provider : str or None, default "provider"
+        A column naming who provided the service, matched before the service (ignored when absent).
+    agencies : mapping, optional
+        Explicit ``record service or provider → agency`` names, before any matching.
 
     Raises
     ------
     NetworkError
         When the records lack the family or service column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> fams = [f"F{i}" for i in range(40)]
+    >>> r = pd.DataFrame({"family_id": fams + fams[:10] + fams[2:12], "service": ["A"] * 40 + ["B"] * 10 + ["C"] * 10})
+    >>> result = overlap_network(r, alpha=0.05)
+    >>> list(result.graph.edges), result.unit
+    ([('B', 'C')], 'service')
     """
     for column in (family, service):
         if column not in records:
             raise network.NetworkError(
                 f"network: the records have no field {column!r}.{suggest(column, records.columns)}"
             )
+    mapped = None
+    if directory is not None:
+        mapped = agency_map(records, directory, service=service, provider=provider, agencies=agencies)
+        on = [service, provider] if provider and provider in records and records[provider].notna().any() else [service]
+        records = records[[family, *on]].merge(
+            mapped.rename(columns={"service": service, "provider": provider})[[*on, "agency"]], on=on, how="left"
+        )
+        service = "agency"
     keys = {"family": family, "service": service}
-    edges = network.service_overlap(records, min_shared=min_shared, **keys)
+    pairs = network.overlap_tests(records, alpha=alpha or 0.05, **keys)
+    edges = pairs[(pairs["shared"] >= min_shared) & (pairs["kept"] if alpha is not None else True)]
     caseloads = network.service_caseloads(records, **keys)
-    graph = network.overlap_graph(edges, caseloads, weight=weight)
+    graph = network.overlap_graph(edges.reset_index(drop=True), caseloads, weight=weight)
+    graph.graph["families"] = int(records[[family, service]].dropna()[family].nunique())
     return NetworkResult(
-        edges=edges,
+        edges=edges.reset_index(drop=True),
         caseloads=caseloads,
         graph=graph,
         measures=network.network_measures(graph, weight=weight, seed=seed),
         families_in_many=network.families_in_many(records, **keys),
         combinations=network.service_combinations(records, combinations, **keys),
         weight=weight,
+        pairs=pairs,
+        agencies=mapped,
+        unit="agency" if mapped is not None else "service",
     )
 
 
 def publish_network(result: NetworkResult, policy: DisclosurePolicy) -> PublishedNetwork:
-    """The network's tables with ``policy`` applied: small counts suppressed and rounded."""
+    """The network's tables with ``policy`` applied: small counts suppressed and rounded.
+
+    ``pairs`` is every pair tested (:func:`~circles.challenge.network.publishable_pairs`: lift and expected from
+    published counts, suppressed with the count), most shared families first; ``agencies`` the name mapping.
+    """
+    pairs = result.pairs if len(result.pairs.columns) else result.edges
+    publish = network.publishable_pairs if "lift" in pairs.columns else network.publishable_edges
     return PublishedNetwork(
-        pairs=network.publishable_edges(result.edges, policy),
+        pairs=publish(pairs, policy),
         services=network.publishable_measures(result.measures, policy, weight=result.weight),
         many=protect_table(result.families_in_many, ["families", "all_families"], policy),
         combinations=protect_table(result.combinations.drop(columns="services"), ["families"], policy),
+        agencies=result.agencies,
     )
 
 

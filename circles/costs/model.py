@@ -14,10 +14,22 @@ A cost model is a YAML file (see ``pipelines/demo_costs.yaml``) of sectors, each
             annual_cost: 11631409
             cost_type: fiscal   # fiscal, economic or social
             source: "Where the figure comes from"
+            price_year: 2010    # optional: the file's price_year when not given
+    family:                     # optional: what a family costs, for scenarios counting families
+      adults_per_family: 1.3    # people in need (cases) per family
+      adults_source: "Where that comes from"
+      lines: []                 # costs per family beyond its adults' (e.g. children's social care)
+    savings:                    # optional: shares of a case's annual cost avoided, each at most 1
+      low: 0.5
+      central: 0.75
+      high: 1.0
 
 :func:`read_cost_model` checks it against the pydantic models of :mod:`circles.costs.schema` (every problem is a
 :class:`CostError` naming the file, line and field) and returns a :class:`CostModel`. Money is added up in whole
 pence, so declared totals must agree to the penny.
+
+Every amount carries its source and price year (:meth:`CostModel.provenance`), published beside every £ figure;
+lines of different price years are said to be mixed, never silently added up as one year's prices.
 
 Cost types follow the New Economy (GMCA) Unit Cost Database: *fiscal* costs fall on a public body's budget (and
 can be cashable), *economic* costs are wider losses to the economy (e.g. lost output), *social* costs are harms
@@ -39,13 +51,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
-from circles.costs.money import CostError, format_gbp, to_pence, to_pounds
+from circles.costs.money import CostError, format_gbp, format_gbp_rounded, to_pence, to_pounds
 from circles.costs.scenarios import (
     GREEN_BOOK_RATE,
     apportion,
@@ -54,8 +66,10 @@ from circles.costs.scenarios import (
     savings_scenarios,
     scenario_table,
 )
-from circles.costs.schema import COST_TYPES, validate_cost_file
-from circles.validation import line_for, read_yaml
+from circles.costs.schema import COST_TYPES, DEFAULT_SHARES, NOT_STATED, validate_cost_file
+from circles.figures.media import Medium
+from circles.figures.media import medium as find_medium
+from circles.validation import KeyLines, line_for, read_yaml
 
 __all__ = [
     "CostError",
@@ -73,6 +87,8 @@ __all__ = [
     "format_gbp",
     "scenario_table",
     "cost_chart",
+    "provenance_note",
+    "Family",
 ]
 
 
@@ -80,7 +96,61 @@ __all__ = [
 COST_TYPE_COLOURS: dict[str, str] = {"fiscal": "#0072B2", "economic": "#E69F00", "social": "#009E73"}
 
 
-LINE_COLUMNS: tuple[str, ...] = ("sector", "line", "sub_line", "annual_cost", "cost_type", "source", "line_number")
+LINE_COLUMNS: tuple[str, ...] = (
+    "sector",
+    "line",
+    "sub_line",
+    "annual_cost",
+    "cost_type",
+    "source",
+    "price_year",
+    "line_number",
+)
+
+
+@dataclass(frozen=True)
+class Family:
+    """What one family costs a year: ``adults`` cases (people in need) and the ``lines`` of cost per family.
+
+    Attributes
+    ----------
+    adults : float
+        People in need per family (e.g. harmful-drinking parents).
+    adults_source : str
+        Where that number comes from.
+    lines : pandas.DataFrame
+        Costs per family beyond its adults' (columns as :attr:`CostModel.lines`, sector ``"Per family"``).
+    description : str
+    """
+
+    adults: float
+    adults_source: str
+    lines: pd.DataFrame
+    description: str = "a family"
+
+    @property
+    def extra(self) -> float:
+        """The costs per family beyond its adults', in pounds a year."""
+        return to_pounds(sum(to_pence(v) for v in self.lines["annual_cost"]))
+
+    def cost(self, per_case: float) -> float:
+        """A family's annual cost: ``adults`` × the cost per case + the costs per family.
+
+        Examples
+        --------
+        >>> lines = pd.DataFrame({"annual_cost": [1200.0]})
+        >>> Family(1.5, "survey", lines).cost(5000)  # 1.5 x 5,000 + 1,200
+        8700.0
+        """
+        return self.adults * float(per_case) + self.extra
+
+
+def price_year_label(values: list[object]) -> str:
+    """One price year, ``"not stated"``, or ``"mixed price years (2010, 2012/13), not uprated"``."""
+    years = list(dict.fromkeys(str(v) for v in values if v is not None and str(v).strip())) or [NOT_STATED]
+    if len(years) == 1:
+        return years[0]
+    return f"mixed price years ({', '.join(years)}), not uprated"
 
 
 @dataclass
@@ -98,8 +168,14 @@ class CostModel:
         Declared sector subtotals (checked), by sector.
     name : str
     currency : str
-    price_year : int or str or None
+    price_year : str or None
+        The file's price year (each line's is in ``lines["price_year"]``).
     path : pathlib.Path or None
+    family : Family or None
+        What a family costs, for scenarios counting families; ``None`` when the file says nothing.
+    savings : dict
+        ``{"low": (share, avoids), "central": ..., "high": ...}``: the share of a case's annual cost avoided
+        (0 to 1) and what it avoids, in words (``""`` when not said).
     """
 
     lines: pd.DataFrame
@@ -109,11 +185,51 @@ class CostModel:
     currency: str = "GBP"
     price_year: int | str | None = None
     path: Path | None = None
+    family: Family | None = None
+    savings: dict[str, tuple[float, str]] = field(
+        default_factory=lambda: {k: (v, "") for k, v in DEFAULT_SHARES.items()}
+    )
 
     @property
     def annual_total(self) -> float:
         """Sum of all lines, in pounds (exact to the penny)."""
         return to_pounds(sum(to_pence(v) for v in self.lines["annual_cost"]))
+
+    def line_price_years(self, lines: pd.DataFrame | None = None) -> list[object]:
+        """Each line's price year (the file's where a line gives none)."""
+        lines = self.lines if lines is None else lines
+        own = lines["price_year"] if "price_year" in lines else pd.Series([None] * len(lines), dtype=object)
+        return [year if year is not None and pd.notna(year) else self.price_year for year in own]
+
+    def provenance(self, *, with_family: bool = False) -> dict[str, object]:
+        """The sources and price year of the model's amounts, to publish beside every £ figure.
+
+        Parameters
+        ----------
+        with_family : bool, default False
+            Include the family's costs and where its number of adults comes from.
+
+        Returns
+        -------
+        dict
+            ``sources`` (distinct, in file order), ``price_year`` (one year, ``"not stated"`` or ``"mixed price
+            years (…), not uprated"``) and ``mixed`` (whether lines are in different years' prices).
+
+        Examples
+        --------
+        >>> lines = pd.DataFrame({"sector": ["A", "B"], "line": ["x", "y"], "sub_line": None,
+        ...     "annual_cost": [1.0, 2.0], "cost_type": "fiscal", "source": ["UCD", "PSSRU"],
+        ...     "price_year": [None, "2012/13"], "line_number": [1, 2]})
+        >>> CostModel(lines=lines, price_year="2010/11").provenance()
+        {'sources': ['UCD', 'PSSRU'], 'price_year': 'mixed price years (2010/11, 2012/13), not uprated', 'mixed': True}
+        """
+        frames = [self.lines] + ([self.family.lines] if with_family and self.family is not None else [])
+        sources = [str(v) for frame in frames for v in frame.get("source", [])]
+        if with_family and self.family is not None:
+            sources.append(self.family.adults_source)
+        years = [y for frame in frames for y in self.line_price_years(frame)]
+        label = price_year_label(years)
+        return {"sources": list(dict.fromkeys(sources)), "price_year": label, "mixed": label.startswith("mixed")}
 
     def _repr_html_(self) -> str:
         """Sector totals in pounds, with the total (for notebooks)."""
@@ -168,6 +284,7 @@ def read_cost_model(path: str | Path) -> CostModel:
     >>> path = pathlib.Path(folder.name, "costs.yaml")
     >>> _ = path.write_text('''
     ... total: 150
+    ... price_year: 2012/13
     ... sectors:
     ...   - sector: Health
     ...     lines:
@@ -176,7 +293,7 @@ def read_cost_model(path: str | Path) -> CostModel:
     ... ''')
     >>> model = read_cost_model(path)
     >>> model.lines[["sector", "line", "annual_cost", "line_number"]].values.tolist()
-    [['Health', 'GP visits', 100.0, 6], ['Health', 'A&E', 50.0, 7]]
+    [['Health', 'GP visits', 100.0, 7], ['Health', 'A&E', 50.0, 8]]
     >>> _ = path.write_text(path.read_text().replace("total: 150", "total: 160"))
     >>> try:
     ...     read_cost_model(path)
@@ -192,22 +309,28 @@ def read_cost_model(path: str | Path) -> CostModel:
     if not isinstance(data, dict):
         raise CostError(f"{path}: expected a mapping with 'sectors' (a list of sectors, each with 'lines').")
     document = validate_cost_file(data, path=path, lines=lines)
-    rows = [
-        {
-            "sector": sector.sector,
-            "line": line.line,
-            "sub_line": line.sub_line,
-            "annual_cost": float(line.annual_cost),
-            "cost_type": line.cost_type,
-            "source": line.source,
-            "line_number": line_for(lines, ("sectors", i, "lines", j)),
-        }
-        for i, sector in enumerate(document.sectors)
-        for j, line in enumerate(sector.lines)
-    ]
-    frame = pd.DataFrame(rows, columns=list(LINE_COLUMNS))
-    frame["annual_cost"] = frame["annual_cost"].astype(float)
-    frame["line_number"] = frame["line_number"].astype(int)
+    frame = _line_frame(
+        [
+            (sector.sector, line, ("sectors", i, "lines", j))
+            for i, sector in enumerate(document.sectors)
+            for j, line in enumerate(sector.lines)
+        ],
+        lines,
+        document.price_year,
+    )
+    family = None
+    if document.family is not None:
+        family = Family(
+            adults=document.family.adults_per_family,
+            adults_source=document.family.adults_source,
+            lines=_line_frame(
+                [("Per family", line, ("family", "lines", j)) for j, line in enumerate(document.family.lines)],
+                lines,
+                document.price_year,
+            ),
+            description=document.family.description or "a family",
+        )
+    savings = document.savings
     return CostModel(
         lines=frame,
         total=float(document.total) if document.total is not None else None,
@@ -216,7 +339,32 @@ def read_cost_model(path: str | Path) -> CostModel:
         currency=document.currency,
         price_year=document.price_year,
         path=path,
+        family=family,
+        savings={k: (v.share, v.avoids or "") for k, v in ((k, getattr(savings, k)) for k in DEFAULT_SHARES)}
+        if savings is not None
+        else {k: (v, "") for k, v in DEFAULT_SHARES.items()},
     )
+
+
+def _line_frame(items: list[tuple[str, Any, tuple[Any, ...]]], lines: KeyLines, price_year: str | None) -> pd.DataFrame:
+    """Cost lines as :data:`LINE_COLUMNS`, each with its price year (the file's when it gives none)."""
+    rows = [
+        {
+            "sector": sector,
+            "line": line.line,
+            "sub_line": line.sub_line,
+            "annual_cost": float(line.annual_cost),
+            "cost_type": line.cost_type,
+            "source": line.source,
+            "price_year": line.price_year or price_year,
+            "line_number": line_for(lines, loc),
+        }
+        for sector, line, loc in items
+    ]
+    frame = pd.DataFrame(rows, columns=list(LINE_COLUMNS))
+    frame["annual_cost"] = frame["annual_cost"].astype(float)
+    frame["line_number"] = frame["line_number"].astype(int)
+    return frame
 
 
 # ----------------------------------------------------------------------------------------------------- summaries
@@ -294,57 +442,129 @@ def cost_per_case(cost: CostModel | float, cases: float) -> float:
 # --------------------------------------------------------------------------------------------------- presentation
 
 
-def _axis_gbp(value: float, _position: float) -> str:
-    if abs(value) >= 1_000_000:
-        millions = f"{abs(value) / 1_000_000:,.2f}".rstrip("0").rstrip(".")
-        return f"{'-' if value < 0 else ''}£{millions}m"
-    return format_gbp(value)
+def provenance_note(model: CostModel, *, rounded: bool = True) -> str:
+    """``Source: …. Prices: not stated by the source. Amounts rounded to 3 significant figures.`` for a chart or table.
+
+    Examples
+    --------
+    >>> lines = pd.DataFrame({"sector": ["A"], "line": ["x"], "sub_line": None, "annual_cost": [1.0],
+    ...     "cost_type": "fiscal", "source": ["Unit Cost Database"], "price_year": ["2012/13"], "line_number": [1]})
+    >>> provenance_note(CostModel(lines=lines))
+    'Source: Unit Cost Database. Prices: 2012/13. Amounts rounded to 3 significant figures.'
+    """
+    facts = model.provenance()
+    year = str(facts["price_year"])
+    prices = "not stated by the source" if year == NOT_STATED else year
+    sources = "; ".join(str(s) for s in facts["sources"]) or "not given"
+    text = f"Source: {sources}. Prices: {prices}."
+    return f"{text} Amounts rounded to 3 significant figures." if rounded else text
 
 
-def cost_chart(model: CostModel, *, title: str | None = None) -> Figure:
-    """Stacked bar chart of annual cost by sector, stacked by cost type, with a £ axis.
+def cost_chart(
+    model: CostModel,
+    *,
+    title: str | None = None,
+    medium: Medium | str = "print",
+    height_mm: float | None = None,
+) -> Figure:
+    """Bar chart of annual cost by sector, stacked by cost type, drawn at the size it is printed.
+
+    Each bar is labelled with its cost to 3 significant figures (an estimate is not known to the pound), and the
+    foot of the chart gives the source(s) and price year, so the chart carries its provenance wherever it goes.
+    Every text is at least ``medium.min_pt``: sizes come from :attr:`~circles.figures.media.Medium.type`.
 
     Parameters
     ----------
     model : CostModel
     title : str, optional
-        The chart's title (default: the model's name and its total a year).
+        The chart's title (default: the model's name and its total a year); ``""`` for none.
+    medium : Medium or str, default "print"
+        Where the chart is printed (:data:`~circles.figures.media.MEDIA`): its width and type sizes.
+    height_mm : float, optional
+        The chart's height (default: enough for its sectors, at most the medium's).
 
     Returns
     -------
     matplotlib.figure.Figure
-        One bar a sector, labelled with its total.
+        One horizontal bar a sector, in file order from the top.
 
     Examples
     --------
     >>> lines = pd.DataFrame({"sector": ["A", "B"], "line": ["x", "y"], "sub_line": None,
     ...     "annual_cost": [2e6, 1e6], "cost_type": ["fiscal", "social"], "source": "s", "line_number": [1, 2]})
-    >>> figure = cost_chart(CostModel(lines=lines))
-    >>> [t.get_text() for t in figure.axes[0].get_xticklabels()]
+    >>> figure = cost_chart(CostModel(lines=lines, price_year="2010"), medium="large")
+    >>> [t.get_text() for t in figure.axes[1].get_yticklabels()]
     ['A', 'B']
-    >>> _axis_gbp(2_500_000, 0), _axis_gbp(500_000, 0)
-    ('£2.5m', '£500,000')
+    >>> from matplotlib.text import Text
+    >>> min(t.get_fontsize() for t in figure.findobj(Text) if t.get_text() and t.get_visible())
+    16.0
     """
+    medium = find_medium(medium)
+    size = medium.type
     table = sector_totals(model)
     types = [t for t in COST_TYPES if t in table.columns]
-    figure = Figure(figsize=(8, 4.5), layout="constrained")
-    axes = figure.add_subplot()
+    scale = size["text"] / 8
+    figure = Figure(figsize=medium.figsize(height_mm=height_mm or (45 + 13 * len(table)) * scale), layout="constrained")
+    key, axes = figure.subplots(2, 1, height_ratios=[1, 2.5 * max(len(table), 1)])
     positions = np.arange(len(table))
-    bottom = np.zeros(len(table))
+    left = np.zeros(len(table))
     for cost_type in types:
-        heights = table[cost_type].to_numpy(dtype=float)
-        axes.bar(positions, heights, bottom=bottom, label=cost_type, color=COST_TYPE_COLOURS[cost_type])
-        bottom += heights
-    for x, height in zip(positions, bottom, strict=True):
+        widths = table[cost_type].to_numpy(dtype=float)
+        axes.barh(positions, widths, left=left, label=cost_type, color=COST_TYPE_COLOURS[cost_type], height=0.6)
+        left += widths
+    for y, width in zip(positions, left, strict=True):
         axes.annotate(
-            format_gbp(height), (x, height), ha="center", va="bottom", xytext=(0, 3), textcoords="offset points"
+            format_gbp_rounded(width),
+            (width, y),
+            ha="left",
+            va="center",
+            xytext=(4, 0),
+            textcoords="offset points",
+            fontsize=size["text"],
         )
-    axes.set_xticks(positions, [str(s) for s in table.index])
-    axes.yaxis.set_major_formatter(FuncFormatter(_axis_gbp))
-    axes.set_ylabel("Annual cost")
-    axes.set_ylim(0, max(bottom.max(), 1) * 1.12)
-    axes.spines[["top", "right"]].set_visible(False)
-    axes.legend(title="Cost type", frameon=False)
-    total = format_gbp(float(table["annual_cost"].sum()))
-    axes.set_title(title or f"{model.name or 'Cost model'}\n{total} a year", loc="left")
+    axes.set_yticks(positions, [str(s) for s in table.index], fontsize=size["text"])
+    axes.invert_yaxis()
+    axes.set_xlim(0, _room_for_labels(left, [str(s) for s in table.index], medium))
+    axes.xaxis.set_visible(False)
+    axes.tick_params(axis="y", length=0)
+    axes.spines[["top", "right", "bottom"]].set_visible(False)
+    key.axis("off")  # the key has a row of its own, so it never sits on a bar or its label
+    handles, labels = axes.get_legend_handles_labels()
+    key.legend(
+        handles,
+        labels,
+        title="Cost type",
+        frameon=False,
+        fontsize=size["text"],
+        title_fontsize=size["heading"],
+        loc="lower left",
+        ncols=len(types),
+        alignment="left",
+        borderaxespad=0,
+    )
+    if title != "":
+        total = format_gbp_rounded(float(table["annual_cost"].sum()))
+        text = title or f"{model.name or 'Cost model'}: {total} a year"
+        figure.suptitle(_wrap(text, medium, "title"), x=0.01, ha="left", fontsize=size["title"])
+    note = _wrap(provenance_note(model), medium, "small")
+    figure.supxlabel(note, x=0.01, ha="left", fontsize=size["small"], color="#333333")
     return figure
+
+
+def _room_for_labels(ends: np.ndarray, sectors: list[str], medium: Medium) -> float:
+    """The axis limit that leaves room after the longest bar for its label, in the medium's type.
+
+    Text widths are estimated at 0.6 em a character (DejaVu Sans averages about 0.55).
+    """
+    points = medium.width_mm / 25.4 * 72
+    axis = points - 0.6 * medium.type["text"] * max(map(len, sectors), default=0) - 20
+    labels = np.array([0.6 * medium.type["text"] * len(format_gbp_rounded(end)) + 8 for end in ends])
+    free = np.clip(1 - labels / max(axis, 1), 0.2, 1)
+    return float(max((ends / free).max(), 1))
+
+
+def _wrap(text: str, medium: Medium, role: str) -> str:
+    """``text`` wrapped to the medium's width at the ``role`` type size."""
+    import textwrap
+
+    return textwrap.fill(text, medium.chars_per_line(role))

@@ -2,7 +2,9 @@
 
 Money is added up in whole pence (:func:`to_pence`, :func:`to_pounds`) so that declared totals agree with the sum
 of their lines to the penny. :func:`as_money` is the test a cost model's amounts must pass; :func:`format_gbp`
-writes pounds the way a pack shows them (``£33,550,763``).
+writes pounds to the penny or pound (``£33,550,763``) for analysts' tables; :func:`format_gbp_rounded` writes an
+estimate the way a pack quotes it, to 3 significant figures (``£33.6 million``), since an estimate built from
+rates and average costs is not known to the pound.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 from circles.costs.estimates import round_half_up
 from circles.errors import CirclesError
 
-__all__ = ["CostError", "to_pence", "to_pounds", "as_money", "format_gbp"]
+__all__ = ["CostError", "to_pence", "to_pounds", "as_money", "format_gbp", "round_significant", "format_gbp_rounded"]
 
 
 class CostError(CirclesError):
@@ -123,3 +125,71 @@ def format_gbp(value: float, *, pence: bool = False) -> str:
     amount = round_half_up(float(value), places)
     sign = "-" if amount < 0 else ""
     return f"{sign}£{abs(amount):,.{places}f}"
+
+
+def round_significant(value: float, figures: int = 3) -> float:
+    """``value`` rounded half up to ``figures`` significant figures (5,474.3 → 5,470; 33,550,763 → 33,600,000).
+
+    Parameters
+    ----------
+    value : float
+    figures : int, default 3
+
+    Returns
+    -------
+    float
+        NaN and infinities unchanged; 0 stays 0.
+
+    Examples
+    --------
+    >>> round_significant(33550763), round_significant(5474.26), round_significant(17805.1, 2)
+    (33600000.0, 5470.0, 18000.0)
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise CostError(f"round_significant needs a number; got {value!r}.")
+    if isinstance(figures, bool) or not isinstance(figures, int) or figures < 1:
+        raise CostError(f"figures must be a whole number, 1 or more; got {figures!r}.")
+    number = float(value)
+    if not np.isfinite(number) or number == 0:
+        return number
+    exponent = Decimal(repr(abs(number))).adjusted()
+    return round_half_up(number, figures - 1 - exponent)
+
+
+def format_gbp_rounded(value: float, figures: int = 3) -> str:
+    """An estimate in pounds as a pack quotes it: 3 significant figures, millions in words.
+
+    ``£33.6 million``, ``£5,470``, ``£178,000``, ``£102``: an estimate made from prevalence rates and average
+    costs is not known to the pound, so it is not quoted to the pound (the CSVs keep the full values for
+    analysts).
+
+    Parameters
+    ----------
+    value : float
+        Pounds.
+    figures : int, default 3
+        Significant figures.
+
+    Returns
+    -------
+    str
+        ``""`` for NaN or infinity.
+
+    Examples
+    --------
+    >>> format_gbp_rounded(33550763), format_gbp_rounded(5474.26), format_gbp_rounded(178051.2)
+    ('£33.6 million', '£5,470', '£178,000')
+    >>> format_gbp_rounded(1_250_000_000), format_gbp_rounded(-1234), format_gbp_rounded(102.16)
+    ('£1.25 billion', '-£1,230', '£102')
+    >>> format_gbp_rounded(10029121), format_gbp_rounded(123_456_789)
+    ('£10.0 million', '£123 million')
+    """
+    rounded = round_significant(value, figures)
+    if not np.isfinite(rounded):
+        return ""
+    sign, amount = ("-" if rounded < 0 else ""), abs(rounded)
+    for size, word in ((1e9, "billion"), (1e6, "million")):
+        if amount >= size:
+            digits = len(str(int(amount // size)))  # keep the significant figures: £10.0 million, not £10 million
+            return f"{sign}£{amount / size:.{max(figures - digits, 0)}f} {word}"
+    return f"{sign}£{amount:,.0f}"

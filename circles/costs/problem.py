@@ -25,10 +25,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from circles.costs.estimates import Rate, children_affected, prevalence, round_half_up, treatment_penetration
-from circles.costs.model import CostModel, cost_chart, cost_per_case, sector_totals
-from circles.costs.money import format_gbp
+from circles.costs.model import CostModel, cost_chart, cost_per_case, price_year_label, sector_totals
+from circles.costs.money import format_gbp, format_gbp_rounded
 from circles.costs.period import RecordsPeriod
 from circles.costs.scenarios import GREEN_BOOK_RATE, apportion, savings_scenarios, scenario_table
+from circles.figures.media import Medium
 from circles.ingest.disclosure import DisclosurePolicy, get_policy, protect_table, protect_total
 
 __all__ = ["CostOfProblem", "cost_of_problem"]
@@ -69,8 +70,11 @@ class CostOfProblem:
     scenarios : pandas.DataFrame or None
         :func:`~circles.costs.scenarios.savings_scenarios` (numbers of pounds); ``None`` without a cost per case.
     summary : dict
-        What the run's manifest records: ``total`` (formatted), and when computed ``prevalence`` (borough counts by
-        category), ``children_affected``, ``treatment_penetration`` (4 decimal places) and ``cost_per_case``.
+        What the run's manifest records: ``total`` (formatted to the pound), ``total_rounded`` (3 significant
+        figures, as packs quote it), ``price_year`` and ``sources`` (beside every £ figure), and when computed
+        ``prevalence`` (borough counts by category), ``children_affected``, ``treatment_penetration`` (4 decimal
+        places), ``cost_per_case`` and ``cost_per_family`` (each also ``_rounded``), ``family`` (how a family's
+        cost is made up) and ``savings_shares`` (each share and what it avoids).
     warnings : tuple of str
         Why figures are missing (e.g. no population), to show the user.
     """
@@ -88,30 +92,103 @@ class CostOfProblem:
     summary: dict[str, Any]
     warnings: tuple[str, ...] = ()
 
-    def scenario_table(self) -> pd.DataFrame | None:
-        """The scenarios in pounds as strings, the number of people labelled as the assumption it is."""
+    def scenario_table(self, *, figures: int | None = None) -> pd.DataFrame | None:
+        """The scenarios in pounds as strings (to ``figures`` significant figures if given), the number sustaining
+        change labelled as the assumption it is."""
         if self.scenarios is None:
             return None
-        # a scenario's number of people is an assumption, not a count of anyone in the data
-        return scenario_table(self.scenarios).rename(columns={"People": "Assumed number sustaining change"})
+        # a scenario's number is an assumption, not a count of anyone in the data
+        return scenario_table(self.scenarios, figures=figures).rename(
+            columns={"Number": "Assumed number sustaining change"}
+        )
+
+    def scenario_data(self) -> pd.DataFrame | None:
+        """The scenarios as published for analysts: pounds to the penny, what each share avoids, price year and
+        sources beside them."""
+        if self.scenarios is None:
+            return None
+        out = self.scenarios.copy()
+        money = [c for c in out.columns if c == "cost_per_unit" or c.startswith(("low", "central", "high"))]
+        out[money] = out[money].round(2)
+        out = out.rename(columns={"count": "assumed_number_sustaining_change"})
+        for key, (share, avoids) in self.model.savings.items():
+            out[f"{key}_share"] = share
+            out[f"{key}_avoids"] = avoids
+        facts = self.model.provenance(with_family=bool((out["unit"] == "family").any()))
+        return out.assign(price_year=facts["price_year"], sources="; ".join(map(str, facts["sources"])))
 
     def tables(self, layer: str | None = None) -> dict[str, pd.DataFrame]:
-        """The tables to publish, by file stem; the stems of tables by area end in ``_<layer>`` when given."""
+        """The tables to publish, by file stem; the stems of tables by area end in ``_<layer>`` when given.
+
+        Every table of pounds has the price year beside its amounts (and the sources, where they differ by row).
+        """
         by_area = f"_{layer}" if layer else ""
-        tables = {"cost_lines": self.lines, "sector_totals": self.sector_totals.reset_index()}
+        facts = self.model.provenance()
+        tables = {
+            "cost_lines": self.lines.assign(
+                sub_line=self.lines["sub_line"].fillna(""),  # blank, not the '*' of a suppressed count
+                price_year=self.model.line_price_years(self.lines),
+            ),
+            "sector_totals": _with_sources(self.sector_totals, self.model),
+        }
+        if self.model.family is not None:
+            tables["family_cost"] = _family_table(self.model, self.cost_per_case)
         if self.prevalence is not None:
             tables[f"prevalence{by_area}"] = self.prevalence.reset_index()
         if self.penetration is not None:
             tables[f"treatment_penetration{by_area}"] = self.penetration.reset_index(names="area_code")
         if self.apportioned is not None:
-            tables[f"apportioned{by_area}"] = self.apportioned.reset_index()
+            tables[f"apportioned{by_area}"] = self.apportioned.reset_index().assign(price_year=facts["price_year"])
         if self.scenarios is not None:
-            tables["scenarios"] = self.scenario_table()
+            tables["scenarios"] = self.scenario_data()
         return tables
 
-    def chart(self, title: str = CHART_TITLE) -> Figure:
-        """The annual cost by sector, stacked by cost type (:func:`~circles.costs.model.cost_chart`)."""
-        return cost_chart(self.model, title=title)
+    def chart(self, title: str = CHART_TITLE, *, medium: Medium | str = "print") -> Figure:
+        """The annual cost by sector, stacked by cost type, drawn for ``medium``
+        (:func:`~circles.costs.model.cost_chart`)."""
+        return cost_chart(self.model, title=title, medium=medium)
+
+
+def _with_sources(totals: pd.DataFrame, model: CostModel) -> pd.DataFrame:
+    """Sector totals with each sector's price year and sources (the total row: all of them)."""
+    lines = model.lines.assign(price_year=model.line_price_years())
+    out = totals.reset_index()
+    years, sources = [], []
+    for sector in out["sector"]:
+        rows = lines if sector == "Total" and sector not in set(lines["sector"]) else lines[lines["sector"] == sector]
+        years.append(price_year_label(list(rows["price_year"])))
+        sources.append("; ".join(dict.fromkeys(map(str, rows["source"]))))
+    return out.assign(price_year=years, sources=sources)
+
+
+def _family_table(model: CostModel, per_case: float | None) -> pd.DataFrame:
+    """How a family's annual cost is made up: its adults at the cost per case, then each cost per family."""
+    family = model.family
+    assert family is not None
+    facts = model.provenance()
+    rows = [
+        {
+            "item": f"{family.adults:g} adult(s) in need x cost per case",
+            "annual_cost": round(family.adults * per_case, 2) if per_case is not None else None,
+            "source": f"{family.adults_source}; cost per case: {'; '.join(map(str, facts['sources']))}",
+            "price_year": facts["price_year"],
+        }
+    ]
+    years = model.line_price_years(family.lines)
+    for (_, line), year in zip(family.lines.iterrows(), years, strict=True):
+        rows.append(
+            {"item": line["line"], "annual_cost": line["annual_cost"], "source": line["source"], "price_year": year}
+        )
+    total = family.cost(per_case) if per_case is not None else None
+    rows.append(
+        {
+            "item": "Family",
+            "annual_cost": round(total, 2) if total is not None else None,
+            "source": "the rows above",
+            "price_year": model.provenance(with_family=True)["price_year"],
+        }
+    )
+    return pd.DataFrame(rows)
 
 
 def cost_of_problem(
@@ -122,7 +199,7 @@ def cost_of_problem(
     treated: pd.Series | None = None,
     prevalence_rates: Mapping[str, Rate],
     need: str,
-    scenarios: Mapping[str, float],
+    scenarios: Mapping[str, Any],
     years: int = 1,
     discount_rate: float = GREEN_BOOK_RATE,
     policy: DisclosurePolicy | None = None,
@@ -151,7 +228,9 @@ def cost_of_problem(
     need : str
         The category treatment should reach and costs are per case of (e.g. ``"harmful"``).
     scenarios : mapping
-        Scenario name → people assumed to sustain change (see :func:`~circles.costs.scenarios.savings_scenarios`).
+        Scenario name → the number assumed to sustain change, or → ``{"count": 30, "unit": "family"}``; a
+        scenario of families is priced at the model's family cost (see
+        :func:`~circles.costs.scenarios.savings_scenarios`), with the model's savings shares.
     years : int, default 1
         Years of savings; more than one adds present values.
     discount_rate : float, default 0.035
@@ -182,15 +261,17 @@ def cost_of_problem(
     ([3300, 2353], '£5,935')
     >>> result.penetration["in_treatment"].tolist()  # published counts: the nhs policy rounds to 5
     [400.0, 230.0, 630.0]
-    >>> result.scenario_table()[["Scenario", "Central"]].values.tolist()
-    [['3 people', '£17,805']]
+    >>> result.summary["total_rounded"], result.summary["price_year"]
+    ('£33.6 million', 'not stated')
+    >>> result.scenario_table()[["Scenario", "Unit", "Central", "High"]].values.tolist()
+    [['3 people', 'person', '£13,354', '£17,805']]
     >>> cost_of_problem(model, adults=None, prevalence_rates={"harmful": 0.055}, need="harmful",
     ...     scenarios={"3 people": 3}).warnings
     ('no population; no prevalence, penetration or per-case cost',)
     """
     total = float(model.lines["annual_cost"].sum())
     lines = model.lines.drop(columns=[c for c in ("line_number",) if c in model.lines])
-    summary: dict[str, Any] = {"total": format_gbp(total)}
+    summary: dict[str, Any] = {"total": format_gbp(total), **_provenance(model, total)}
     estimates = penetration = apportioned = per_case = children_count = table = None
     warnings: list[str] = []
     if adults is not None:
@@ -227,10 +308,12 @@ def cost_of_problem(
         where = f" for layer {layer!r}" if layer else ""
         warnings.append(f"no population{where}; no prevalence, penetration or per-case cost")
     if per_case is not None:
-        table_of_savings = savings_scenarios(per_case, scenarios, years=years, discount_rate=discount_rate)
-        summary["cost_per_case"] = format_gbp(per_case)
+        table_of_savings = _savings(model, per_case, scenarios, years, discount_rate)
+        summary |= _unit_cost_summary(model, per_case, table_of_savings)
     else:
         table_of_savings = None
+    if summary["price_years_mixed"]:
+        warnings.append(f"the cost model's amounts are in {summary['price_year']}: say so beside every £ figure")
     return CostOfProblem(
         model=model,
         total=total,
@@ -245,6 +328,50 @@ def cost_of_problem(
         summary=summary,
         warnings=tuple(warnings),
     )
+
+
+def _provenance(model: CostModel, total: float) -> dict[str, Any]:
+    """The total rounded for packs, with the sources and price year of the amounts behind it."""
+    facts = model.provenance()
+    return {
+        "total_rounded": format_gbp_rounded(total),
+        "price_year": facts["price_year"],
+        "price_years_mixed": facts["mixed"],
+        "sources": facts["sources"],
+    }
+
+
+def _savings(
+    model: CostModel, per_case: float, scenarios: Mapping[str, Any], years: int, discount_rate: float
+) -> pd.DataFrame:
+    """The scenarios priced per person (the cost per case) or per family (the model's family cost)."""
+    unit_costs = {"family": model.family.cost(per_case)} if model.family is not None else None
+    shares = {key: share for key, (share, _) in model.savings.items()}
+    return savings_scenarios(
+        per_case, scenarios, years=years, discount_rate=discount_rate, unit_costs=unit_costs, **shares
+    )
+
+
+def _unit_cost_summary(model: CostModel, per_case: float, scenarios: pd.DataFrame) -> dict[str, Any]:
+    """The manifest's cost per case and per family (exact and rounded), what a family is, and the savings shares."""
+    out: dict[str, Any] = {"cost_per_case": format_gbp(per_case), "cost_per_case_rounded": format_gbp_rounded(per_case)}
+    if model.family is not None:
+        family = model.family
+        out["cost_per_family"] = format_gbp(family.cost(per_case))
+        out["cost_per_family_rounded"] = format_gbp_rounded(family.cost(per_case))
+        out["family"] = {
+            "description": family.description,
+            "adults_per_family": family.adults,
+            "adults_source": family.adults_source,
+            "costs_per_family": [
+                {"line": r["line"], "annual_cost": float(r["annual_cost"]), "source": r["source"]}
+                for _, r in family.lines.iterrows()
+            ],
+            "price_year": model.provenance(with_family=True)["price_year"],
+        }
+    out["savings_shares"] = {key: {"share": share, "avoids": avoids} for key, (share, avoids) in model.savings.items()}
+    out["scenario_units"] = dict(zip(scenarios["scenario"], scenarios["unit"], strict=True))
+    return out
 
 
 def _period_note(

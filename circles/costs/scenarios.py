@@ -8,6 +8,7 @@ borough total between areas by a driver to the penny. :func:`scenario_table` pre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from numbers import Real
@@ -17,13 +18,15 @@ import numpy as np
 import pandas as pd
 
 from circles.costs.estimates import round_to
-from circles.costs.money import CostError, format_gbp
+from circles.costs.money import CostError, format_gbp, format_gbp_rounded
 
 __all__ = [
     "GREEN_BOOK_RATE",
     "discount_factors",
     "present_value",
     "savings_scenarios",
+    "scenario_unit",
+    "UNITS",
     "apportion",
     "scenario_table",
 ]
@@ -99,72 +102,156 @@ def present_value(
     return float(annual * discount_factors(years, rate, first_year_discounted=first_year_discounted).sum())
 
 
+#: The units a scenario can count, and the words in a scenario's name that say which it counts.
+UNITS: dict[str, tuple[str, ...]] = {
+    "person": ("person", "people", "adult", "adults", "drinker", "drinkers", "parent", "parents", "case", "cases"),
+    "family": ("family", "families", "household", "households"),
+}
+
+
+def scenario_unit(name: str, unit: str | None = None) -> str:
+    """The unit a scenario counts: ``unit`` if given, else the one its name says (``"30 families"`` → family).
+
+    A name that says one unit while ``unit`` says another is an error (``"30 families"`` priced per person is
+    how a family came to be priced as one harmful drinker); a name that says neither counts cases (persons).
+
+    Examples
+    --------
+    >>> scenario_unit("30 families"), scenario_unit("3 people sustaining change"), scenario_unit("3")
+    ('family', 'person', 'person')
+    >>> scenario_unit("30 families", "person")
+    Traceback (most recent call last):
+    ...
+    circles.costs.money.CostError: scenario '30 families' says it counts families but is given unit 'person'; ...
+    """
+    words = set(re.findall(r"[a-z]+", str(name).lower()))
+    named = [u for u, said in UNITS.items() if words & set(said)]
+    if unit is not None and unit not in UNITS:
+        raise CostError(f"scenario {name!r}: unknown unit {unit!r}; use one of {', '.join(UNITS)}.")
+    if unit is not None and named and unit not in named:
+        said = "families" if "family" in named else "people"
+        raise CostError(
+            f"scenario {name!r} says it counts {said} but is given unit {unit!r}; rename it or give the unit it "
+            "counts, so that it is priced per person or per family as it says."
+        )
+    if unit is not None:
+        return unit
+    if len(named) > 1:
+        raise CostError(f"scenario {name!r} names both people and families; give its unit (person or family).")
+    return named[0] if named else "person"
+
+
+def _count_and_unit(name: str, value: Any) -> tuple[float, str]:
+    """``(count, unit)`` of a scenario given as a number, a mapping ``{count, unit}`` or an object with them."""
+    if isinstance(value, Mapping):
+        count, unit = value.get("count"), value.get("unit")
+    elif hasattr(value, "count") and hasattr(value, "unit"):
+        count, unit = value.count, value.unit
+    else:
+        count, unit = value, None
+    if isinstance(count, bool) or not isinstance(count, Real) or count < 0:
+        raise CostError(f"scenario {name!r}: the number sustaining change must be 0 or more; got {count!r}.")
+    return count, scenario_unit(name, unit)
+
+
+def _check_shares(shares: Mapping[str, float]) -> None:
+    for name, share in shares.items():
+        if isinstance(share, bool) or not isinstance(share, Real) or share < 0:
+            raise CostError(f"{name} must be a share of the cost avoided, 0 or more (1.0 = all of it); got {share!r}.")
+        if share > 1:
+            raise CostError(
+                f"{name} share {share:g} avoids {share:.0%} of the cost per case: a saving cannot exceed the cost it "
+                "avoids. Give a share from 0 to 1 (1 = all of a case's annual cost)."
+            )
+    if not shares["low"] <= shares["central"] <= shares["high"]:
+        values = ", ".join(f"{k}={v}" for k, v in shares.items())
+        raise CostError(f"need low <= central <= high; got {values}.")
+
+
 def savings_scenarios(
     cost_per_case: float,
-    scenarios: Mapping[str, float],
+    scenarios: Mapping[str, Any],
     *,
     low: float = 0.5,
-    central: float = 1.0,
-    high: float = 1.2,
+    central: float = 0.75,
+    high: float = 1.0,
     years: int = 1,
     discount_rate: float = GREEN_BOOK_RATE,
     first_year_discounted: bool = False,
+    unit_costs: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Annual cost avoided when people sustain change, with a low, central and high range.
+    """Annual cost avoided when people (or families) sustain change, with a low, central and high range.
 
-    Each scenario's saving is ``people × cost_per_case × share``, where the share of a case's annual cost avoided
-    by one person sustaining change is ``low``, ``central`` or ``high``. The defaults (50%, 100%, 120%) are a
-    judgement, not evidence: 50% allows for costs that continue (e.g. long-term conditions, benefits paid for
-    other reasons); 120% allows for the case's cost being above average (those who engage with services are
-    often the costliest). State the range used in any pack.
+    Each scenario's saving is ``count × cost per unit × share``. The unit is a person (a case, priced at
+    ``cost_per_case``) or a family (priced at ``unit_costs["family"]``, e.g.
+    :meth:`~circles.costs.model.Family.cost`); see :func:`scenario_unit`. The share of a unit's annual cost
+    avoided is ``low``, ``central`` or ``high``, each at most 1: sustained change can avoid at most the whole of
+    the cost it avoids. The defaults (50%, 75%, 100%) are a judgement, not evidence: 50% allows for costs that
+    continue (e.g. long-term conditions, benefits paid for other reasons); 100% is the whole average cost of a
+    case. State the range used in any pack.
 
     Parameters
     ----------
     cost_per_case : float
-        Annual cost per case in pounds (:func:`cost_per_case`).
+        Annual cost per case (per person) in pounds (:func:`~circles.costs.model.cost_per_case`).
     scenarios : mapping
-        Scenario name → people sustaining change, e.g. ``{"3 people": 3, "30 families": 30}``.
+        Scenario name → the number sustaining change (``{"3 people": 3}``), or → ``{"count": 30, "unit":
+        "family"}``.
     low, central, high : float
-        Shares of the cost per case avoided per person, ``0 <= low <= central <= high``.
+        Shares of a unit's annual cost avoided, ``0 <= low <= central <= high <= 1``.
     years : int, default 1
         With more than one year, also give the present value of ``years`` annual savings.
     discount_rate : float, default 0.035
         HM Treasury Green Book rate.
     first_year_discounted : bool, default False
         Green Book convention (False): the first year's saving is year 0, undiscounted.
+    unit_costs : mapping, optional
+        Annual cost per unit other than a person, e.g. ``{"family": 8700}``: required when a scenario counts
+        families (a family is not priced as one person).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``scenario``, ``people``, ``low``, ``central``, ``high`` (pounds a year), and when ``years > 1``
-        ``low_pv``, ``central_pv``, ``high_pv`` (present value over ``years``). ``attrs`` records the settings.
+        Columns ``scenario``, ``unit``, ``count``, ``cost_per_unit``, ``low``, ``central``, ``high`` (pounds a
+        year), and when ``years > 1`` ``low_pv``, ``central_pv``, ``high_pv``. ``attrs`` records the settings.
+
+    Raises
+    ------
+    CostError
+        A share above 1 (more than the cost avoided) or out of order; a scenario of families without a cost per
+        family; a name saying one unit and ``unit`` another.
 
     Examples
     --------
-    >>> table = savings_scenarios(6000, {"3 people": 3, "30 families": 30}, years=3)
-    >>> table[["scenario", "low", "central", "high"]].values.tolist()
-    [['3 people', 9000.0, 18000.0, 21600.0], ['30 families', 90000.0, 180000.0, 216000.0]]
-    >>> print(round(table.loc[0, "central_pv"], 2))
+    >>> table = savings_scenarios(6000, {"3 people": 3, "30 families": 30}, years=3, unit_costs={"family": 8700})
+    >>> table[["scenario", "unit", "cost_per_unit", "low", "high"]].values.tolist()
+    [['3 people', 'person', 6000.0, 9000.0, 18000.0], ['30 families', 'family', 8700.0, 130500.0, 261000.0]]
+    >>> print(round(table.loc[0, "high_pv"], 2))
     52194.5
+    >>> savings_scenarios(6000, {"3 people": 3}, high=1.2)
+    Traceback (most recent call last):
+    ...
+    circles.costs.money.CostError: high share 1.2 avoids 120% of the cost per case: a saving cannot exceed the cost ...
     """
     if isinstance(cost_per_case, bool) or not isinstance(cost_per_case, Real) or not cost_per_case >= 0:
         raise CostError(f"cost_per_case must be a number of pounds, 0 or more; got {cost_per_case!r}.")
     shares = {"low": low, "central": central, "high": high}
-    for name, share in shares.items():
-        if isinstance(share, bool) or not isinstance(share, Real) or share < 0:
-            raise CostError(f"{name} must be a share of the cost avoided, 0 or more (1.0 = all of it); got {share!r}.")
-    if not low <= central <= high:
-        raise CostError(f"need low <= central <= high; got low={low}, central={central}, high={high}.")
+    _check_shares(shares)
     if not scenarios:
         raise CostError("give at least one scenario, e.g. {'3 people': 3}.")
+    costs = {"person": float(cost_per_case)} | {k: float(v) for k, v in (unit_costs or {}).items()}
     factors = discount_factors(years, discount_rate, first_year_discounted=first_year_discounted)
     rows = []
-    for name, people in scenarios.items():
-        if isinstance(people, bool) or not isinstance(people, Real) or people < 0:
-            raise CostError(f"scenario {name!r}: the number of people must be 0 or more; got {people!r}.")
-        row: dict[str, Any] = {"scenario": str(name), "people": people}
+    for name, value in scenarios.items():
+        count, unit = _count_and_unit(str(name), value)
+        if unit not in costs:
+            raise CostError(
+                f"scenario {name!r} counts {unit} units but there is no cost per {unit}: a {unit} is not priced as "
+                f"one person. Give the cost model a '{unit}' section (see pipelines/demo_costs.yaml)."
+            )
+        row: dict[str, Any] = {"scenario": str(name), "unit": unit, "count": count, "cost_per_unit": costs[unit]}
         for key, share in shares.items():
-            row[key] = float(people) * float(cost_per_case) * float(share)
+            row[key] = float(count) * costs[unit] * float(share)
         rows.append(row)
     out = pd.DataFrame(rows)
     if years > 1:
@@ -172,6 +259,7 @@ def savings_scenarios(
             out[f"{key}_pv"] = out[key] * factors.sum()
     out.attrs.update(
         cost_per_case=float(cost_per_case),
+        unit_costs=costs,
         shares=shares,
         years=years,
         discount_rate=discount_rate,
@@ -243,8 +331,11 @@ def apportion(total: float, drivers: pd.Series, *, step: float = 0.01) -> pd.Ser
 # --------------------------------------------------------------------------------------------------- presentation
 
 
-def scenario_table(scenarios: pd.DataFrame, *, nearest: float | None = None) -> pd.DataFrame:
-    """Savings scenarios as strings for a pack: ``£18,000``, optionally rounded to the ``nearest`` pounds.
+def scenario_table(
+    scenarios: pd.DataFrame, *, nearest: float | None = None, figures: int | None = None
+) -> pd.DataFrame:
+    """Savings scenarios as strings for a pack: ``£18,000``, rounded to the ``nearest`` pounds or to ``figures``
+    significant figures.
 
     Parameters
     ----------
@@ -252,29 +343,36 @@ def scenario_table(scenarios: pd.DataFrame, *, nearest: float | None = None) -> 
         From :func:`savings_scenarios`.
     nearest : float, optional
         Round money half up to this (e.g. 1000 for "about £18,000").
+    figures : int, optional
+        Round money to this many significant figures (3 gives ``£17,800``, ``£5.47 million``).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``Scenario``, ``People``, ``Low``, ``Central``, ``High`` and, if present, ``Low (PV)``,
-        ``Central (PV)``, ``High (PV)``.
+        Columns ``Scenario``, ``Unit``, ``Number``, ``Cost per unit a year``, ``Low``, ``Central``, ``High`` and,
+        if present, ``Low (PV)``, ``Central (PV)``, ``High (PV)``.
 
     Examples
     --------
     >>> table = scenario_table(savings_scenarios(5935.04, {"3 people": 3}), nearest=1000)
     >>> table.values.tolist()
-    [['3 people', '3', '£9,000', '£18,000', '£21,000']]
+    [['3 people', 'person', '3', '£6,000', '£9,000', '£13,000', '£18,000']]
+    >>> scenario_table(savings_scenarios(5935.04, {"3 people": 3}), figures=3)["High"].tolist()
+    ['£17,800']
     """
-    required = ["scenario", "people", "low", "central", "high"]
+    required = ["scenario", "unit", "count", "cost_per_unit", "low", "central", "high"]
     missing = [c for c in required if c not in scenarios.columns]
     if missing:
         raise CostError(f"scenario table is missing columns {missing}; pass the result of savings_scenarios.")
 
     def money(value: float) -> str:
+        if figures:
+            return format_gbp_rounded(value, figures)
         return format_gbp(round_to(value, nearest) if nearest else value)
 
-    out = pd.DataFrame({"Scenario": scenarios["scenario"].astype(str)})
-    out["People"] = [f"{p:,.0f}" if float(p).is_integer() else f"{p:,}" for p in scenarios["people"]]
+    out = pd.DataFrame({"Scenario": scenarios["scenario"].astype(str), "Unit": scenarios["unit"].astype(str)})
+    out["Number"] = [f"{p:,.0f}" if float(p).is_integer() else f"{p:,}" for p in scenarios["count"]]
+    out["Cost per unit a year"] = scenarios["cost_per_unit"].map(money)
     for key in ("low", "central", "high"):
         out[key.capitalize()] = scenarios[key].map(money)
     for key in ("low", "central", "high"):

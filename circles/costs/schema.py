@@ -1,10 +1,14 @@
 """The cost model YAML as pydantic models, and every problem in it as one message naming the file, line and field.
 
 :class:`CostModelFile` is the file (see ``pipelines/demo_costs.yaml``), :class:`CostSector` one of its sectors and
-:class:`CostLine` one line of annual cost. Each model checks its own keys and values: unknown keys are refused
-with a "Did you mean" hint, text must be text, amounts must be pounds (zero or more, at most 2 decimal places) and
-cost types one of :data:`COST_TYPES`. Checks that span lines — a sector named twice, a declared subtotal or total
-that is not the sum of its lines to the penny — are :func:`cross_check`, run once the file is otherwise valid.
+:class:`CostLine` one line of annual cost, with its source and price year. :class:`FamilyCost` says what a family
+costs when a scenario counts families (parents in need per family, and costs per family such as children's
+services), and :class:`Savings` the low, central and high shares of a case's cost that sustained change avoids,
+each at most 1 (all of it). Each model checks its own keys and values: unknown keys are refused with a "Did you
+mean" hint, text must be text, amounts must be pounds (zero or more, at most 2 decimal places) and cost types one of
+:data:`COST_TYPES`. Checks that span lines — a sector named twice, a declared subtotal or total that is not the sum
+of its lines to the penny, a line without a price year, savings shares out of order — are :func:`cross_check`,
+run once the file is otherwise valid.
 
 :func:`validate_cost_file` runs both and raises one :class:`~circles.costs.money.CostError` listing every problem
 as ``costs.yaml line 12, field 'annual_cost': ...``, the line coming from :func:`circles.validation.read_yaml`.
@@ -21,10 +25,29 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from circles.costs.money import CostError, as_money, format_gbp, to_pounds
 from circles.validation import KeyLines, line_for, suggest
 
-__all__ = ["COST_TYPES", "CostLine", "CostSector", "CostModelFile", "validate_cost_file", "cross_check"]
+__all__ = [
+    "COST_TYPES",
+    "NOT_STATED",
+    "DEFAULT_SHARES",
+    "CostLine",
+    "CostSector",
+    "FamilyCost",
+    "SavingShare",
+    "Savings",
+    "CostModelFile",
+    "validate_cost_file",
+    "cross_check",
+]
 
 #: Kinds of cost (New Economy / GMCA Unit Cost Database).
 COST_TYPES: tuple[str, ...] = ("fiscal", "economic", "social")
+
+#: The price year of a source that does not give one (said, so that the pack can say it too).
+NOT_STATED = "not stated"
+
+#: The shares of a case's annual cost avoided when the cost model gives no ``savings`` (a judgement: see
+#: :class:`Savings`).
+DEFAULT_SHARES: dict[str, float] = {"low": 0.5, "central": 0.75, "high": 1.0}
 
 #: Problems shown in full in one message; the rest are counted.
 MAX_SHOWN = 20
@@ -66,6 +89,34 @@ def _amount(value: Any, key: str, what: str, *, required: bool) -> Decimal | Non
     return amount
 
 
+def _price_year(value: Any, key: str) -> str | None:
+    """A price year as text: ``2010``, ``"2010/11"`` or ``"not stated"``; blank is ``None`` (inherited)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or isinstance(value, dict | list | float):
+        raise ValueError(
+            f"'{key}' must be a year such as 2010 or '2010/11' (or '{NOT_STATED}' if the source does not say); "
+            f"got {value!r}."
+        )
+    if isinstance(value, int) and not 1900 <= value <= 2100:
+        raise ValueError(f"'{key}' {value} is not a year; give the year whose prices the amounts are in.")
+    return str(value).strip()
+
+
+def _share(value: Any, key: str) -> float:
+    """A share of a cost, from 0 to 1 (1 = all of it): more than all of a cost cannot be avoided."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise ValueError(f"'{key}' must be a share of the cost avoided, from 0 to 1 (0.5 = half); got {value!r}.")
+    if value < 0:
+        raise ValueError(f"'{key}' {value} is negative; a share of the cost avoided is from 0 to 1.")
+    if value > 1:
+        raise ValueError(
+            f"a {key} of {value:g} avoids {value:.0%} of the cost, more than the whole cost it avoids: a saving cannot "
+            "exceed the cost it avoids. Give a share from 0 to 1 (1 = all of a case's annual cost)."
+        )
+    return float(value)
+
+
 def _non_empty_list(value: Any, message: str) -> list[Any]:
     if not isinstance(value, list) or not value:
         raise ValueError(message)
@@ -88,7 +139,8 @@ class _Record(BaseModel):
 
 
 class CostLine(_Record):
-    """One line of annual cost: ``line``, ``sub_line`` (optional), ``annual_cost``, ``cost_type`` and ``source``."""
+    """One line of annual cost: ``line``, ``sub_line`` (optional), ``annual_cost``, ``cost_type``, ``source`` and
+    ``price_year`` (optional: the file's ``price_year`` when not given)."""
 
     not_a_mapping: ClassVar[str] = "must be a mapping with line, annual_cost, …."
 
@@ -97,6 +149,12 @@ class CostLine(_Record):
     annual_cost: Decimal = _required("the cost in pounds a year")
     cost_type: str = _required(f"one of {', '.join(COST_TYPES)}")
     source: str = _required("where the figure comes from")
+    price_year: str | None = Field(default=None, description="the year whose prices the amount is in")
+
+    @field_validator("price_year", mode="before")
+    @classmethod
+    def _year(cls, value: Any, info: ValidationInfo) -> str | None:
+        return _price_year(value, str(info.field_name))
 
     @field_validator("line", "cost_type", "source", mode="before")
     @classmethod
@@ -147,6 +205,94 @@ class CostSector(_Record):
         return _non_empty_list(value, "a sector needs a non-empty list of 'lines'.")
 
 
+class FamilyCost(_Record):
+    """What one family costs a year, for scenarios that count families rather than people.
+
+    A family's cost is ``adults_per_family`` × the cost per case (a person in need, e.g. a harmful drinker) plus
+    the ``lines`` of cost per family (e.g. children's social care), each with its source and price year.
+    """
+
+    not_a_mapping: ClassVar[str] = "must be a mapping with adults_per_family, adults_source and lines."
+
+    description: str | None = Field(default=None, description="what a family is here")
+    adults_per_family: float = _required("the number of people in need (cases) in a family, e.g. 1.3 parents")
+    adults_source: str = _required("where the number of people in need per family comes from")
+    lines: list[CostLine] = Field(default_factory=list, description="costs per family a year, beyond its adults'")
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _optional_text(cls, value: Any, info: ValidationInfo) -> str | None:
+        return _text(value, str(info.field_name), cls._what(info), required=False)
+
+    @field_validator("adults_source", mode="before")
+    @classmethod
+    def _required_text(cls, value: Any, info: ValidationInfo) -> str | None:
+        return _text(value, str(info.field_name), cls._what(info), required=True)
+
+    @field_validator("adults_per_family", mode="before")
+    @classmethod
+    def _adults(cls, value: Any, info: ValidationInfo) -> float:
+        if value is None:
+            raise ValueError(f"'{info.field_name}' is missing: give {cls._what(info)}.")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise ValueError(
+                f"'{info.field_name}' must be a number of people more than 0 (e.g. 1 or 1.3); got {value!r}."
+            )
+        return float(value)
+
+    @field_validator("lines", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise ValueError("'lines' must be a list of costs per family (or left out).")
+        return value
+
+
+class SavingShare(_Record):
+    """One savings scenario's ``share`` of the annual cost of a case (or family) avoided, and what it ``avoids``."""
+
+    not_a_mapping: ClassVar[str] = "must be a share (0 to 1) or a mapping with 'share' and 'avoids'."
+
+    share: float = _required("the share of a case's annual cost avoided, from 0 to 1")
+    avoids: str | None = Field(default=None, description="what the saving avoids, in words")
+
+    @field_validator("share", mode="before")
+    @classmethod
+    def _share(cls, value: Any, info: ValidationInfo) -> float:
+        if value is None:
+            raise ValueError(f"'{info.field_name}' is missing: give {cls._what(info)}.")
+        return _share(value, str(info.field_name))
+
+    @field_validator("avoids", mode="before")
+    @classmethod
+    def _optional_text(cls, value: Any, info: ValidationInfo) -> str | None:
+        return _text(value, str(info.field_name), cls._what(info), required=False)
+
+
+class Savings(_Record):
+    """The low, central and high shares of a case's annual cost that one case sustaining change avoids.
+
+    Each share is at most 1: a case (or family) that stops needing services can avoid at most the whole of its
+    own annual cost, so a "high" saving above it is an error, not an optimistic scenario. ``low <= central <=
+    high`` is checked by :func:`cross_check`.
+    """
+
+    not_a_mapping: ClassVar[str] = "must be a mapping with low, central and high."
+
+    low: SavingShare = Field(default=None, validate_default=True, description="the low share")
+    central: SavingShare = Field(default=None, validate_default=True, description="the central share")
+    high: SavingShare = Field(default=None, validate_default=True, description="the high share")
+
+    @field_validator("low", "central", "high", mode="before")
+    @classmethod
+    def _number_or_mapping(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return {"share": DEFAULT_SHARES[str(info.field_name)]}
+        return {"share": value} if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
 class CostModelFile(_Record):
     """A cost model file: ``sectors`` of lines, with an optional name, currency, price year and declared total."""
 
@@ -156,6 +302,8 @@ class CostModelFile(_Record):
     price_year: Any = Field(default=None, description="the year whose prices the amounts are in")
     total: Decimal | None = Field(default=None, description="the sum of the sectors, in pounds (checked)")
     sectors: list[CostSector] = Field(default=None, validate_default=True, description="the sectors of cost")
+    family: FamilyCost | None = Field(default=None, description="what a family costs, for scenarios of families")
+    savings: Savings | None = Field(default=None, description="the low, central and high shares of a cost avoided")
 
     @field_validator("name", mode="before")
     @classmethod
@@ -172,8 +320,8 @@ class CostModelFile(_Record):
 
     @field_validator("price_year", mode="before")
     @classmethod
-    def _year_or_label(cls, value: Any) -> int | str | None:
-        return value if isinstance(value, int | str) else None
+    def _year_or_label(cls, value: Any, info: ValidationInfo) -> str | None:
+        return _price_year(value, str(info.field_name))
 
     @field_validator("total", mode="before")
     @classmethod
@@ -186,12 +334,22 @@ class CostModelFile(_Record):
         return _non_empty_list(value, "'sectors' must be a non-empty list of sectors.")
 
 
-#: The model of a mapping, by the number of list positions in its key path (file, sector, line).
-_RECORDS: tuple[type[_Record], ...] = (CostModelFile, CostSector, CostLine)
+#: The model of a mapping, by the keys of its key path (list positions left out).
+_RECORDS: dict[tuple[str, ...], type[_Record]] = {
+    (): CostModelFile,
+    ("sectors",): CostSector,
+    ("sectors", "lines"): CostLine,
+    ("family",): FamilyCost,
+    ("family", "lines"): CostLine,
+    ("savings",): Savings,
+    ("savings", "low"): SavingShare,
+    ("savings", "central"): SavingShare,
+    ("savings", "high"): SavingShare,
+}
 
 
 def _record(loc: tuple[Any, ...]) -> type[_Record]:
-    return _RECORDS[sum(isinstance(part, int) for part in loc)]
+    return _RECORDS.get(tuple(part for part in loc if isinstance(part, str)), CostModelFile)
 
 
 def _problems(exc: ValidationError, lines: KeyLines) -> list[Problem]:
@@ -205,7 +363,8 @@ def _problems(exc: ValidationError, lines: KeyLines) -> list[Problem]:
             text = f"unknown key {key!r}.{suggest(str(key), allowed)} Allowed here: {', '.join(allowed)}."
             unknown.setdefault(loc[:-1], []).append(((*loc[:-1], str(key)), text))
         elif error["type"] == "model_type":
-            problems.append((loc[:-1], f"{loc[-2]}[{loc[-1]}] {_record(loc).not_a_mapping}"))
+            where = f"{loc[-2]}[{loc[-1]}]" if isinstance(loc[-1], int) else f"'{loc[-1]}'"
+            problems.append((loc[:-1] if isinstance(loc[-1], int) else loc, f"{where} {_record(loc).not_a_mapping}"))
         else:
             problems.append((loc, str(error["msg"]).removeprefix("Value error, ")))
     ordered: list[Problem] = []
@@ -265,14 +424,45 @@ def cross_check(model: CostModelFile, lines: KeyLines) -> list[Problem]:
     if model.total is not None:
         text = _sum_problem("total", model.total, grand, "the sectors")
         problems += [(("total",), text)] if text else []
-    return problems
+    return problems + _price_year_problems(model) + _savings_problems(model)
+
+
+def _price_year_problems(model: CostModelFile) -> list[Problem]:
+    """A line with no price year of its own when the file gives none either: its amount cannot be compared."""
+    if model.price_year is not None:
+        return []
+    where = [("sectors", i, "lines", j) for i, s in enumerate(model.sectors) for j, _ in enumerate(s.lines)]
+    where += [("family", "lines", j) for j, _ in enumerate(model.family.lines if model.family else [])]
+    lines = [line for s in model.sectors for line in s.lines] + (model.family.lines if model.family else [])
+    return [
+        (
+            loc,
+            f"no price year for {line.line!r}: give 'price_year' (e.g. 2010 or '2010/11') for the file or the "
+            f"line, or '{NOT_STATED}' if its source does not say, so that every £ figure can say which year's prices "
+            "it is in.",
+        )
+        for loc, line in zip([(*w, "price_year") for w in where], lines, strict=True)
+        if line.price_year is None
+    ]
+
+
+def _savings_problems(model: CostModelFile) -> list[Problem]:
+    """The savings shares out of order (each is checked to be from 0 to 1 on its own)."""
+    savings = model.savings
+    if savings is None or savings.low.share <= savings.central.share <= savings.high.share:
+        return []
+    shares = f"low {savings.low.share:g}, central {savings.central.share:g}, high {savings.high.share:g}"
+    return [(("savings",), f"the shares must be low <= central <= high; got {shares}.")]
 
 
 def _message(path: Path, problems: list[Problem], lines: KeyLines) -> str:
     """``path: N problem(s) in the cost model:`` then one ``file line N, field 'key': problem`` a line."""
     items = []
     for loc, text in problems:
-        field = f", field '{loc[-1]}'" if loc and isinstance(loc[-1], str) and loc in lines else ""
+        known = next((loc[:end] for end in range(len(loc), 0, -1) if loc[:end] in lines), ())
+        if loc and loc[-1] == "price_year" and loc not in lines:
+            known = loc  # a key to add: name it
+        field = f", field '{known[-1]}'" if known and isinstance(known[-1], str) else ""
         items.append(f"{path.name} line {line_for(lines, loc)}{field}: {text}")
     shown = "\n  ".join(items[:MAX_SHOWN])
     more = f"\n  … and {len(items) - MAX_SHOWN} more" if len(items) > MAX_SHOWN else ""

@@ -155,7 +155,7 @@ _CHILD_FEARS = (
     "I don't want my friends to find out.",
 )
 _CHILD_BARRIERS = (
-    "My worker's only there in school hours. It's worse at night.",
+    "My worker's only there in school hours, and the help at Brookhouse stops at half past three. It's worse at night.",
     "I had to tell my story to a new person again. I don't want to keep saying it.",
     "School didn't know, the doctor didn't know. Nobody talks to each other.",
     "You only get noticed when something really bad happens.",
@@ -196,7 +196,7 @@ def _children_workshop(rng: np.random.Generator) -> str:
     lines += _turns(rng, young, _some(rng, _CHILD_IDEAS, 3))
     lines += [
         "Youth worker: They want a good future, a family that is strong and somebody who sticks with them. "
-        "They worry all day about home, and the help at Brookhouse stops at half past three.",
+        "They worry all day about home.",
         "",
     ]
     return "\n".join(lines)

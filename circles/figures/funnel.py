@@ -25,6 +25,8 @@ import plotly.graph_objects as go
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
+from circles.figures.media import Medium
+from circles.figures.media import medium as get_medium
 from circles.stats.funnel import BAND_COLOURS, BANDS, FunnelResult
 
 __all__ = [
@@ -138,6 +140,7 @@ def funnel_figure(
     synthetic: bool = False,
     label: Callable[[Any], str] | pd.Series | Mapping | None = None,
     target_label: str = "study-area rate",
+    medium: Medium | str | None = None,
 ) -> Figure:
     """Print funnel plot (A4 landscape, vector): areas by band, the target, and 95% and 99.8% limits.
 
@@ -157,6 +160,9 @@ def funnel_figure(
         ``name`` column of the table.
     target_label : str
         What the target is, for the caption and legend (e.g. ``"England rate"`` for a given target).
+    medium : Medium or str, optional
+        Draw for a pack page (:mod:`circles.figures.media`): at the size it is printed, every text from the
+        medium's type sizes, the legend under the plot. Default: A4 landscape, legend on the right.
 
     Returns
     -------
@@ -177,7 +183,6 @@ def funnel_figure(
     matplotlib.use("Agg")  # print output: never needs a display
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import StrMethodFormatter
 
     table = result.table
     colours = _colours(result)
@@ -186,7 +191,8 @@ def funnel_figure(
     bands = result.bands
     placed = table["band"] != bands[5]
 
-    fig = Figure(figsize=_A4_LANDSCAPE, layout="constrained")
+    size, font, wrap = _type(medium)
+    fig = Figure(figsize=size, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
 
@@ -206,36 +212,67 @@ def funnel_figure(
     ]
     fig.legend(
         handles=handles,
-        loc="outside right upper",
+        loc="outside right upper" if medium is None else "outside lower left",
+        ncols=1 if medium is None else 2,
         frameon=False,
-        fontsize=8,
+        fontsize=font["legend"],
         title="Areas compared with the target",
-        title_fontsize=9,
+        title_fontsize=font["heading"],
         alignment="left",
     )
-
     _set_limits(ax, result, placed, outer_cols)
-    ax.set_xlabel(population_label, fontsize=9)
-    ax.set_ylabel(rate_label, fontsize=9)
-    ax.tick_params(labelsize=8)
+    _style_axes(ax, population_label, textwrap.fill(rate_label, wrap["axis"]), font)
+
+    # wrapped short of the legend, which sits outside the axes at the upper right
+    if title:
+        fig.suptitle(textwrap.fill(title, wrap["title"]), fontsize=font["title"], fontweight="bold", x=0.02, ha="left")
+    if subtitle:
+        ax.set_title(textwrap.fill(subtitle, wrap["subtitle"]), fontsize=font["subtitle"], loc="left", color="#333333")
+    if medium is None:  # on a pack page the caption is the pack's own text, and the legend counts the areas not shown
+        caption = METHOD_CAPTION.format(target_label=target_label) + f". {_target_text(result, target_label)}."
+        if counts[bands[5]]:
+            caption += f" {counts[bands[5]]} area(s) with no population or no count are not shown."
+        text = textwrap.fill(caption, wrap["caption"])
+        fig.supxlabel(text, fontsize=font["caption"], color="#444444", x=0.02, ha="left")
+    if synthetic:
+        _mark_synthetic(ax, font["synthetic"], loc="right" if subtitle else "left")
+
+    outside = table.loc[placed & ~table["band"].isin([bands[2]])]
+    points = table.loc[placed, ["population", "rate"]].to_numpy()
+    if medium is not None and get_medium(medium).large_print:  # 16 pt names would bury the points: the
+        outside = outside.iloc[0:0]  # large-print pack names the areas in its table instead
+    _place_labels(fig, ax, outside, names, points=points, fontsize=font["label"])
+    return fig
+
+
+def _type(medium: Medium | str | None) -> tuple[tuple[float, float], dict[str, float], dict[str, int]]:
+    """Figure size, type sizes by role and wrap widths (characters): A4 landscape, or drawn for ``medium``."""
+    if medium is None:
+        font = {"legend": 8, "heading": 9, "small": 8, "title": 13, "subtitle": 8.5, "caption": 7.5}
+        font |= {"label": _LABEL_SIZE, "synthetic": 11}
+        return _A4_LANDSCAPE, font, {"title": 80, "subtitle": 130, "caption": 160, "axis": 60}
+    m = get_medium(medium)
+    t = m.type
+    font = {"legend": t["text"], "heading": t["heading"], "small": t["small"], "title": t["title"]}
+    font |= {"subtitle": t["text"], "caption": t["small"], "label": t["small"], "synthetic": t["heading"]}
+    wrap = {
+        role: m.chars_per_line(key, bold=role == "title")
+        for role, key in (("title", "title"), ("subtitle", "text"), ("caption", "small"))
+    }
+    wrap["axis"] = m.chars_per_line("heading", width_mm=0.6 * m.height_mm)
+    return m.figsize(), font, wrap
+
+
+def _style_axes(ax: Any, x_label: str, y_label: str, font: dict[str, float]) -> None:
+    """Axis titles, thousands on the population axis, a light grid along the rates, no box."""
+    from matplotlib.ticker import StrMethodFormatter
+
+    ax.set_xlabel(x_label, fontsize=font["heading"])
+    ax.set_ylabel(y_label, fontsize=font["heading"])
+    ax.tick_params(labelsize=font["small"])
     ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#e6e6e6", linewidth=0.6, zorder=0)
-
-    # wrapped short of the legend, which sits outside the axes at the upper right
-    fig.suptitle(textwrap.fill(title, 80), fontsize=13, fontweight="bold", x=0.02, ha="left")
-    if subtitle:
-        ax.set_title(textwrap.fill(subtitle, 130), fontsize=8.5, loc="left", color="#333333")
-    caption = METHOD_CAPTION.format(target_label=target_label) + f". {_target_text(result, target_label)}."
-    if counts[bands[5]]:
-        caption += f" {counts[bands[5]]} area(s) with no population or no count are not shown."
-    fig.supxlabel(textwrap.fill(caption, 160), fontsize=7.5, color="#444444", x=0.02, ha="left")
-    if synthetic:
-        _mark_synthetic(ax)
-
-    outside = table.loc[placed & ~table["band"].isin([bands[2]])]
-    _place_labels(fig, ax, outside, names, points=table.loc[placed, ["population", "rate"]].to_numpy())
-    return fig
 
 
 def _set_limits(ax, result: FunnelResult, placed: pd.Series, outer_cols: tuple[str, str]) -> None:
@@ -251,7 +288,9 @@ def _set_limits(ax, result: FunnelResult, placed: pd.Series, outer_cols: tuple[s
     ax.set_ylim(0, top * 1.08 if top > 0 else 1.0)
 
 
-def _place_labels(fig: Figure, ax, rows: pd.DataFrame, names: pd.Series, points: np.ndarray) -> list:
+def _place_labels(
+    fig: Figure, ax, rows: pd.DataFrame, names: pd.Series, points: np.ndarray, *, fontsize: float = _LABEL_SIZE
+) -> list:
     """Label each area in ``rows``, trying offsets until the label overlaps no point and no label already placed.
 
     Every area is labelled: when no offset is free the least-overlapping one is used. The layout is fixed
@@ -281,7 +320,7 @@ def _place_labels(fig: Figure, ax, rows: pd.DataFrame, names: pd.Series, points:
                 textcoords="offset points",
                 ha="left" if dx > 0 else ("right" if dx < 0 else "center"),
                 va="bottom" if dy >= 0 else "top",
-                fontsize=_LABEL_SIZE,
+                fontsize=fontsize,
                 color="#111111",
                 zorder=5,
                 gid=FUNNEL_LABEL_GID,
@@ -349,9 +388,9 @@ def _draw_bands(ax: Any, result: FunnelResult, colours: dict[str, str], counts: 
     return handles
 
 
-def _mark_synthetic(ax: Any) -> None:
+def _mark_synthetic(ax: Any, fontsize: float = 11, loc: str = "right") -> None:
     """ "SYNTHETIC DATA — not real people" above the plot, and faintly across it."""
-    ax.set_title(SYNTHETIC_MARK, loc="right", fontsize=11, fontweight="bold", color="#C00000", gid=SYNTHETIC_GID)
+    ax.set_title(SYNTHETIC_MARK, loc=loc, fontsize=fontsize, fontweight="bold", color="#C00000", gid=SYNTHETIC_GID)
     ax.text(
         0.5,
         0.5,

@@ -437,7 +437,14 @@ def write_html(figure: go.Figure, path: str | Path, *, plotlyjs: Literal["inline
         script = f'<script type="text/javascript">{bundle}</script>'
     assets = {"topojson": {name: _EMPTY_TOPOLOGY for name in _topojson_names(figure)}}
     div_id = "map-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem) or "plot")  # fixed, so reruns give the same bytes
-    body = figure.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG, div_id=div_id)
+    body = figure.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        config=PLOTLY_CONFIG,
+        div_id=div_id,
+        default_width="100%",
+        default_height="100vh",  # a figure without a fixed size fills the window
+    )
     title = figure.layout.title.text or path.stem
     page = (
         "<!DOCTYPE html>\n"
@@ -447,6 +454,7 @@ def write_html(figure: go.Figure, path: str | Path, *, plotlyjs: Literal["inline
         "window.PlotlyConfig = {MathJaxConfig: 'local'};\n"
         f"window.PlotlyGeoAssets = {json.dumps(assets)};"
         "</script>\n"
+        "<style>html, body { margin: 0; height: 100%; }</style>\n"
         f"{script}\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
     with atomic_path(path) as tmp:

@@ -13,9 +13,9 @@ Media (text width × the most height a figure may take, in millimetres; page mar
 key            size (mm)       smallest     used by
 =============  ==============  ===========  ==============================================
 ``print``      174 × 200       7 pt         A4 packs, and maps in the A3 challenge pack
-``large``      178 × 175       16 pt        large-print packs (RNIB clear print)
-``wall``       384 × 205       7 pt         A3 landscape challenge pack: circle, network
-``wall_large`` 388 × 175       16 pt        large-print challenge pack
+``large``      178 × 160       16 pt        large-print packs (RNIB clear print)
+``wall``       384 × 215       7 pt         A3 landscape challenge pack: circle, network
+``wall_large`` 388 × 190       16 pt        large-print challenge pack
 =============  ==============  ===========  ==============================================
 
 A figure function that draws for packs takes ``medium: Medium`` and sizes every piece of text from
@@ -85,11 +85,11 @@ class Medium:
         height = min(height_mm or self.height_mm, self.height_mm)
         return self.width_mm / _MM_PER_INCH, height / _MM_PER_INCH
 
-    def chars_per_line(self, role: str = "text", width_mm: float | None = None) -> int:
+    def chars_per_line(self, role: str = "text", width_mm: float | None = None, *, bold: bool = False) -> int:
         """About how many characters of ``role`` type fit across ``width_mm`` (default the full width): for
-        :func:`textwrap.fill`. DejaVu Sans averages about 0.55 em per character."""
+        :func:`textwrap.fill`. DejaVu Sans averages about 0.55 em per character, DejaVu Sans Bold about 0.63."""
         width_pt = (width_mm or self.width_mm) / _MM_PER_INCH * 72
-        return max(8, int(width_pt / (0.55 * self.type[role])))
+        return max(8, int(width_pt / ((0.63 if bold else 0.55) * self.type[role])))
 
 
 def _ramp(small: float, text: float, heading: float, title: float) -> dict[str, float]:
@@ -99,9 +99,9 @@ def _ramp(small: float, text: float, heading: float, title: float) -> dict[str, 
 #: The media packs print figures on.
 MEDIA: dict[str, Medium] = {
     "print": Medium("print", 174.0, 200.0, 7.0, _ramp(7.0, 8.0, 9.0, 12.0)),
-    "large": Medium("large", 178.0, 175.0, 16.0, _ramp(16.0, 16.0, 18.0, 20.0)),
-    "wall": Medium("wall", 384.0, 205.0, 7.0, _ramp(7.0, 9.0, 10.0, 14.0)),
-    "wall_large": Medium("wall_large", 388.0, 175.0, 16.0, _ramp(16.0, 16.0, 18.0, 22.0)),
+    "large": Medium("large", 178.0, 160.0, 16.0, _ramp(16.0, 16.0, 18.0, 20.0)),
+    "wall": Medium("wall", 384.0, 215.0, 7.0, _ramp(7.0, 9.0, 10.0, 14.0)),
+    "wall_large": Medium("wall_large", 388.0, 190.0, 16.0, _ramp(16.0, 16.0, 18.0, 22.0)),
 }
 
 

@@ -36,6 +36,8 @@ from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
+from circles.figures.media import Medium
+from circles.figures.media import medium as get_medium
 from circles.geo.layers import ATTRIBUTION
 from circles.io.writers import save_figure
 
@@ -131,6 +133,7 @@ def choropleth(
     legend_title: str | None = None,
     outlines: gpd.GeoDataFrame | None = None,
     outline_title: str | None = None,
+    medium: Medium | str | None = None,
 ) -> Figure:
     """Draw a print choropleth of ``column``; rows flagged as suppressed are hatched grey.
 
@@ -170,6 +173,10 @@ def choropleth(
         LSOA map), so a reader can say where an area is.
     outline_title : str, optional
         What the outlines are, for the legend ("Wards (2025)").
+    medium : Medium or str, optional
+        Draw for a pack page (:mod:`circles.figures.media`): at the size it is printed, every text from the
+        medium's type sizes (nothing under its ``min_pt``: 7 pt, or 16 pt in large print), the legend under the
+        map. Overrides ``figsize``, ``paper`` and ``orientation``.
 
     Returns
     -------
@@ -193,10 +200,9 @@ def choropleth(
     ['40  (1 area)', 'Suppressed: small number (1 area)']
     """
     _check_mappable(table, column, labels)
-    size = figsize or paper_size(paper, orientation)
+    medium = get_medium(medium) if medium is not None else None
+    size, scale, font, wrap = _type_sizes(medium, figsize or paper_size(paper, orientation))
     landscape = size[0] > size[1]
-    scale = min(size) / paper_size("A4")[0]  # 1 on A4, about 1.41 on A3: type grows with the sheet
-    font = {"legend": 8 * scale, "legend_title": 9 * scale, "label": max(6.5, 6.5 * scale), "small": 7 * scale}
 
     hidden = suppressed_mask(table, column, suppressed)
     missing = ~hidden & pd.isna(table[column]).to_numpy()
@@ -206,15 +212,10 @@ def choropleth(
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     if categorical is not None:
-        handles = _draw_categories(ax, shown, column, categorical)
+        handles = _draw_categories(ax, shown, column, categorical, empty=medium is None or not medium.large_print)
     else:
         handles = _draw_classes(ax, shown, column, k=k, cmap=cmap)
-    if missing.any():
-        table.loc[missing].plot(ax=ax, **NO_VALUE_STYLE)
-        handles.append(Patch(**NO_VALUE_STYLE, label=f"No value ({_areas(int(missing.sum()))})"))
-    if hidden.any():
-        table.loc[hidden].plot(ax=ax, **SUPPRESSED_STYLE)
-        handles.append(Patch(**SUPPRESSED_STYLE, label=f"Suppressed: small number ({_areas(int(hidden.sum()))})"))
+    handles += _draw_unmapped(ax, table, missing, hidden)
     table.boundary.plot(ax=ax, color="#444444", linewidth=0.3)
     if outlines is not None:
         outlines = outlines.to_crs(table.crs)
@@ -226,23 +227,27 @@ def choropleth(
     ax.set_ylim(y0 - pad, y1 + pad)
     ax.set_axis_off()
     ax.set_aspect("equal")
+    if medium is not None:  # drawn for a page: the legend where it leaves the map the most room
+        landscape = _legend_beside(size, (x1 - x0) / max(y1 - y0, 1e-9), handles, legend_title or column, font)
     ax.legend(
         handles=handles,
         title=legend_title or column.replace("_", " ").capitalize(),
         loc="upper left",
         bbox_to_anchor=(1.02, 1.0) if landscape else (0.0, 0.0),
-        ncols=1 if landscape or categorical is not None else 2,
+        ncols=1 if landscape or categorical is not None or (medium is not None and medium.large_print) else 2,
         frameon=False,
         fontsize=font["legend"],
         title_fontsize=font["legend_title"],
         alignment="left",
     )
-    fig.suptitle(textwrap.fill(title, int(size[0] * 8.5)), fontsize=13 * scale, fontweight="bold", x=0.02, ha="left")
+    if title:
+        fig.suptitle(textwrap.fill(title, wrap["title"]), fontsize=font["title"], fontweight="bold", x=0.02, ha="left")
     if subtitle:
-        ax.set_title(subtitle, fontsize=8.5 * scale, loc="left", color="#333333")
-    fig.supxlabel(
-        textwrap.fill(attribution, int(size[0] * 18 / scale)), fontsize=5.5 * scale, color="#444444", x=0.02, ha="left"
-    )
+        lines = [textwrap.fill(line, wrap["subtitle"]) for line in subtitle.splitlines()]
+        ax.set_title("\n".join(lines), fontsize=font["subtitle"], loc="left", color="#333333")
+    if attribution:
+        text = textwrap.fill(attribution, wrap["attribution"])
+        fig.supxlabel(text, fontsize=font["attribution"], color="#444444", x=0.02, ha="left")
     furniture: list = [_north_arrow(ax, font["small"] * 1.4, scale)]
     bar = _scale_bar(ax, table, font["small"])
     if bar is not None:
@@ -252,6 +257,53 @@ def choropleth(
     elif outlines is not None:
         _place_labels(fig, ax, outlines, "area_name", font["label"], avoid=furniture)
     return fig
+
+
+def _draw_unmapped(ax, table: gpd.GeoDataFrame, missing: np.ndarray, hidden: np.ndarray) -> list[Patch]:
+    """Areas with no value (white) and suppressed areas (hatched grey), with their legend entries."""
+    handles = []
+    if missing.any():
+        table.loc[missing].plot(ax=ax, **NO_VALUE_STYLE)
+        handles.append(Patch(**NO_VALUE_STYLE, label=f"No value ({_areas(int(missing.sum()))})"))
+    if hidden.any():
+        table.loc[hidden].plot(ax=ax, **SUPPRESSED_STYLE)
+        handles.append(Patch(**SUPPRESSED_STYLE, label=f"Suppressed: small number ({_areas(int(hidden.sum()))})"))
+    return handles
+
+
+def _type_sizes(
+    medium: Medium | None, size: tuple[float, float]
+) -> tuple[tuple[float, float], float, dict[str, float], dict[str, int]]:
+    """Figure size, line-width scale, type sizes by role and wrap widths (characters): drawn for ``medium``
+    (every size from its type ramp), else for a sheet of ``size`` inches (type grows with the sheet)."""
+    if medium is not None:
+        t = medium.type
+        font = {"legend": t["text"], "legend_title": t["heading"], "label": t["small"], "small": t["small"]}
+        font |= {"title": t["title"], "subtitle": t["text"], "attribution": t["small"]}
+        roles = {"title": "title", "subtitle": "text", "attribution": "small"}
+        return medium.figsize(), 1.0, font, {k: medium.chars_per_line(role) for k, role in roles.items()}
+    scale = min(size) / paper_size("A4")[0]  # 1 on A4, about 1.41 on A3
+    font = {"legend": 8 * scale, "legend_title": 9 * scale, "label": max(7.0, 6.5 * scale), "small": 7 * scale}
+    font |= {"title": 13 * scale, "subtitle": 8.5 * scale, "attribution": 7 * scale}
+    return size, scale, font, {"title": int(size[0] * 8.5), "subtitle": 200, "attribution": int(size[0] * 14 / scale)}
+
+
+def _legend_beside(size: tuple[float, float], aspect: float, handles: list, title: str, font: dict[str, float]) -> bool:
+    """Whether a legend beside the map (rather than under it) leaves the map more room.
+
+    The legend's size is estimated from its longest entry (about 0.55 em a character, plus the key) and its
+    number of lines; the map, of width/height ``aspect``, is then fitted in what is left either way.
+    """
+    em = font["legend"] / 72  # inches
+    longest = max([len(str(h.get_label())) for h in handles] + [len(title) * font["legend_title"] / font["legend"]])
+    legend_w, legend_h = (longest * 0.55 + 3) * em, (len(handles) + 1.5) * 1.45 * em
+    width, height = size[0] * 0.96, size[1] * 0.9  # inside the margins and under a title
+
+    def area(w: float, h: float) -> float:
+        w, h = max(w, 0.0), max(h, 0.0)
+        return min(w, h * aspect) * min(h, w / aspect)
+
+    return area(width - legend_w, height) > area(width, height - legend_h)
 
 
 def _check_mappable(table: gpd.GeoDataFrame, column: str, labels: str | None) -> None:
@@ -296,8 +348,11 @@ def _draw_classes(ax, shown: gpd.GeoDataFrame, column: str, *, k: int, cmap: str
     return handles
 
 
-def _draw_categories(ax, shown: gpd.GeoDataFrame, column: str, colours: dict[str, str]) -> list[Patch]:
-    """Fixed classes in the given order, each with its number of areas (classes with none are listed too)."""
+def _draw_categories(
+    ax, shown: gpd.GeoDataFrame, column: str, colours: dict[str, str], *, empty: bool = True
+) -> list[Patch]:
+    """Fixed classes in the given order, each with its number of areas (classes with none too, unless ``empty``
+    is false: large print, where every line of legend costs the map room)."""
     keys = shown[column].map(_category_key)
     unknown = sorted(set(keys) - set(colours))
     if unknown:
@@ -310,6 +365,7 @@ def _draw_categories(ax, shown: gpd.GeoDataFrame, column: str, colours: dict[str
     return [
         Patch(facecolor=colour, edgecolor="#555555", label=f"{value}  ({_areas(int(counts.get(value, 0)))})")
         for value, colour in colours.items()
+        if empty or counts.get(value, 0)
     ]
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from circles.packs.assets import IMAGE_MAX_WIDTH, PAGE_SIZES, TITLES, UNAVAILABLE, PackError, font_files
 from circles.packs.missing import MissingData, hotspot_wording, missing_data
 from circles.stats.captions import rate_unit, residents
+from circles.stats.hotspot_classes import HOTSPOT_NOTE
 
 
 def _csv(report: Path, rel: str) -> list[dict[str, str]] | None:
@@ -55,9 +56,12 @@ def _fmt(value: Any, digits: int = 0) -> str:
 
 
 def _money(value: Any) -> str:
-    """``£12,345`` from a number, or the text unchanged if it is not one."""
+    """An estimate in pounds as a pack quotes it, to 3 significant figures (``£33.6 million``, ``£5,470``), or the
+    text unchanged if it is not a number: an estimate is not known to the pound (the CSVs keep full values)."""
+    from circles.costs.money import format_gbp_rounded
+
     number = _num(value)
-    return f"£{number:,.0f}" if number is not None else _fmt(value)
+    return format_gbp_rounded(number) if number is not None else _fmt(value)
 
 
 def _pct(value: Any, digits: int = 0) -> str:
@@ -308,6 +312,7 @@ def _common(name: str, report: Path, manifest: dict[str, Any], large_print: bool
         "rates_confidence": _pct(rates.get("confidence")) if rates.get("confidence") else None,
         "rated_layers": [_layer_title(k, manifest) for k in (rates.get("layers") or {})],
         "hotspots_published": hotspots.get("published"),
+        "hotspot_note": HOTSPOT_NOTE,
         "hotspot_layers": [
             {
                 "key": key,
@@ -382,16 +387,16 @@ def _layer_info(
         "next_to_hot": ((spots or {}).get("classes") or {}).get("Next to a hot spot"),
         "hot_areas": (spots or {}).get("hot_spot_areas") or [],
         "has_classes": bool((spots or {}).get("classes")),
-        "maps": [
-            (label, image(f"maps/{layer}_{what}_a4.png", max_width=wide))
-            for what, label in (
-                ("people", "People"),
-                ("rate", f"Rate {unit}"),
-                ("hotspots", _hotspot_map_label(spots, wording)),
+        "maps": [  # (heading, caption, SVG): one map a page
+            (heading, label, image.vector(f"maps/{layer}_{what}"))
+            for what, heading, label in (
+                (count, noun, "People in contact with services" if count == "people" else "Service records"),
+                ("rate", "rate", f"Rate {unit}"),
+                ("hotspots", "hot spots", _hotspot_map_label(spots, wording)),
             )
         ],
         "has_gi": any(r.get("hotspot") or r.get("gi_label") for r in table or []),
-        "funnel": image(f"maps/{layer}_funnel_a4.png", max_width=wide) if has_rates else None,
+        "funnel": image.vector(f"maps/{layer}_funnel") if has_rates else None,
     }
 
 
@@ -427,7 +432,10 @@ def _quintiles(report: Path) -> list[dict[str, str]] | None:
 
 
 def _costs(report: Path, manifest: dict[str, Any], image: _Images, wide: int) -> dict[str, Any]:
-    """The scale and cost of the problem: prevalence, treatment penetration, costs by sector, scenarios."""
+    """The scale and cost of the problem: prevalence, treatment penetration, costs by sector, scenarios; every £
+    rounded, with its source and price year (:mod:`circles.costs.pack_text`)."""
+    from circles.costs import pack_text
+
     costs = manifest.get("costs") or {}
     sector = _csv(report, "costs/sector_totals.csv")
     penetration = costs.get("treatment_penetration")
@@ -438,8 +446,16 @@ def _costs(report: Path, manifest: dict[str, Any], image: _Images, wide: int) ->
         "penetration_suppressed": "treatment_penetration" in costs and penetration is None,
         "penetration_note": costs.get("penetration_note"),
         "penetration_table": any((report / "costs").glob("treatment_penetration_*.csv")),
-        "total_cost": costs.get("total") or (_money(sector[-1].get("annual_cost")) if sector else None),
-        "cost_per_case": costs.get("cost_per_case"),
+        "total_cost": costs.get("total_rounded")
+        or _money(costs.get("total") or (sector[-1].get("annual_cost") if sector else None))
+        if costs.get("total") or sector
+        else None,
+        "cost_per_case": costs.get("cost_per_case_rounded") or costs.get("cost_per_case"),
+        "cost_per_family": costs.get("cost_per_family_rounded"),
+        "family_note": pack_text.family_note(costs),
+        "cost_provenance": pack_text.provenance_text(costs),
+        "cost_prices": pack_text.prices_text(costs),
+        "family_lower_bound": bool(costs.get("family")) and not (costs.get("family") or {}).get("costs_per_family"),
         "children_affected": _fmt(costs.get("children_affected")) if costs.get("children_affected") else None,
         "age_band": costs.get("age_band"),
         "sectors": [
@@ -448,8 +464,9 @@ def _costs(report: Path, manifest: dict[str, Any], image: _Images, wide: int) ->
         ]
         if sector
         else None,
-        "scenarios": _csv(report, "costs/scenarios.csv"),
-        "cost_chart": image("costs/cost_by_sector.png", max_width=wide),
+        "scenarios": pack_text.scenario_rows(_csv(report, "costs/scenarios.csv")),
+        "savings_shares": pack_text.savings_shares(costs),
+        "cost_chart": image.vector("costs/cost_by_sector") or image("costs/cost_by_sector.png", max_width=wide),
     }
 
 
@@ -509,7 +526,7 @@ def _codebook(report: Path) -> list[dict[str, str]] | None:
 
 def _challenge(report: Path, manifest: dict[str, Any], image: _Images, wide: int, wards: list[str]) -> dict[str, Any]:
     """The challenge pack's maps, circle and network pictures, what families told us, and the questions."""
-    ward = next((w for w in wards if (report / f"maps/{w}_hotspots_a4.png").is_file()), None)
+    ward = next((w for w in wards if image.vector(f"maps/{w}_hotspots")), None)
 
     def caption(layer: str | None, where: str) -> str:
         wording = hotspot_wording(manifest, layer) if layer else None
@@ -520,13 +537,18 @@ def _challenge(report: Path, manifest: dict[str, Any], image: _Images, wide: int
         return f"Gi* hot spots of the rate, by {where}"
 
     return {
-        "hotspot_map": image("maps/lsoa_hotspots_a4.png", max_width=wide),
+        "hotspot_map": image.vector("maps/lsoa_hotspots"),
         "hotspot_caption": caption("lsoa", "neighbourhood (LSOA)"),
-        "ward_hotspot_map": image(f"maps/{ward}_hotspots_a4.png", max_width=wide) if ward else None,
+        "ward_hotspot_map": image.vector(f"maps/{ward}_hotspots") if ward else None,
         "ward_hotspot_caption": caption(ward, "ward"),
-        "circle_image": image("circle/circle_of_need_a3.png", max_width=wide),
-        "network_image": image("network/network_a3.png", max_width=wide),
-        "combinations_image": image("network/combinations.png", max_width=wide),
+        "circle_image": image.vector("circle/circle_of_need", wall=True)
+        or (None if image.large_print else image("circle/circle_of_need_a3.png", max_width=wide)),
+        "circle_key": _csv(report, "circle/circle_key_wall_large.csv") if image.large_print else None,
+        "network_image": image.vector("network/network", wall=True) or image("network/network_a3.png", max_width=wide),
+        "matrix_image": image.vector("network/overlap_matrix", wall=True),
+        "combinations_image": image.vector("network/combinations", wall=True)
+        or image("network/combinations.png", max_width=wide),
+        "network_unit": (manifest.get("network") or {}).get("nodes", ""),
         "many_services": [
             {"min": r.get("min_services", ""), "families": _fmt(r.get("families")), "all": _fmt(r.get("all_families"))}
             for r in _csv(report, "network/families_in_many_services.csv") or []
@@ -563,10 +585,15 @@ def _needs(report: Path) -> dict[str, Any]:
 
 
 def _dimensions(report: Path) -> list[dict[str, Any]]:
-    """Needs, barriers, aspirations and fears: each dimension's codes in rank order, with up to two quotes."""
+    """Needs, barriers, aspirations and fears: each dimension's codes in rank order, with up to two quotes.
+
+    Each dimension carries ``ranking``, the sentence saying what the codes are ranked by (the published table's
+    ``ranked_by``: participants, or sources and passages when participant counts are suppressed).
+    """
     summary = _csv(report, "coding/dimension_summary.csv")
     quotes = _csv(report, "coding/quote_bank.csv")
     dimensions = []
+    ranking = _ranking_note(summary)
     if summary is not None:
         for dim in ("need", "barrier", "aspiration", "fear"):
             codes = [r for r in summary if r.get("dimension") == dim]
@@ -583,6 +610,7 @@ def _dimensions(report: Path) -> list[dict[str, Any]]:
                             "name": r.get("name", ""),
                             "participants": _fmt(r.get("participants")),
                             "sources": _fmt(r.get("sources")),
+                            "passages": _fmt(r.get("segments")),
                             "quotes": [
                                 {"quote": q.get("quote", ""), "speaker": q.get("speaker", "") or "Participant"}
                                 for q in (quotes or [])
@@ -591,6 +619,20 @@ def _dimensions(report: Path) -> list[dict[str, Any]]:
                         }
                         for r in codes
                     ],
+                    "ranking": ranking,
                 }
             )
     return dimensions
+
+
+def _ranking_note(summary: list[dict[str, str]] | None) -> str:
+    """What the published dimension summary ranks its codes by, in words (from its ``ranked_by`` column)."""
+    ranked_by = (summary or [{}])[0].get("ranked_by", "")
+    if ranked_by.startswith("participants"):
+        return "Codes ranked by how many participants raised them, then by sources and passages."
+    if ranked_by:
+        return (
+            "Codes ranked by how many sources and passages raised them; participant counts are suppressed where "
+            "small (“*”), so the ranking does not use them."
+        )
+    return "Codes ranked by how often they were raised."

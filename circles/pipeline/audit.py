@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
-import html
+import hashlib
 import io
 import json
 import logging
@@ -65,13 +65,13 @@ import re
 import sys
 import warnings
 import zipfile
-from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from circles.ingest.disclosure import POLICIES, DisclosurePolicy
+from circles.pipeline.audit_markup import MARKUP, line_locator, markup_texts
 from circles.pipeline.audit_secrets import MIN_SECRET_LENGTH, Secrets, _is_missing, _Scanner
 
 __all__ = [
@@ -140,14 +140,11 @@ _PATTERN_DETAIL = {
 #: columns with a ``<name>_suppressed`` companion are count columns too.
 COUNT_COLUMNS = frozenset({"records", "people", "count", "n", "families", "clients", "cases"})
 
-_NEWLINE = re.compile(r"\n")
-_TAG = re.compile(r"<[^>]*>")
 _JSON_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _RASTER = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ico"})
 #: Font files the packs carry beside their HTML: glyphs, no data.
 _FONTS = frozenset({".ttf", ".otf", ".woff", ".woff2"})
-_MARKUP = frozenset({".html", ".htm", ".xhtml", ".svg", ".xml", ".qdc", ".qde"})
 #: Zip archives whose members are read one by one (REFI-QDA projects are zips of XML and text).
 _ARCHIVES = frozenset({".qdpx", ".zip"})
 _JSON = frozenset({".json", ".geojson"})
@@ -217,11 +214,6 @@ def _plain(number: float) -> str:
     return str(int(number)) if number.is_integer() else str(number)
 
 
-def _line_locator(text: str, suffix: str = "") -> Callable[[int], str]:
-    starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
-    return lambda offset: f"line {bisect_right(starts, offset)}{suffix}"
-
-
 def _natural(text: str) -> tuple[Any, ...]:
     parts = re.split(r"([0-9]+)", text)  # text, number, text, number, ..., text
     return tuple(int(part) if i % 2 else part for i, part in enumerate(parts))
@@ -243,6 +235,8 @@ class _Audit:
         self.policy = policy
         self.exempt = tuple(exempt)
         self.findings: dict[tuple[str, str, str, str], Finding] = {}
+        #: findings of each file content already read, by (sha256, suffix, patterns, counts): copies are read once
+        self._seen: dict[tuple[str, str, bool, bool], list[tuple[str, str, str, str]]] = {}
         self.patterns = False  # look for phone numbers, e-mails... in the file being read (a published one)
         self.public_contacts: set[str] = set()
         self.withheld = 0
@@ -380,6 +374,17 @@ class _Audit:
         analyst = any(relative == p or fnmatch.fnmatchcase(relative, p) for p in ANALYST_FILES)
         # code (plotly.min.js) and style sheets are not content; the directory's contacts are public
         self.patterns = not analyst and suffix not in {".js", ".css"} and not relative.startswith("services/")
+        # a copy of a file already read (a pack's copy of a figure) has the same findings: read once
+        same = (hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "", suffix, self.patterns, counts)
+        if same[0] and same in self._seen:
+            for found in self._seen[same]:
+                self.add(file, *found)
+            return
+        before = set(self.findings)
+        self._dispatch(file, path, suffix, counts)
+        self._seen[same] = [(f.location, f.kind, f.detail, i[3]) for i, f in self.findings.items() if i not in before]
+
+    def _dispatch(self, file: str, path: Path, suffix: str, counts: bool) -> None:
         try:
             if not path.is_file():
                 self.unreadable(file, path, "not a regular file")
@@ -393,7 +398,7 @@ class _Audit:
                 self._pdf(file, path)
             elif suffix in _JSON:
                 self._json(file, path)
-            elif suffix in _MARKUP:
+            elif suffix in MARKUP:
                 self._markup(file, path)
             elif suffix in _ARCHIVES:
                 self._archive(file, path)
@@ -534,7 +539,7 @@ class _Audit:
         try:
             data = json.loads(text)
         except ValueError:
-            self.text(file, text, _line_locator(text))
+            self.text(file, text, line_locator(text))
             return
         for location, value in self._leaves(data, "$"):
             self.text(file, value, location)
@@ -562,19 +567,9 @@ class _Audit:
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 yield at, str(value)
 
-    @staticmethod
-    def _blank_tags(text: str) -> str:
-        return _TAG.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
-
-    @staticmethod
-    def _unescape(text: str) -> str:
-        """Decode entities line by line, so line numbers stay those of the file."""
-        return "\n".join(html.unescape(line).replace("\n", " ") for line in text.split("\n"))
-
     def _markup(self, file: str, path: Path) -> None:
-        raw = self._read_text(path)
-        for text in (self._unescape(raw), self._unescape(self._blank_tags(raw))):
-            self.text(file, text, _line_locator(text))
+        for text in markup_texts(self._read_text(path)):
+            self.text(file, text, line_locator(text))
 
     def _archive(self, file: str, path: Path) -> None:
         """Every member of a zip archive, as text (markup with and without its tags), located by member name."""
@@ -586,11 +581,9 @@ class _Audit:
                 if b"\x00" in data[:4096]:
                     raise ValueError(f"member {member!r} is binary, and a type the audit cannot read")
                 raw = data.decode("utf-8-sig")
-                variants = [raw]
-                if Path(member).suffix.lower() in _MARKUP:
-                    variants = [self._unescape(raw), self._unescape(self._blank_tags(raw))]
+                variants = markup_texts(raw) if Path(member).suffix.lower() in MARKUP else (raw,)
                 for text in variants:
-                    self.text(file, text, _line_locator(text, f" of {member}"))
+                    self.text(file, text, line_locator(text, f" of {member}"))
 
     def _plain_text(self, file: str, path: Path, *, known: bool) -> None:
         if known:
@@ -603,7 +596,7 @@ class _Audit:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError as error:
                 raise ValueError(f"not UTF-8 text, and a type the audit cannot read ({error.reason})") from None
-        self.text(file, text, _line_locator(text))
+        self.text(file, text, line_locator(text))
 
 
 def _contact(text: str) -> str:

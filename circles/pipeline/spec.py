@@ -256,6 +256,11 @@ class MapsSpec(_Strict):
     measure: Literal["people", "records"] = Field("people", description="what the maps count")
     paper: list[Literal["A4", "A3"]] = Field(default_factory=lambda: ["A4"], description="print sizes")
     labels: list[str] = Field(default_factory=list, description="layers whose areas are labelled by name")
+    plotlyjs: Literal["inline", "alongside"] = Field(
+        "inline",
+        description="interactive pages (maps, funnel plots, network, circle): 'inline' embeds plotly.js so each "
+        "page opens on its own when sent by e-mail (about 5 MB each); 'alongside' shares one plotly.min.js beside them",
+    )
 
 
 def _expand_embedded(data: Any, catalogue: dict[str, EmbeddedTable], what: str, fields: dict[str, str]) -> Any:
@@ -361,7 +366,12 @@ class NetworkSpec(_Strict):
 
     family_field: str = "family_id"
     service_field: str = "service"
-    weight: Literal["shared", "jaccard", "overlap"] = "shared"
+    provider_field: str | None = Field("provider", description="who provided it: matched to the directory first")
+    agencies: dict[str, str] = Field(
+        default_factory=dict, description="record service or provider -> agency name, before directory matching"
+    )
+    alpha: float = Field(0.05, gt=0, lt=1, description="false discovery rate at which a pair is kept")
+    weight: Literal["shared", "jaccard", "overlap", "lift"] = "shared"
     min_shared: int = Field(1, ge=1)
     seed: int = 42
     combinations: int = Field(15, ge=1)
@@ -381,6 +391,13 @@ class ServicesSpec(_Strict):
     )
 
 
+class CostScenarioSpec(_Strict):
+    """A savings scenario: how many sustain change, and whether they are people or families."""
+
+    count: int = Field(ge=0, description="the number assumed to sustain change")
+    unit: Literal["person", "family"] = Field(description="what is counted: a person (a case) or a family")
+
+
 class CostsSpec(_Strict):
     """The scale and cost of the problem: prevalence by area, treatment penetration, the cost model, scenarios."""
 
@@ -393,7 +410,11 @@ class CostsSpec(_Strict):
     in_treatment: list[str] = Field(
         default_factory=lambda: ["Specialist alcohol treatment"], description="services that count as treatment"
     )
-    scenarios: dict[str, int] = Field(default_factory=lambda: {"3 people sustaining change": 3, "30 families": 30})
+    scenarios: dict[str, int | CostScenarioSpec] = Field(
+        default_factory=lambda: {"3 people sustaining change": 3, "30 families": 30},
+        description="name → the number sustaining change (a name saying 'families' counts families), or → "
+        "{count, unit: person or family}",
+    )
     years: int = Field(1, ge=1)
     discount_rate: float = Field(0.035, ge=0, lt=1)
 

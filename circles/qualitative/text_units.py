@@ -26,6 +26,10 @@ capital initial (``J. Smith``) or a list number at the start of a line (``1. Off
 list marker (``-``, ``*``, ``•``, ``1.``, ``2)``) starts a new sentence. Numbers such as ``3.5`` are never split.
 Sentences carry the speaker of their turn.
 
+*Whole sentences for quotes* (:func:`sentence_spans`, :func:`whole_sentences`) come from spaCy's rule-based
+``sentencizer`` on a blank English pipeline (its tokenizer knows ``Mr.``, ``e.g.`` and ``3.5``; nothing is
+downloaded), line by line, so a quote is never cut inside a sentence.
+
 The attribute block of a note (``- Key: value`` lines, read by :mod:`circles.qualitative.sources`) is found here
 too, since it is not a unit.
 """
@@ -35,8 +39,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -55,6 +60,8 @@ __all__ = [
     "ATTRIBUTE_SEARCH_LINES",
     "units",
     "all_units",
+    "sentence_spans",
+    "whole_sentences",
 ]
 
 UnitKind = Literal["sentence", "turn", "paragraph"]
@@ -347,3 +354,101 @@ def all_units(sources: Iterable[Source], unit: UnitKind = "sentence") -> pd.Data
     """
     _check_unit(unit)
     return _frame([row for source in sources for row in _unit_rows(source, unit)])
+
+
+# ----------------------------------------------------------------------------------------------- whole sentences
+
+
+@lru_cache(maxsize=1)
+def _sentencizer() -> Any:
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Paragraphs (runs of lines between blank lines) of ``text``; a list item's line starts a new one."""
+    out: list[tuple[int, int]] = []
+    current: list[int] | None = None
+    for s, e in _lines(text):
+        if not text[s:e].strip() or _LIST_ITEM.match(text, s, e):
+            if current is not None:
+                out.append((current[0], current[1]))
+            current = [s, e] if text[s:e].strip() else None
+        elif current is None:
+            current = [s, e]
+        else:
+            current[1] = e
+    if current is not None:
+        out.append((current[0], current[1]))
+    return [_trim(text, a, b) for a, b in out]
+
+
+def sentence_spans(text: str) -> list[list[tuple[int, int]]]:
+    """The sentences of ``text`` by spaCy's sentencizer, paragraph by paragraph: one list of ``(start, end)``
+    offsets into ``text`` per paragraph (lines between blank lines; a list item is a paragraph of its own).
+
+    Examples
+    --------
+    >>> text = "Support is 9 to 5. Mr. Khan agreed that\\nit gets worse at night... \\n\\n- Open later."
+    >>> [[text[a:b] for a, b in paragraph] for paragraph in sentence_spans(text)]
+    [['Support is 9 to 5.', 'Mr. Khan agreed that\\nit gets worse at night...'], ['- Open later.']]
+    """
+    out = []
+    for a, b in _blocks(text):
+        spans = []
+        for sentence in _sentencizer()(text[a:b]).sents:
+            s, e = _trim(text, a + sentence.start_char, a + sentence.end_char)
+            if s < e:
+                spans.append((s, e))
+        out.append(spans)
+    return out
+
+
+def whole_sentences(text: str, start: int, end: int, *, max_length: int = 300, min_length: int = 0) -> str | None:
+    """The whole sentence(s) of ``text`` holding ``text[start:end]``, never a fragment.
+
+    The quote stays within the paragraph where the span starts (:func:`sentence_spans`). When the sentences
+    are shorter than ``min_length``, the sentences around them are added (the one before first) while the quote
+    stays within ``max_length``. When they are longer than ``max_length``, the quote
+    ends at the last sentence boundary that fits, keeping the sentence where the span starts; ``None`` when
+    even that sentence is too long. Line breaks inside the quote become spaces.
+
+    Examples
+    --------
+    >>> text = "Telling my story again to every new service. Every form, every worker, right from the start."
+    >>> whole_sentences(text, text.index("Every form"), text.index("Every form") + 10)
+    'Every form, every worker, right from the start.'
+    >>> whole_sentences(text, text.index("Every form"), text.index("Every form") + 10, min_length=60)
+    'Telling my story again to every new service. Every form, every worker, right from the start.'
+    >>> whole_sentences(text, 0, len(text), max_length=50)
+    'Telling my story again to every new service.'
+    >>> whole_sentences(text, 0, 7, max_length=20) is None
+    True
+    """
+    paragraph = [p for p in sentence_spans(text) if p[0][0] <= start < p[-1][1]]
+    if not paragraph:
+        return None
+    spans = paragraph[0]
+    hit = [i for i, (a, b) in enumerate(spans) if a < max(end, start + 1) and b > start]
+    if not hit:
+        return None
+    first, last = hit[0], hit[-1]
+    if spans[first][1] - spans[first][0] > max_length:
+        return None
+    while spans[last][1] - spans[first][0] > max_length:
+        last -= 1
+
+    def length(i: int, j: int) -> int:
+        return spans[j][1] - spans[i][0]
+
+    while length(first, last) < min_length:
+        if first > 0 and length(first - 1, last) <= max_length:
+            first -= 1
+        elif last + 1 < len(spans) and length(first, last + 1) <= max_length:
+            last += 1
+        else:
+            break
+    return " ".join(text[spans[first][0] : spans[last][1]].split())

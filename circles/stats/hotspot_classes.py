@@ -33,9 +33,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["HOTSPOT_CLASSES", "HOTSPOT_COLOURS", "HOT_SPOT", "hotspot_classes"]
+__all__ = ["HOTSPOT_CLASSES", "HOTSPOT_COLOURS", "HOTSPOT_NOTE", "HOT_SPOT", "hotspot_classes"]
 
 HOT_SPOT = "Hot spot"
+#: Under every hot-spot map: what the classes mean.
+HOTSPOT_NOTE = (
+    "A hot spot's own rate is significantly above the study area's (95% interval) and it lies in a significant "
+    "high cluster (Getis-Ord Gi* or local Moran's I, FDR-corrected). 'Next to a hot spot': in a high cluster "
+    "only through its neighbours."
+)
 #: The labels, in legend order (high to low, then not tested).
 HOTSPOT_CLASSES: tuple[str, ...] = (
     HOT_SPOT,

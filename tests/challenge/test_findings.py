@@ -65,21 +65,21 @@ def test_every_question_carries_the_evidence_given_with_its_numbers():
     assert answers["question"].tolist() == list(QUESTIONS)
     q1 = answers.loc[1, "evidence"]
     assert "Met by no service, 1 of the 3 needs and aspirations in the codebook: Someone to talk to out of hours " in q1
-    assert "Someone to talk to out of hours (raised 5 times)" in q1
+    assert "Someone to talk to out of hours (raised in 5 passages)" in q1
     assert "closed in the evenings and at weekends, 1 of 3: A single key worker (not raised)." in q1
-    assert "Barriers about opening hours raised in the coded notes: 'Support only 9 to 5' (4 times)" in q1
-    assert "Raised most often in the coded notes: 'Help only at crisis point' (8 times)" in q1
+    assert "Barriers about opening hours raised in the coded notes: 'Support only 9 to 5' (4 passages)" in q1
+    assert "Raised most often in the coded notes: 'Help only at crisis point' (8 passages)" in q1
     assert "46% of the people" in answers.loc[2, "evidence"] and "hot spots" in answers.loc[2, "evidence"]
     q3 = answers.loc[3, "evidence"]
-    assert "'Help only at crisis point' (8 times)" in q3
+    assert "'Help only at crisis point' (8 passages)" in q3
     assert "31% of referrals came through crisis routes (Police and A&E)" in q3
     q4 = answers.loc[4, "evidence"]
     assert "Met by 3 or more services, 1 of 3: Practical help with money and housing (4 services)." in q4
     assert "GP and A&E (about 85" in q4
-    assert "'Data not shared' (3 times)" in answers.loc[5, "evidence"]
+    assert "'Data not shared' (3 passages)" in answers.loc[5, "evidence"]
     q6 = answers.loc[6, "evidence"]
     assert "about 120 in 3 or more; about 25 in 5 or more; a few in 7 or more" in q6
-    assert "'Telling my story again' (7 times) and 'Services not joined up' (6 times)" in q6
+    assert "'Telling my story again' (7 passages) and 'Services not joined up' (6 passages)" in q6
 
 
 def test_missing_evidence_is_said_not_guessed():
@@ -117,7 +117,7 @@ def test_codes_are_quoted_by_the_run_s_own_names_never_by_a_fixed_id():
     assert "Help only at crisis point" not in text and "Services not joined up" not in text
     assert "No barrier coded in the notes names crisis, early help or prevention" in answers.loc[3, "evidence"]
     assert "No barrier coded in the notes names joined-up working" in answers.loc[6, "evidence"]
-    assert "'Transport' (9 times)" in answers.loc[1, "evidence"]
+    assert "'Transport' (9 passages)" in answers.loc[1, "evidence"]
 
 
 @pytest.mark.parametrize("coded", [True, False])
@@ -139,3 +139,63 @@ def test_no_referral_from_the_crisis_routes_asks_whether_they_are_spelt_as_in_th
     answers = challenge_questions(need_findings(COVERAGE), crisis_referrals=0.0, crisis_sources=["A&E", "Police"])
     assert "No referral came through the crisis routes listed (A&E and Police)" in answers.loc[2, "evidence"]
     assert "0%" not in answers.loc[2, "evidence"]
+
+
+def _published(participants: list[object]) -> pd.DataFrame:
+    """The coded barriers as the pack's table publishes them (participant counts through disclosure control)."""
+    from circles.qualitative.analysis import rank_codes
+    from circles.qualitative.model import Code, Codebook
+
+    book = Codebook(
+        (
+            Code("BAR03", "Telling my story again", "barrier"),
+            Code("BAR04", "Services not joined up", "barrier"),
+            Code("BAR01", "Help only at crisis point", "barrier"),
+        )
+    )
+    table = pd.DataFrame(
+        {
+            "dimension": "barrier",
+            "code_id": ["BAR03", "BAR04", "BAR01"],
+            "name": ["Telling my story again", "Services not joined up", "Help only at crisis point"],
+            "theme": "",
+            "segments": [7, 8, 8],
+            "sources": [3, 4, 4],
+            "participants": pd.array(participants, dtype="Int64"),
+        }
+    )
+    return rank_codes(table, book)
+
+
+def test_question_6_prints_only_the_counts_the_table_publishes_in_the_table_s_order():
+    """The table suppresses every participant count ("*") and ranks on sources, then passages: question 6
+    says the same numbers in the same order and never prints a participant count."""
+    published = _published([None, None, None])
+    assert published[["rank", "code_id"]].values.tolist() == [[1, "BAR04"], [2, "BAR01"], [3, "BAR03"]]
+    answers = challenge_questions(need_findings(COVERAGE, published), summary=published).set_index("number")
+    q6 = answers.loc[6, "evidence"]
+    assert (
+        "Barriers about services working together raised in the coded notes: 'Services not joined up' "
+        "(4 sources, 8 passages) and 'Telling my story again' (3 sources, 7 passages)." in q6
+    )
+    assert "participant" not in " ".join(answers["evidence"])
+    assert "'Help only at crisis point' (4 sources, 8 passages)" in answers.loc[3, "evidence"]
+    # the three codes raised most often, in the table's order
+    assert (
+        "Raised most often in the coded notes: 'Services not joined up' (4 sources, 8 passages), 'Help only at "
+        "crisis point' (4 sources, 8 passages) and 'Telling my story again' (3 sources, 7 passages)."
+        in answers.loc[1, "evidence"]
+    )
+
+
+def test_published_participant_counts_are_said_first_as_the_table_ranks_on_them():
+    published = _published([12, 15, 11])
+    assert published["code_id"].tolist() == ["BAR04", "BAR03", "BAR01"]
+    q6 = challenge_questions(need_findings(COVERAGE, published), summary=published).loc[5, "evidence"]
+    assert "'Services not joined up' (15 participants, 4 sources, 8 passages) and 'Telling my story again' " in q6
+
+
+def test_a_suppressed_count_is_never_printed():
+    published = _published([None, None, None]).assign(segments=pd.array([None, 8, 8], dtype="Int64"))
+    text = " ".join(challenge_questions(need_findings(COVERAGE, published), summary=published)["evidence"])
+    assert "'Services not joined up' (4 sources)" in text and "nan" not in text.lower()

@@ -37,9 +37,13 @@ def demo() -> CostModel:
     return read_cost_model(DEMO)
 
 
-def write(tmp_path: Path, text: str) -> Path:
+def write(tmp_path: Path, text: str, *, price_year: str | None = "2012/13") -> Path:
+    """The cost model ``text``, with a price year for the file appended (after every line the tests count)."""
     path = tmp_path / "costs.yaml"
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    text = textwrap.dedent(text).lstrip("\n")
+    if price_year is not None and "price_year" not in text:
+        text += f"price_year: {price_year}\n"
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -78,7 +82,17 @@ def test_demo_model_sector_subtotals(demo):
 
 def test_demo_model_lines(demo):
     lines = demo.lines
-    assert list(lines.columns) == ["sector", "line", "sub_line", "annual_cost", "cost_type", "source", "line_number"]
+    assert list(lines.columns) == [
+        "sector",
+        "line",
+        "sub_line",
+        "annual_cost",
+        "cost_type",
+        "source",
+        "price_year",
+        "line_number",
+    ]
+    assert (lines["price_year"] == "not stated").all()  # the case study gives no price year: said, not guessed
     assert len(lines) == 3
     assert set(lines["cost_type"]) == {"fiscal"}
     assert (lines["source"] == SOURCE).all()
@@ -111,16 +125,17 @@ def test_cost_per_case_rejects_no_cases(demo):
 def test_case_study_savings_scenarios(demo):
     per_case = cost_per_case(demo, 5_653)
     about = round_to(per_case, 1000)  # the case study multiplied "about £6,000"
-    table = savings_scenarios(about, {"3 people sustain change": 3, "30 families": 30})
-    assert list(table.columns) == ["scenario", "people", "low", "central", "high"]
-    assert table["central"].tolist() == [18_000, 180_000]
+    table = savings_scenarios(about, {"3 people sustain change": 3, "30 people": 30})
+    assert list(table.columns) == ["scenario", "unit", "count", "cost_per_unit", "low", "central", "high"]
+    # the case study's "3 people save about £18,000" is all of the cost per case: the high scenario, no more
+    assert table["high"].tolist() == [18_000, 180_000]
+    assert table["central"].tolist() == [13_500, 135_000]
     assert table["low"].tolist() == [9_000, 90_000]
-    assert table["high"].tolist() == [21_600, 216_000]
     # from the unrounded cost per case: 3 x 5,935.04 = 17,805 ("about £18,000"); 30 x = 178,051
     exact = savings_scenarios(per_case, {"3": 3, "30": 30})
-    assert exact["central"].tolist() == pytest.approx([3 * 33_550_763 / 5_653, 30 * 33_550_763 / 5_653])
-    assert round_to(exact.loc[0, "central"], 1000) == 18_000
-    assert round_to(exact.loc[1, "central"], 10_000) == 180_000
+    assert exact["high"].tolist() == pytest.approx([3 * 33_550_763 / 5_653, 30 * 33_550_763 / 5_653])
+    assert round_to(exact.loc[0, "high"], 1000) == 18_000
+    assert round_to(exact.loc[1, "high"], 10_000) == 180_000
 
 
 def test_discounting_green_book_convention():
@@ -129,9 +144,9 @@ def test_discounting_green_book_convention():
     assert expected == pytest.approx(52_194.4970, abs=1e-4)
     assert present_value(18_000, 3) == pytest.approx(expected)
     table = savings_scenarios(6_000, {"3 people": 3}, years=3)
-    assert table.loc[0, "central_pv"] == pytest.approx(expected)
+    assert table.loc[0, "high_pv"] == pytest.approx(expected)
     assert table.loc[0, "low_pv"] == pytest.approx(expected / 2)
-    assert format_gbp(table.loc[0, "central_pv"]) == "£52,194"
+    assert format_gbp(table.loc[0, "high_pv"]) == "£52,194"
     assert table.attrs["discount_rate"] == 0.035
 
 
@@ -147,7 +162,9 @@ def test_discounting_first_year_discounted():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"low": 1.5}, "low <= central <= high"),
+        ({"low": 0.9}, "low <= central <= high"),
+        ({"low": 1.5}, "cannot exceed the cost it avoids"),
+        ({"high": 1.2}, "high share 1.2 avoids 120%"),
         ({"central": -1}, "0 or more"),
         ({"years": 0}, "1 or more"),
         ({"years": 2, "discount_rate": 3.5}, "0.035"),
@@ -159,10 +176,13 @@ def test_savings_scenarios_rejects_bad_settings(kwargs, message):
 
 
 def test_scenario_table_strings():
-    table = scenario_table(savings_scenarios(6_000, {"3 people": 3, "30 families": 30}, years=3))
+    scenarios = savings_scenarios(6_000, {"3 people": 3, "30 families": 30}, years=3, unit_costs={"family": 6_000})
+    table = scenario_table(scenarios)
     assert table.columns.tolist() == [
         "Scenario",
-        "People",
+        "Unit",
+        "Number",
+        "Cost per unit a year",
         "Low",
         "Central",
         "High",
@@ -170,11 +190,12 @@ def test_scenario_table_strings():
         "Central (PV)",
         "High (PV)",
     ]
-    assert table.loc[0, "Central"] == "£18,000"
-    assert table.loc[1, "Central"] == "£180,000"
-    assert table.loc[0, "Central (PV)"] == "£52,194"
+    assert table.loc[0, "High"] == "£18,000"
+    assert table.loc[1, "High"] == "£180,000"
+    assert table.loc[0, "High (PV)"] == "£52,194"
     rounded = scenario_table(savings_scenarios(5_935.04, {"3": 3}), nearest=1000)
-    assert rounded.loc[0, "Central"] == "£18,000"
+    assert rounded.loc[0, "High"] == "£18,000"
+    assert scenario_table(savings_scenarios(5_935.04, {"3": 3}), figures=3).loc[0, "High"] == "£17,800"
 
 
 # ------------------------------------------------------------------------------------------------- apportionment
@@ -244,15 +265,44 @@ def test_format_gbp_rejects_text():
 # -------------------------------------------------------------------------------------------------- chart
 
 
+def _texts(figure: Figure) -> list:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    FigureCanvasAgg(figure).draw()
+    return [t for t in figure.findobj(Text) if t.get_text().strip() and t.get_visible()]
+
+
 def test_cost_chart(demo):
     figure = cost_chart(demo)
     assert isinstance(figure, Figure)
-    axes = figure.axes[0]
-    assert [t.get_text() for t in axes.get_xticklabels()] == ["Health/NHS", "Criminal Justice", "Benefits"]
-    assert [p.get_height() for p in axes.patches] == [11_631_409, 10_029_121, 11_890_233]
-    labels = [axes.yaxis.get_major_formatter()(v, 0) for v in (0, 5_000_000, 12_500_000)]
-    assert labels == ["£0", "£5m", "£12.5m"]
-    assert "£33,550,763" in axes.get_title(loc="left")
+    axes = figure.axes[1]
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["Health/NHS", "Criminal Justice", "Benefits"]
+    assert [p.get_width() for p in axes.patches] == [11_631_409, 10_029_121, 11_890_233]
+    texts = [t.get_text() for t in _texts(figure)]
+    # rounded as an estimate, never to the pound, with its source and price year on the chart itself
+    assert {"£11.6 million", "£10.0 million", "£11.9 million"} <= set(texts)
+    assert "£33.6 million a year" in figure.get_suptitle() and "£33,550,763" not in " ".join(texts)
+    note = " ".join(texts[-1].split())
+    assert note.startswith("Source: Circles of Need case study, Blackburn with Darwen")
+    assert "Prices: not stated by the source" in note
+
+
+@pytest.mark.parametrize("key", ["print", "large"])
+def test_every_text_in_the_cost_chart_is_at_least_the_mediums_smallest(demo, key):
+    from circles.figures.media import MEDIA
+
+    medium = MEDIA[key]
+    figure = cost_chart(demo, title="The annual cost of the problem, by sector", medium=medium)
+    assert tuple(figure.get_size_inches()) == pytest.approx((medium.width_mm / 25.4, figure.get_size_inches()[1]))
+    assert figure.get_size_inches()[1] * 25.4 <= medium.height_mm + 1e-9
+    sizes = {t.get_text(): t.get_fontsize() for t in _texts(figure)}
+    assert len(sizes) >= 8  # title, key, 3 sectors, 3 amounts, note
+    assert min(sizes.values()) >= medium.min_pt, {k: v for k, v in sizes.items() if v < medium.min_pt}
+    for text in _texts(figure):  # nothing drawn off the page
+        box = text.get_window_extent()
+        width, height = figure.bbox.width, figure.bbox.height
+        assert box.x0 >= -1 and box.x1 <= width + 1 and box.y0 >= -1 and box.y1 <= height + 1, text.get_text()
 
 
 def test_cost_chart_stacks_cost_types():
@@ -267,8 +317,9 @@ def test_cost_chart_stacks_cost_types():
             "line_number": [1, 2, 3],
         }
     )
-    axes = cost_chart(CostModel(lines=lines)).axes[0]
-    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["fiscal", "economic", "social"]
+    figure = cost_chart(CostModel(lines=lines, price_year=2010))
+    key, axes = figure.axes
+    assert [t.get_text() for t in key.get_legend().get_texts()] == ["fiscal", "economic", "social"]
     assert len(axes.patches) == 6  # 3 cost types x 2 sectors
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from circles.costs import CostModel, cost_of_problem, read_cost_model
+from circles.costs.model import Family
 from circles.ingest.disclosure import POLICIES, DisclosurePolicy
 
 DEMO_COSTS = Path(__file__).resolve().parents[2] / "pipelines" / "demo_costs.yaml"
@@ -30,7 +31,20 @@ def model() -> CostModel:
             "line_number": [1, 2, 3],
         }
     )
-    return CostModel(lines=lines, name="test")
+    children = pd.DataFrame(
+        {
+            "sector": ["Per family"],
+            "line": ["Children's social care"],
+            "sub_line": None,
+            "annual_cost": [2_000.0],
+            "cost_type": ["fiscal"],
+            "source": "test figure",
+            "price_year": [None],
+            "line_number": [9],
+        }
+    )
+    family = Family(adults=1.5, adults_source="test survey", lines=children, description="a test family")
+    return CostModel(lines=lines, name="test", price_year="2012/13", family=family)
 
 
 def _run(model: CostModel, **kwargs):
@@ -108,23 +122,43 @@ def test_a_suppressed_borough_total_hides_the_borough_penetration(model):
     assert result.penetration.loc["A", "penetration"] == 0
 
 
-def test_a_scenario_saves_people_times_cost_per_case(model):
+def test_a_scenario_saves_people_times_cost_per_case_and_families_times_the_family_cost(model):
     result = _run(model, years=1, discount_rate=0.0)
-    per_case = (100_000 + 23_456.78 + 40_000) / 1600
+    per_case = (100_000 + 23_456.78 + 40_000) / 1600  # £102.16 a person
+    per_family = 1.5 * per_case + 2_000  # 1.5 adults in need + children's social care: £2,153.24 a family
+    assert per_family == pytest.approx(2_153.2407, abs=1e-4)
     table = result.scenarios.set_index("scenario")
-    assert table.loc["3 people", "central"] == pytest.approx(3 * per_case)
-    assert table.loc["30 families", "central"] == pytest.approx(30 * per_case)
-    assert table.loc["30 families", "low"] == pytest.approx(0.5 * 30 * per_case)
-    assert table.loc["30 families", "high"] == pytest.approx(1.2 * 30 * per_case)
+    assert table["unit"].to_dict() == {"3 people": "person", "30 families": "family"}
+    assert table.loc["3 people", "high"] == pytest.approx(3 * per_case)
+    assert table.loc["3 people", "central"] == pytest.approx(0.75 * 3 * per_case)
+    # a family is priced as a family, not as one person in need
+    assert table.loc["30 families", "cost_per_unit"] == pytest.approx(per_family)
+    assert table.loc["30 families", "high"] == pytest.approx(30 * per_family)  # £64,597, not 30 x £102 = £3,065
+    assert table.loc["30 families", "low"] == pytest.approx(0.5 * 30 * per_family)
+    assert (table["high"] <= table["count"] * table["cost_per_unit"] + 1e-9).all()  # never more than it avoids
     published = result.scenario_table()
     assert published["Assumed number sustaining change"].tolist() == ["3", "30"]
-    assert published["Central"].tolist() == ["£306", "£3,065"]
+    assert published["High"].tolist() == ["£306", "£64,597"]
+    assert result.summary["cost_per_family"] == "£2,153" and result.summary["cost_per_family_rounded"] == "£2,150"
+
+
+def test_a_family_scenario_without_a_family_cost_is_an_error(model):
+    from dataclasses import replace
+
+    from circles.costs import CostError
+
+    with pytest.raises(CostError, match=r"'30 families' counts family units but there is no cost per family"):
+        _run(replace(model, family=None))
+    with pytest.raises(CostError, match=r"'30 families' says it counts families but is given unit 'person'"):
+        _run(model, scenarios={"30 families": {"count": 30, "unit": "person"}})
+    result = _run(replace(model, family=None), scenarios={"30 parents": {"count": 30, "unit": "person"}})
+    assert result.scenarios.loc[0, "unit"] == "person"
 
 
 def test_savings_over_years_are_discounted(model):
     result = _run(model, years=3, discount_rate=0.035)
     central = 3 * (100_000 + 23_456.78 + 40_000) / 1600
-    expected = central * (1 + 1 / 1.035 + 1 / 1.035**2)
+    expected = 0.75 * central * (1 + 1 / 1.035 + 1 / 1.035**2)
     assert result.scenarios.loc[0, "central_pv"] == pytest.approx(expected)
 
 
@@ -141,8 +175,8 @@ def test_no_population_gives_no_per_case_cost_and_a_warning(model):
     assert result.cost_per_case is None and result.scenarios is None
     assert result.prevalence is None and result.penetration is None and result.apportioned is None
     assert result.warnings == ("no population for layer 'lsoa'; no prevalence, penetration or per-case cost",)
-    assert list(result.summary) == ["total"]
-    assert list(result.tables("lsoa")) == ["cost_lines", "sector_totals"]
+    assert list(result.summary) == ["total", "total_rounded", "price_year", "price_years_mixed", "sources"]
+    assert list(result.tables("lsoa")) == ["cost_lines", "sector_totals", "family_cost"]
     assert result.scenario_table() is None
 
 
@@ -153,11 +187,12 @@ def test_tables_to_publish_are_named_by_layer(model):
     assert list(tables) == [
         "cost_lines",
         "sector_totals",
+        "family_cost",
         "prevalence_lsoa",
         "treatment_penetration_lsoa",
         "apportioned_lsoa",
         "scenarios",
     ]
     assert tables["treatment_penetration_lsoa"]["area_code"].tolist() == ["A", "B", "C", "all areas"]
-    assert tables["apportioned_lsoa"].columns.tolist() == ["area_code", "annual_cost"]
+    assert tables["apportioned_lsoa"].columns.tolist() == ["area_code", "annual_cost", "price_year"]
     assert tables["sector_totals"]["sector"].tolist() == ["Health", "Crime", "Total"]

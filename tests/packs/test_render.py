@@ -23,7 +23,7 @@ from circles.packs.render import (
 from tests.helpers import ROOT
 
 HEADINGS = {
-    "customer_definition": ["Segment profile", "Deprivation profile", "Scale of the problem", "Maps"],
+    "customer_definition": ["Segment profile", "Deprivation profile", "Scale of the problem", "Where the people are"],
     "customer_engagement": ["Facilitator guide", "Prompt sheets", "Coding sheets", "Ground rules", "Consent"],
     "challenge": [
         "The six challenge questions",
@@ -34,7 +34,7 @@ HEADINGS = {
         "Unmet need and duplication",
         "The cost of the problem",
     ],
-    "hotspot_report": ["Summary", "LSOA (neighbourhoods): maps", "area table", "Method notes", "Attribution"],
+    "hotspot_report": ["Summary", "LSOA (neighbourhoods): hot spots", "funnel plot", "area table", "Method notes"],
 }
 SIZES = {"A4 portrait": (595.3, 841.9), "A3 landscape": (1190.6, 841.9)}
 

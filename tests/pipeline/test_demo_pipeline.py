@@ -129,8 +129,24 @@ def test_one_map_per_layer(demo_run):
     assert (result.output_dir / "maps" / "lsoa_hotspots_a3.pdf").exists()
     for name in maps:
         assert (result.output_dir / "maps" / name.replace(".png", ".pdf")).exists()
-    html = (result.output_dir / "maps" / "interactive_people.html").read_text()
-    assert '<script src="http' not in html and (result.output_dir / "maps" / "plotly.min.js").exists()
+    # every interactive page opens on its own (plotly.js inline: maps.plotlyjs defaults to inline), so it can be
+    # sent by e-mail; nothing is fetched
+    from plotly.offline import get_plotlyjs
+
+    for page in result.output_dir.rglob("*.html"):
+        if page.parent.name != "packs":
+            text = page.read_text(encoding="utf-8")
+            assert "<script src=" not in text and get_plotlyjs() in text, page.name
+    assert not list(result.output_dir.rglob("plotly.min.js"))
+    # the maps the packs print, drawn at their printed size for standard and large print (issue 16)
+    svgs = {p.name for p in (result.output_dir / "maps").glob("*.svg")}
+    assert {
+        f"{n}_{w}_{m}.svg"
+        for n in ("lsoa", "ward2025")
+        for w in ("people", "rate", "hotspots", "funnel")
+        for m in ("print", "large")
+    } <= svgs
+    assert not any(name.startswith("msoa_") for name in svgs)  # no pack prints MSOA maps
 
 
 def test_outputs_listed_in_the_manifest_match_the_folder(demo_run):
@@ -221,7 +237,10 @@ def test_challenge_outputs_network_circle_and_directory(demo_run):
     out = result.output_dir
     many = pd.read_csv(out / "network" / "families_in_many_services.csv", na_values="*")
     assert many["min_services"].tolist() == [3, 5, 7]
-    assert (many["families"].dropna() % 5 == 0).all() and many["families"].is_monotonic_decreasing
+    shown = many["families"].dropna()
+    assert (shown % 5 == 0).all() and shown.is_monotonic_decreasing
+    assert many["families"].isna().tolist() == sorted(many["families"].isna())  # a suppressed count (1-7) is last
+    assert result.manifest["network"]["unmapped"] == []  # the demo names every provider its directory lacks
     pairs = pd.read_csv(out / "network" / "service_pairs.csv", na_values="*")
     assert ((pairs["shared"].dropna() >= 8) & (pairs["shared"].dropna() % 5 == 0)).all()
     assert (out / "network" / "network_a3.pdf").exists() and (out / "network" / "network.html").exists()
@@ -256,7 +275,7 @@ def test_costs_prevalence_and_penetration(demo_run):
     assert 0 < borough["lower"] < borough["penetration"] < borough["upper"] < 1
     assert (penetration["in_treatment"].dropna() % 5 == 0).all()
     scenarios = pd.read_csv(out / "scenarios.csv")
-    assert scenarios["Scenario"].tolist() == ["3 people sustaining change", "30 families"]
+    assert scenarios["scenario"].tolist() == ["3 people sustaining change", "30 families"]
     apportioned = pd.read_csv(out / "apportioned_lsoa.csv")
     assert round(apportioned["annual_cost"].sum(), 2) == 33_550_763
 
@@ -289,12 +308,14 @@ def test_quotes_are_screened_before_they_reach_the_packs(demo_run):
     assert set(bank["screening"]) == {"clean", "redacted"}
     held = pd.read_csv(report / "coding" / "quotes_held_for_review.csv", keep_default_na=False)
     assert held[["code_id", "quote", "decision"]].values.tolist() == [
-        ["BAR02", "They worry all day about home, and the help at Brookhouse stops at half past three.", ""]
+        ["BAR02", "My worker's only there in school hours, and the help at Brookhouse stops at half past three.", ""]
     ]
     assert "Brookhouse" in held["found"].iloc[0]
-    assert (bank["code_id"] == "BAR02").sum() == 3  # the next best quote took the held one's place
+    # quotes are participants' words from reviewed codings (issue 16): the provider's remarks only as provider views
+    assert set(redacted["code_id"]) == {"ASP03", "PRO02", "PRO05"}
+    assert set(bank["origin"]) == {"manual"}
     manifest = json.loads((report / "manifest.json").read_text())
-    assert manifest["screening"] == {"screened": True, "published": {"clean": 49, "redacted": 3}, "held_for_review": 1}
+    assert manifest["screening"] == {"screened": True, "published": {"clean": 15, "redacted": 3}, "held_for_review": 1}
     assert any("1 quote held back" in w for w in manifest["warnings"])
     challenge = (report / "packs" / "challenge.html").read_text(encoding="utf-8")
     assert "take our [name] and [name] to football" in challenge

@@ -244,7 +244,10 @@ def test_quote_bank_uses_labels_not_names():
     bank = quote_bank(_coded(), units, SOURCES, BOOK, attributes=["workshop"])
     assert "Jane Doe" not in bank.to_csv()
     assert set(bank["speaker"]) <= {"Participant 1", "Participant 2", "Participant 3", "Facilitator"}
-    assert bank.loc[bank["code_id"] == "ASP01", "quote"].tolist() == ["stop drinking"]
+    # the whole sentence, with the one after it for context (it is short)
+    assert bank.loc[bank["code_id"] == "ASP01", "quote"].tolist() == [
+        "I want to stop drinking. Help only comes at crisis point."
+    ]
     assert speaker_labels(units).tolist()[:2] == ["Facilitator", "Participant 1"]
 
 

@@ -182,11 +182,9 @@ def test_quotes_are_screened_held_and_released_by_a_decision(tmp_path: Path) -> 
         encoding="utf-8",
     )
     book = _write_book(tmp_path)
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(
-        "rules:\n  - {code: ASP01, keywords: [stop drinking]}\n  - {code: BAR01, keywords: [crisis point]}\n"
-    )
-    result = code_notes(book, tmp_path / "notes", rules=rules, suggest=False, unit="turn")
+    rules = tmp_path / "codings.csv"  # quotes come from codings a person made, never from bare rule matches
+    rules.write_text("source,quote,code,coder\nworkshop,stop drinking,ASP01,jb\nworkshop,crisis point,BAR01,jb\n")
+    result = code_notes(book, tmp_path / "notes", codings=rules, suggest=False, unit="turn")
     assert result.quote_bank[["code_id", "quote", "speaker", "screening"]].values.tolist() == [
         ["ASP01", "I want to stop drinking, [name] says so.", "Participant 1", "redacted"]
     ]
@@ -195,11 +193,11 @@ def test_quotes_are_screened_held_and_released_by_a_decision(tmp_path: Path) -> 
         ["BAR01", "Help only comes at crisis point in Frobisham.", ""]
     ]
     decided = code_notes(
-        book, tmp_path / "notes", rules=rules, suggest=False, unit="turn", decisions={held["text_id"][0]: "redact"}
+        book, tmp_path / "notes", codings=rules, suggest=False, unit="turn", decisions={held["text_id"][0]: "redact"}
     )
     assert decided.quote_bank["quote"].tolist()[-1] == "Help only comes at crisis point in [name]."
     assert decided.quote_bank["screening"].tolist() == ["redacted", "reviewed: redact"]
     assert decided.quotes_held.empty
-    unscreened = code_notes(book, tmp_path / "notes", rules=rules, suggest=False, unit="turn", screen=False)
+    unscreened = code_notes(book, tmp_path / "notes", codings=rules, suggest=False, unit="turn", screen=False)
     assert unscreened.quotes_held is None and "screening" not in unscreened.quote_bank
     assert "Jo Bloggs says so" in unscreened.quote_bank["quote"].iloc[0]

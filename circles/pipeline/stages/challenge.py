@@ -11,6 +11,7 @@ from circles.pipeline.stages.base import (
     RunState,
     disclosure_policy,
     period_suffix,
+    publish_svgs,
     records_if_any,
     records_of,
     save_figure,
@@ -20,13 +21,17 @@ from circles.pipeline.stages.base import (
 )
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from circles.challenge.study import NeedsDirectory
+    from circles.figures.media import Medium
 
 
 @stage("network", needs=("records",), provides=("network",))
 def _stage_network(run: RunState) -> None:
-    """Which agencies serve the same families: the overlap network, its communities, families in many services."""
+    """Which agencies serve the same families: pairs sharing more families than chance, the network and its matrix."""
     from circles.challenge import combinations_figure, network_figure, network_html
+    from circles.challenge.network import overlap_matrix_figure
     from circles.challenge.study import overlap_network, publish_network
 
     spec = run.spec.network
@@ -38,6 +43,7 @@ def _stage_network(run: RunState) -> None:
             f"through the families they share): map '{lacking[0]}' under sources, or leave 'network' out of stages"
         )
         return
+    directory = service_directory(run).directory if run.spec.services is not None else None
     result = overlap_network(
         records,
         family=spec.family_field,
@@ -46,27 +52,68 @@ def _stage_network(run: RunState) -> None:
         weight=spec.weight,
         combinations=spec.combinations,
         seed=spec.seed,
+        alpha=spec.alpha,
+        directory=directory,
+        provider=spec.provider_field,
+        agencies=spec.agencies,
     )
     policy = disclosure_policy(run)
     run.network = publish_network(result, policy)
     for relative, table in run.network.tables().items():
         run.publish(relative, lambda p, t=table: write_csv(t, p, na_rep=SUPPRESSED))
-    graph, measures = result.graph, result.measures
-    title = f"Services that work with the same families{period_suffix(run)}{synthetic_mark(run)}"
-    figure = network_figure(graph, measures, title=title, policy=policy, seed=spec.seed)
+    graph, measures, unit = result.graph, result.measures, result.unit
+    many = "agencies" if unit == "agency" else "services (no service directory, so not agencies)"
+    title = f"{many[0].upper()}{many[1:]} sharing more families than chance{period_suffix(run)}{synthetic_mark(run)}"
+    common = {"title": title, "policy": policy, "unit": unit}
+    figure = network_figure(graph, measures, seed=spec.seed, **common)
     run.publish("network/network_a3.pdf", lambda p, f=figure: save_figure(f, p))
-    html = network_html(graph, measures, title=title, policy=policy, seed=spec.seed)
-    run.publish("network/network.html", lambda p, f=html: write_html(f, p, plotlyjs="alongside"))
+    pairs, combos, wall = result.pairs, result.combinations, ("wall", "wall_large")
+
+    def drawn(m: Medium) -> Figure:
+        return network_figure(graph, measures, seed=spec.seed, medium=m, **_fit(m), **common)
+
+    publish_svgs(run, "network/network", drawn, wall)
+    publish_svgs(
+        run,
+        "network/overlap_matrix",
+        lambda m: overlap_matrix_figure(pairs, measures, medium=m, **_fit(m, alone=True), **common),
+        wall,
+    )
+    publish_svgs(
+        run, "network/combinations", lambda m: combinations_figure(combos, policy=policy, medium=m, **_fit(m)), wall
+    )
+    html = network_html(graph, measures, title=title, policy=policy, seed=spec.seed, unit=unit)
+    run.publish("network/network.html", lambda p, f=html: write_html(f, p, plotlyjs=run.spec.maps.plotlyjs))
     upset = combinations_figure(result.combinations, policy=policy)
     run.publish("network/combinations.pdf", lambda p, f=upset: save_figure(f, p))
+    if result.unmapped:
+        run.warnings.append(
+            f"network: {len(result.unmapped)} provider(s) or service(s) match no organisation of the service directory "
+            f"and keep their own name: {', '.join(result.unmapped)} (see network/agencies.csv; name them under "
+            "network: agencies: in the spec)"
+        )
+    kept = int(result.pairs["kept"].sum()) if len(result.pairs) else 0
     run.manifest["network"] = {
         "services": int(graph.number_of_nodes()),
+        "nodes": "agencies (directory organisations)" if unit == "agency" else "services (no service directory)",
         "pairs": int(graph.number_of_edges()),
+        "pairs_tested": int(len(result.pairs)),
+        "pairs_kept": kept,
+        "alpha": spec.alpha,
+        "unmapped": result.unmapped,
         "weight": spec.weight,
         "communities": result.communities,
         "families_in_many_services": run.network.many_services,
     }
-    run.log(f"network: {graph.number_of_nodes()} services, {graph.number_of_edges()} pairs sharing families")
+    run.log(f"network: {graph.number_of_nodes()} {unit} nodes, {kept} of {len(result.pairs)} pairs above chance")
+
+
+def _fit(medium: Medium, *, alone: bool = False) -> dict[str, float]:
+    """The height a network figure is drawn at: under the pack's largest figure (print.css, large.css); the whole
+    height in large print when it is ``alone`` on its page (the overlap matrix, whose cells need it)."""
+    if alone and medium.large_print:
+        return {"height_mm": medium.height_mm}
+    return {"height_mm": min(medium.height_mm, 150.0 if medium.large_print else 180.0)}
 
 
 def service_directory(run: RunState) -> NeedsDirectory:
@@ -89,9 +136,16 @@ def service_directory(run: RunState) -> NeedsDirectory:
 
 @stage("circle", needs=("qualitative",), provides=("circle",), section="services", section_required=True)
 def _stage_circle(run: RunState) -> None:
-    """The circle of need: the segment, its needs, barriers, aspirations and fears, the services, the providers."""
+    """The circle of need: the segment, its needs, barriers, aspirations and fears, the services, the providers.
+
+    Ring 1 holds every code a service meets or the notes raised (so a need nobody raised but three services meet
+    still shows its duplication), judged as the challenge table judges it.
+    """
     from circles.challenge import services
-    from circles.challenge.circle import circle_figure, circle_html, circle_layout
+    from circles.challenge.circle import CircleError, circle_figure, circle_html, circle_items, circle_layout
+    from circles.challenge.circle_figures import circle_key
+    from circles.pipeline.stages.base import publish_svgs
+    from circles.qualitative.codebook import codebook_table
 
     summary = run.qualitative.dimension_summary if run.qualitative else None
     if summary is None:
@@ -103,15 +157,33 @@ def _stage_circle(run: RunState) -> None:
     services_read = service_directory(run)
     directory, codebook = services_read.directory, services_read.codebook
     spec = run.spec.services
-    items = summary[summary["dimension"] != "provider view"][["code_id", "name", "dimension", "segments"]]
     links = services.needs_met(directory, codebook)
+    items = circle_items(codebook_table(codebook), summary, links)
     links = links[links["code_id"].isin(items["code_id"])][["code_id", "service_id", "service_name", "organisation"]]
     layout = circle_layout(items, links, duplication_at=spec.duplication_at)
     title = f"The circle of need{synthetic_mark(run)}"
     figure = circle_figure(layout, title=title, segment=spec.segment, paper="A3")
     run.publish("circle/circle_of_need_a3.pdf", lambda p, f=figure: save_figure(f, p))
+    media = ["wall", "wall_large"]
+    # at 16 pt the key cannot sit beside the diagram: large print draws without it and prints the key as a table;
+    # 170 mm tall, so the page holds its heading and caption too
+    large = {"title": title, "segment": spec.segment, "medium": "wall_large", "key_in_figure": False, "height_mm": 170}
+    try:  # drawn now, so a diagram too big even for a page of its own is a warning, not a failed run
+        key = circle_key(layout, **large)
+    except CircleError as exc:
+        media.remove("wall_large")
+        run.warnings.append(f"circle: no large-print circle of need (the large-print pack says so): {exc}")
+    else:
+        run.publish("circle/circle_key_wall_large.csv", lambda p, t=key: write_csv(t, p))
+
+    def draw(m: Medium) -> Figure:
+        if m.large_print:
+            return circle_figure(layout, **{**large, "medium": m})
+        return circle_figure(layout, title=title, segment=spec.segment, medium=m)
+
+    publish_svgs(run, "circle/circle_of_need", draw, media=media)
     html = circle_html(layout, title=title, segment=spec.segment)
-    run.publish("circle/circle_of_need.html", lambda p, f=html: write_html(f, p, plotlyjs="alongside"))
+    run.publish("circle/circle_of_need.html", lambda p, f=html: write_html(f, p, plotlyjs=run.spec.maps.plotlyjs))
     status = layout.items["status"].value_counts()
     run.manifest["circle"] = {
         "items": len(layout.items),

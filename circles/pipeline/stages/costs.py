@@ -14,6 +14,7 @@ from circles.io.writers import write_csv
 from circles.pipeline.stages.base import (
     RunState,
     disclosure_policy,
+    publish_svgs,
     records_if_any,
     save_figure,
     stage,
@@ -59,16 +60,19 @@ def _stage_costs(run: RunState) -> None:
         run.warnings.append(f"costs: treatment penetration: {note}")
     for stem, table in result.tables(spec.layer).items():
         run.publish(f"costs/{stem}.csv", lambda p, t=table: write_csv(t, p, na_rep=SUPPRESSED))
-    chart = result.chart(title=f"{CHART_TITLE}{synthetic_mark(run)}")
+    title = f"{CHART_TITLE}{synthetic_mark(run)}"
+    chart = result.chart(title=title)
     run.publish("costs/cost_by_sector.pdf", lambda p, f=chart: save_figure(f, p))
+    # the packs' chart, drawn at the size it is printed (every text at least the medium's smallest type)
+    publish_svgs(run, "costs/cost_by_sector", lambda medium: result.chart(title=title, medium=medium))
     summary = {"model": spec.model.name} | result.summary
     run.manifest["costs"] = summary | {
         "prevalence_rates": spec.prevalence,
         "need": spec.need,
         "age_band": spec.adult_age_band,
     }
-    per_case = f"; {summary['cost_per_case']} per case" if result.cost_per_case else ""
-    run.log(f"costs: {summary['total']} a year{per_case}")
+    per_case = f"; {summary['cost_per_case_rounded']} per case" if result.cost_per_case else ""
+    run.log(f"costs: {summary['total_rounded']} a year{per_case} ({summary['price_year']} prices)")
 
 
 def _age_band_population(run: RunState, layer: str, age_band: str) -> pd.Series | None:

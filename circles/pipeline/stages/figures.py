@@ -11,10 +11,18 @@ import pandas as pd
 from circles.figures.funnel import funnel_figure, funnel_html
 from circles.figures.interactive_maps import interactive_map, write_html
 from circles.figures.print_maps import choropleth
-from circles.pipeline.stages.base import RunState, disclosure_policy, period_suffix, save_figure, stage, synthetic_mark
+from circles.pipeline.stages.base import (
+    RunState,
+    disclosure_policy,
+    period_suffix,
+    publish_svgs,
+    save_figure,
+    stage,
+    synthetic_mark,
+)
 from circles.stats.captions import hotspot_wording, residents
 from circles.stats.funnel import FunnelResult, funnel_table
-from circles.stats.hotspot_classes import HOTSPOT_COLOURS
+from circles.stats.hotspot_classes import HOTSPOT_COLOURS, HOTSPOT_NOTE
 from circles.stats.hotspots import GI_LABEL_COLOURS, LISA_COLOURS
 from circles.stats.rates import COMPARISON_COLOURS
 
@@ -86,12 +94,29 @@ def _map_plan(run: RunState, name: str, table: gpd.GeoDataFrame) -> list[dict[st
     return plan
 
 
-#: Under every hot-spot map: what the classes mean.
-HOTSPOT_NOTE = (
-    "A hot spot's own rate is significantly above the study area's (95% interval) and it lies in a significant "
-    "high cluster (Getis-Ord Gi* or local Moran's I, FDR-corrected). 'Next to a hot spot': in a high cluster "
-    "only through its neighbours."
-)
+#: The maps the packs print (one a page, drawn for the page): counts, rates and hot spots.
+PACK_MAPS = ("people", "records", "rate", "hotspots")
+
+
+def _publish_pack_map(run: RunState, name: str, table: gpd.GeoDataFrame, item: dict[str, Any], **style: Any) -> None:
+    """``maps/<layer>_<what>_{print,large}.svg``: the map drawn at the size a pack prints it, for standard and large
+    print. The pack's heading and caption carry the title, what the classes mean and the attribution as real
+    text, so the map keeps its legend, scale bar, north arrow and, for synthetic data, SYNTHETIC."""
+    synthetic = "SYNTHETIC DATA — not real people" if run.manifest.get("synthetic") is not None else ""
+
+    def draw(medium: Any) -> Any:
+        return choropleth(
+            table,
+            item["column"],
+            title=synthetic,
+            attribution="",
+            categorical=item.get("categorical"),
+            legend_title=item["legend"],
+            medium=medium,
+            **style,
+        )
+
+    publish_svgs(run, f"maps/{name}_{item['what']}", draw)
 
 
 def _residents(run: RunState) -> str:
@@ -113,6 +138,11 @@ def _stage_maps(run: RunState) -> None:
         labels = "area_name" if name in run.spec.maps.labels else None
         parent = run.spec.geography.name_by.get(name)  # LSOAs named by ward: the ward outlines and names on top
         outlines = run.layers[parent].areas if parent in run.layers else None
+        style = {
+            "labels": labels,
+            "outlines": outlines,
+            "outline_title": run.layers[parent].title if parent in run.layers else None,
+        }
         for item in _map_plan(run, name, table):
             for paper in item.get("paper", run.spec.maps.paper[:1]):
                 orientation = "portrait" if paper == "A4" else "landscape"
@@ -131,7 +161,15 @@ def _stage_maps(run: RunState) -> None:
                 )
                 stem = f"maps/{name}_{item['what']}_{paper.lower()}"
                 run.publish(stem + ".pdf", lambda p, f=figure: save_figure(f, p))
+            if item["what"] in PACK_MAPS and _in_packs(name):
+                _publish_pack_map(run, name, table, item, **style)
         funnel = _funnel(run, name)
+        if funnel is not None and _in_packs(name):
+            publish_svgs(
+                run,
+                f"maps/{name}_funnel",
+                lambda m, f=funnel: funnel_figure(f, title="", medium=m, **(_funnel_words(run) | {"subtitle": ""})),
+            )
         if funnel is not None:
             figure = funnel_figure(
                 funnel, title=f"{_funnel_title(run)} by {layer.title}: funnel plot", **_funnel_words(run)
@@ -169,7 +207,7 @@ def _stage_interactive_maps(run: RunState) -> None:
         )
         run.publish(
             f"maps/interactive_{column.removeprefix('gi_')}.html",
-            lambda p, f=figure: write_html(f, p, plotlyjs="alongside"),
+            lambda p, f=figure: write_html(f, p, plotlyjs=run.spec.maps.plotlyjs),
         )
     for name in tables:
         funnel = _funnel(run, name)
@@ -179,7 +217,12 @@ def _stage_interactive_maps(run: RunState) -> None:
                 title=f"{_funnel_title(run)} by {titles[name]}{period_suffix(run)}: funnel plot",
                 **_funnel_words(run),
             )
-            run.publish(f"maps/funnel_{name}.html", lambda p, f=html: write_html(f, p, plotlyjs="alongside"))
+            run.publish(f"maps/funnel_{name}.html", lambda p, f=html: write_html(f, p, plotlyjs=run.spec.maps.plotlyjs))
+
+
+def _in_packs(layer: str) -> bool:
+    """Whether the packs print this layer's maps (LSOAs and wards; MSOAs are in the A4 maps and the web page only)."""
+    return layer == "lsoa" or layer.startswith("ward")
 
 
 def _funnel(run: RunState, name: str) -> FunnelResult | None:

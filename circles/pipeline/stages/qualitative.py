@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from circles.ingest.disclosure import SUPPRESSED, protect_table
@@ -9,6 +10,7 @@ from circles.io.writers import write_csv
 from circles.pipeline.stages.base import (
     RunState,
     disclosure_policy,
+    publish_svgs,
     save_figure,
     stage,
     synthetic_mark,
@@ -16,12 +18,19 @@ from circles.pipeline.stages.base import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from circles.qualitative.study import CodingResult
 
 
 @stage("coding", uses=("record_areas",), provides=("qualitative",), section="coding")
 def _stage_coding(run: RunState) -> None:
-    """Code the notes: manual codings, then rules, then machine suggestions; publish the analysis."""
+    """Code the notes: manual codings, then rules, then machine suggestions; publish the analysis.
+
+    ``run.qualitative.dimension_summary`` holds the published summary (:func:`published_summary`: participant
+    counts through disclosure control, codes ranked on what is published), so every later stage quotes the
+    numbers the pack's tables print.
+    """
     from circles.qualitative.sources import NOTE_SUFFIXES, TABLE_SUFFIXES
     from circles.qualitative.study import code_notes
 
@@ -52,6 +61,8 @@ def _stage_coding(run: RunState) -> None:
         screen=spec.screen_quotes,
         **screening,
     )
+    # the challenge and circle stages quote these counts beside the published tables: hand them the published ones
+    result = replace(result, dimension_summary=published_summary(result, disclosure_policy(run)))
     run.qualitative = result
     _publish(run, result, refi_export=spec.refi_export)
     run.manifest["screening"] = _screening_summary(run, result)
@@ -72,6 +83,16 @@ def _stage_coding(run: RunState) -> None:
         f"coding: {len(result.sources)} sources, {int(status.get('accepted', 0))} codings, "
         f"{int(status.get('suggested', 0))} suggestions to review"
     )
+
+
+def published_summary(result: CodingResult, policy: Any) -> pd.DataFrame:
+    """The dimension summary as published: participant counts protected by ``policy``, and the codes ranked on
+    the published counts (:func:`~circles.qualitative.analysis.rank_codes`: by sources then segments when any
+    participant count is suppressed)."""
+    from circles.qualitative.analysis import rank_codes
+
+    protected = protect_table(result.dimension_summary, ["participants"], policy)
+    return rank_codes(protected, result.codebook)
 
 
 def _screening_inputs(run: RunState) -> dict[str, Any]:
@@ -137,7 +158,7 @@ def _publish(run: RunState, result: CodingResult, *, refi_export: bool) -> None:
         "codebook": codebook_table(book),
         "codings": result.codings[SEGMENT_COLUMNS],
         "code_counts": protect_table(result.code_counts, ["participants"], policy),
-        "dimension_summary": protect_table(result.dimension_summary, ["participants"], policy),
+        "dimension_summary": result.dimension_summary,  # protected and ranked: published_summary
         "cooccurrence": result.cooccurrence,
         "quote_bank": result.quote_bank,
     }
@@ -148,8 +169,15 @@ def _publish(run: RunState, result: CodingResult, *, refi_export: bool) -> None:
     for name, table in published.items():
         run.publish(f"coding/{name}.csv", lambda p, t=table: write_csv(t, p, na_rep=SUPPRESSED))
     title = f"Needs, barriers, aspirations and fears raised{synthetic_mark(run)}"
-    chart = summary_chart(result.dimension_summary, book, title=title)
+    summary = result.dimension_summary
+    chart = summary_chart(summary, book, title=title)
     run.publish("coding/dimension_summary.pdf", lambda p, f=chart: save_figure(f, p))
+    publish_svgs(
+        run,
+        "coding/dimension_summary",
+        lambda m: summary_chart(summary, book, title=title, medium=m),
+        media=("print", "large", "wall", "wall_large"),
+    )
     markdown = codebook_markdown(book)
     run.publish("coding/codebook.md", lambda p, text=markdown: write_text(p, text))
     if refi_export:
