@@ -24,7 +24,14 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from circles.challenge.directory import _VOCABULARY, WEEKDAYS, DirectoryError, ServiceDirectory, validate_directory
+from circles.challenge.directory import (
+    _VOCABULARY,
+    RULE_COLUMNS,
+    WEEKDAYS,
+    DirectoryError,
+    ServiceDirectory,
+    validate_directory,
+)
 from circles.challenge.open_referral import (
     _ELIGIBILITY_SCHEME,
     _SOURCE_SCHEME,
@@ -268,22 +275,40 @@ def _hsds_service_at_location(d: ServiceDirectory) -> pd.DataFrame:
 
 
 def _hsds_schedule(d: ServiceDirectory) -> pd.DataFrame:
-    """Weekly schedule rows, one per service and session (its days in ``byday``)."""
-    rows: list[dict[str, str]] = []
-    for service_id, sessions in d.schedules.groupby("service_id", sort=False):
-        grouped = sessions.groupby(["opens_at", "closes_at"], sort=True)["weekday"].agg(sorted)
-        for (opens, closes), days in grouped.items():
-            rows.append(
+    """Schedule rows, one per service, session and rule (its weekdays joined in ``byday``), with the rule's
+    ``freq, interval, bymonthday, byweekno, dtstart, until, count, valid_from, valid_to`` (blank when unset), so
+    that :func:`import_hsds` reads back the same rows."""
+    rules = [c for c in RULE_COLUMNS if c != "byday"]
+    keys = ["service_id", "opens_at", "closes_at", *rules]
+    schedule_rows: list[dict[str, str]] = []
+    for key, sessions in d.schedules.groupby(keys, sort=False):
+        rule = dict(zip(keys, key, strict=True))
+        weekly = sessions[sessions["weekday"] >= 0]
+        pairs = zip(weekly["weekday"], weekly["byday"], strict=True)
+        bydays = [byday or WEEKDAYS[day] for day, byday in pairs]  # a weekday, or its ordinals (1MO)
+        groups = [",".join(bydays)] if bydays else []
+        groups += sessions.loc[sessions["weekday"] < 0, "byday"].tolist()  # rules with a count: one row each
+        for byday in groups:
+            schedule_rows.append(
                 {
-                    "id": hsds_uuid("schedule", f"{service_id}\x1f{opens}\x1f{closes}"),
-                    "service_id": hsds_uuid("service", str(service_id)),
-                    "freq": "WEEKLY",
-                    "byday": ",".join(WEEKDAYS[day] for day in days),
-                    "opens_at": _clock(str(opens)),
-                    "closes_at": _clock(str(closes)),
+                    "id": hsds_uuid("schedule", "\x1f".join(str(v) for v in (*key, byday))),
+                    "service_id": hsds_uuid("service", str(rule["service_id"])),
+                    "freq": str(rule["freq"]),
+                    "interval": str(rule["interval"]),
+                    "byday": byday,
+                    "bymonthday": str(rule["bymonthday"]),
+                    "byweekno": str(rule["byweekno"]),
+                    "dtstart": str(rule["dtstart"]),
+                    "until": str(rule["until"]),
+                    "count": str(rule["count"] or ""),
+                    "valid_from": str(rule["valid_from"]),
+                    "valid_to": str(rule["valid_to"]),
+                    "opens_at": _clock(str(rule["opens_at"])),
+                    "closes_at": _clock(str(rule["closes_at"])),
                 }
             )
-    return pd.DataFrame(rows, columns=["id", "service_id", "freq", "byday", "opens_at", "closes_at"])
+    columns = ["id", "service_id", "freq", "interval", "byday", "bymonthday", "byweekno", "dtstart", "until"]
+    return pd.DataFrame(schedule_rows, columns=[*columns, "count", "valid_from", "valid_to", "opens_at", "closes_at"])
 
 
 def _tags(d: ServiceDirectory, profile: Profile) -> list[tuple[str, str, str, str]]:

@@ -25,16 +25,20 @@ import pandas as pd
 
 from circles.challenge.directory import (
     _VOCABULARY,
+    FREQS,
     DirectoryError,
     ServiceDirectory,
-    _intervals,
+    _parse_byday,
+    _parse_date,
     _parse_days,
+    _parse_numbers,
     _Problems,
     _Rows,
     _text,
     _time_or_problem,
     validate_directory,
 )
+from circles.challenge.schedules import _Overnight, rule_rows
 from circles.qualitative.model import Codebook
 from circles.validation import suggest
 
@@ -386,7 +390,13 @@ def _read_service_locations(tables: dict[str, _Table], out: _Rows) -> dict[str, 
 
 
 def _read_schedules(table: _Table, at_location: dict[str, str], out: _Rows, problems: _Problems) -> None:
-    """Weekly (or daily) opening hours of services; hours of locations and organisations are left out."""
+    """Opening hours of services, each schedule's recurrence rule kept; hours of locations and organisations are
+    left out.
+
+    ``freq`` (blank, ``WEEKLY``, ``DAILY``, ``MONTHLY``; another is left out with a warning), ``interval``,
+    ``byday`` (or ORUK ``weekday``), ``bymonthday``, ``byweekno``, ``dtstart``, ``until``, ``count``,
+    ``valid_from`` and ``valid_to`` go into the tidy rule columns (:func:`circles.challenge.schedules.rule_rows`).
+    """
     table.require("opens_at", "closes_at")
     for i, row in enumerate(table.rows):
         at = table.where(i)
@@ -402,27 +412,72 @@ def _read_schedules(table: _Table, at_location: dict[str, str], out: _Rows, prob
             continue  # the hours of a location or organisation, not of a service
         if not opens_text and not closes_text:
             continue  # hours given only as free text (description), e.g. "by appointment"
-        freq = _text(row.get("freq")).upper()
-        if freq not in ("", "WEEKLY", "DAILY"):
+        freq = _text(row.get("freq")).upper() or "WEEKLY"
+        if freq not in FREQS:
             # stacklevel: here, _import_tables, import_hsds / import_open_referral, then the caller's line
-            warnings.warn(f"{at}: schedule with freq {freq!r} is not weekly; left out.", stacklevel=4)
+            warnings.warn(f"{at}: schedule with freq {freq!r} is not weekly, daily or monthly; left out.", stacklevel=4)
             continue
         opens = _time_or_problem(opens_text, False, problems, f"{at}, column 'opens_at'")
         closes = _time_or_problem(closes_text, True, problems, f"{at}, column 'closes_at'")
-        day_column = "byday" if _text(row.get("byday")) else "weekday"
-        day_value = "daily" if freq == "DAILY" and not _text(row.get(day_column)) else row.get(day_column)
-        try:
-            days = _parse_days(day_value)
-        except ValueError as error:
-            problems.add(f"{at}, column {day_column!r}: {error}.")
-            continue
-        if opens is None or closes is None:
+        days = _schedule_days(row, freq, at, problems)
+        parts = _schedule_parts(row, at, problems)
+        if opens is None or closes is None or days is None or parts is None:
             continue
         try:
-            for day, start, end in _intervals(days, opens, closes):
-                out.put("schedules", at, service_id=service_id, weekday=day, opens_at=start, closes_at=end)
+            rules = rule_rows(opens, closes, days=days, freq=freq, **parts)
+        except _Overnight as error:
+            warnings.warn(f"{at}: {error}; left out.", stacklevel=4)
+            continue
         except ValueError as error:
             problems.add(f"{at}, column 'closes_at': {error}.")
+            continue
+        for rule in rules:
+            out.put("schedules", at, service_id=service_id, **rule)
+
+
+def _schedule_days(row: dict[str, str], freq: str, at: str, problems: _Problems) -> list[tuple[int, int]] | None:
+    """The ``(ordinal, weekday)`` days of a schedule row (``byday``, else ORUK ``weekday``); ``None`` on a problem."""
+    column = "byday" if _text(row.get("byday")) else "weekday"
+    value = _text(row.get(column))
+    try:
+        if any(c.isdigit() for c in value) and column == "byday":
+            return _parse_byday(value)  # ordinals: 1MO, -1FR
+        if value:
+            return [(0, day) for day in _parse_days(value)]
+    except ValueError as error:
+        problems.add(f"{at}, column {column!r}: {error}.")
+        return None
+    if freq == "WEEKLY" and not _text(row.get("dtstart")) and not _text(row.get("bymonthday")):
+        problems.add(f"{at}, column 'byday': no day given; write the days, e.g. 'MO,WE'.")
+        return None
+    return []
+
+
+def _schedule_parts(row: dict[str, str], at: str, problems: _Problems) -> dict[str, Any] | None:
+    """``interval, count, bymonthday, byweekno`` and the dates of a schedule row, checked; ``None`` on a problem."""
+    parts: dict[str, Any] = {}
+    found = len(problems.items)
+    for column, default in (("interval", 1), ("count", 0)):
+        text = _text(row.get(column))
+        try:
+            number = float(text) if text else default
+        except ValueError:
+            number = float("nan")
+        if number != number or not float(number).is_integer() or (number < 1 and text):
+            problems.add(f"{at}, column {column!r}: {text!r} is not a whole number of at least 1.")
+        else:
+            parts[column] = int(number)
+    for column, limit, what in (("bymonthday", 31, "day of the month"), ("byweekno", 53, "week of the year")):
+        try:
+            parts[column] = ",".join(str(n) for n in _parse_numbers(row.get(column), limit, what))
+        except ValueError as error:
+            problems.add(f"{at}, column {column!r}: {error}.")
+    for column in ("dtstart", "until", "valid_from", "valid_to"):
+        try:
+            parts[column] = _parse_date(row.get(column))
+        except ValueError as error:
+            problems.add(f"{at}, column {column!r}: {error}.")
+    return parts if len(problems.items) == found else None
 
 
 def _read_eligibility(tables: dict[str, _Table], out: _Rows) -> None:
@@ -539,7 +594,7 @@ def import_open_referral(folder: str | Path, *, codebook: Codebook | str | Path 
     ...     _ = (root / "regular_schedules.csv").write_text(
     ...         "id,service_id,byday,opens_at,closes_at\\nr1,s1,\\"MO,WE\\",09:30:00,12:00:00\\n")
     ...     d = import_open_referral(root)
-    >>> d.schedules.values.tolist()
+    >>> d.schedules.iloc[:, :4].values.tolist()  # service_id, weekday, opens_at, closes_at
     [['s1', 0, '09:30', '12:00'], ['s1', 2, '09:30', '12:00']]
     """
     return _import_tables(folder, "Open Referral UK v1", codebook)[0]
