@@ -6,22 +6,21 @@ Referral UK profile); ``circles directory validate PATH`` checks a package again
 HSDS JSON against the official JSON Schema) and exits 1 when there are problems. Errors in the input are
 printed, never a traceback, with exit status 2.
 
-The lead registers :data:`directory_app` on the main app (``app.add_typer(directory_app, name="directory")``).
+The readers are imported when a command runs, so ``circles --help`` stays quick.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from circles.challenge.directory import TABLES, ServiceDirectory
-from circles.challenge.directory_yaml import read_services_yaml
-from circles.challenge.hsds import export_hsds, validate_hsds
-from circles.challenge.hsds_json import import_hsds_json
-from circles.challenge.open_referral import ImportReport, import_directory_report
 from circles.errors import CirclesError
+
+if TYPE_CHECKING:
+    from circles.challenge.directory import ServiceDirectory
+    from circles.challenge.open_referral import ImportReport
 
 __all__ = ["directory_app", "read_any"]
 
@@ -41,6 +40,10 @@ def read_any(path: Path, codebook: Path | None = None) -> tuple[ServiceDirectory
 
     The report of what was left out is given for folders (``None`` otherwise).
     """
+    from circles.challenge.directory_yaml import read_services_yaml
+    from circles.challenge.hsds_json import import_hsds_json
+    from circles.challenge.open_referral import import_directory_report
+
     suffix = path.suffix.lower()
     if path.is_file() and suffix in (".yaml", ".yml"):
         return read_services_yaml(path, codebook=codebook), None
@@ -57,6 +60,8 @@ def _fail(error: CirclesError) -> None:
 
 
 def _summary(directory: ServiceDirectory, report: ImportReport | None) -> list[str]:
+    from circles.challenge.directory import TABLES
+
     lines = ["read: " + ", ".join(f"{len(getattr(directory, t))} {t}" for t in TABLES)]
     if report is not None:
         for name, rows in report.read.items():
@@ -86,6 +91,8 @@ def export(
     codebook: CodebookOpt = None,
 ) -> None:
     """Read a directory in any format and write it as an HSDS 3.0 CSV package (official descriptor)."""
+    from circles.challenge.hsds import export_hsds
+
     try:
         directory, report = read_any(path, codebook)
         package = export_hsds(directory, to, profile=profile)  # type: ignore[arg-type]
@@ -101,6 +108,10 @@ def validate(path: PathArg, profile: ProfileOpt = "hsds") -> None:
 
     Prints, per table, the rows read, the problems and the columns not read; exits 1 when there are problems.
     """
+    from circles.challenge.hsds import validate_hsds
+    from circles.challenge.hsds_json import import_hsds_json
+    from circles.challenge.open_referral import ImportReport, import_directory_report
+
     try:
         if path.is_file() and path.suffix.lower() == ".json":
             directory = import_hsds_json(path)  # raises, naming each problem, when the JSON breaks the schema

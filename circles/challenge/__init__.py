@@ -8,6 +8,7 @@ Modules, in data-flow order:
 ``open_referral``     Open Referral UK v1 CSV import (and the CSV reader shared with HSDS)
 ``hsds``              HSDS 3.0 / Open Referral UK 3.0 CSV import, export and validation (official descriptors)
 ``hsds_json``         HSDS 3.0 JSON import (the API's service objects), checked against the official JSON Schema
+``schedules``         HSDS schedules as RFC 5545 recurrence rules (dateutil.rrule): sessions over a period
 ``coverage``          opening hours, which services meet which needs, need coverage
 ``network``           the service-overlap network (networkx): tables and measures; re-exports its figures
 ``network_figures``   the network for print (A3 PDF) and the browser (HTML), and the combinations (UpSet) figure
@@ -68,6 +69,7 @@ from circles.challenge.network_figures import (
     network_html,
 )
 from circles.challenge.open_referral import ImportReport, import_directory_report, import_open_referral
+from circles.challenge.schedules import opening_sessions, reference_period, schedule_summary
 from circles.challenge.study import (
     ChallengeResult,
     NeedsDirectory,
@@ -95,6 +97,9 @@ __all__ = [
     "import_directory_report",
     "ImportReport",
     "validate_directory",
+    "reference_period",
+    "opening_sessions",
+    "schedule_summary",
     "hours_table",
     "needs_met",
     "need_coverage",
