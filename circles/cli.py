@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from circles import __version__
+from circles.cli_directory import directory_app
+from circles.cli_refi import refi_app
 from circles.errors import CirclesError
 
 if TYPE_CHECKING:
@@ -186,6 +188,8 @@ def inspect(
 
 key_app = typer.Typer(help="Pseudonymisation keys.", no_args_is_help=True)
 app.add_typer(key_app, name="key")
+app.add_typer(directory_app, name="directory")
+app.add_typer(refi_app, name="refi")
 
 
 @key_app.command("new")

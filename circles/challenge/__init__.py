@@ -6,7 +6,9 @@ Modules, in data-flow order:
 ``directory``         the service directory model (tidy tables), its checks, and the parsing of opening hours
 ``directory_yaml``    a hand-written directory in YAML, checked by a pydantic model
 ``open_referral``     Open Referral UK v1 CSV import (and the CSV reader shared with HSDS)
-``hsds``              HSDS 3.0 / Open Referral UK 3.0 CSV import and export (with ``datapackage.json``)
+``hsds``              HSDS 3.0 / Open Referral UK 3.0 CSV import, export and validation (official descriptors)
+``hsds_json``         HSDS 3.0 JSON import (the API's service objects), checked against the official JSON Schema
+``schedules``         HSDS schedules as RFC 5545 recurrence rules (dateutil.rrule): sessions over a period
 ``coverage``          opening hours, which services meet which needs, need coverage
 ``network``           the service-overlap network (networkx): tables and measures; re-exports its figures
 ``network_figures``   the network for print (A3 PDF) and the browser (HTML), and the combinations (UpSet) figure
@@ -42,7 +44,8 @@ from circles.challenge.findings import (
     challenge_questions,
     need_findings,
 )
-from circles.challenge.hsds import export_hsds, import_hsds
+from circles.challenge.hsds import export_hsds, hsds_descriptor, import_hsds, validate_hsds
+from circles.challenge.hsds_json import import_hsds_json
 from circles.challenge.network import (
     NetworkError,
     families_in_many,
@@ -65,7 +68,8 @@ from circles.challenge.network_figures import (
     network_figure,
     network_html,
 )
-from circles.challenge.open_referral import import_open_referral
+from circles.challenge.open_referral import ImportReport, import_directory_report, import_open_referral
+from circles.challenge.schedules import opening_sessions, reference_period, schedule_summary
 from circles.challenge.study import (
     ChallengeResult,
     NeedsDirectory,
@@ -87,7 +91,15 @@ __all__ = [
     "import_open_referral",
     "import_hsds",
     "export_hsds",
+    "hsds_descriptor",
+    "validate_hsds",
+    "import_hsds_json",
+    "import_directory_report",
+    "ImportReport",
     "validate_directory",
+    "reference_period",
+    "opening_sessions",
+    "schedule_summary",
     "hours_table",
     "needs_met",
     "need_coverage",

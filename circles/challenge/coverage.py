@@ -2,7 +2,8 @@
 
 Pure functions of a :class:`~circles.challenge.directory.ServiceDirectory`:
 
-``hours_table``    opening hours per service: hours a week, days open, evenings, weekends, 24/7
+``hours_table``    opening hours per service over a reference period: hours a week, days open, evenings,
+                   weekends, 24/7, and whether the service is current (open at some time in the period)
 ``needs_met``      which services meet which codes of the codebook, and whether each is open out of hours
 ``need_coverage``  per code: unmet, met or possible duplication, and out-of-hours gaps
 """
@@ -10,6 +11,7 @@ Pure functions of a :class:`~circles.challenge.directory.ServiceDirectory`:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -18,19 +20,25 @@ from circles.challenge.directory import (
     DirectoryError,
     ServiceDirectory,
     _codebook,
-    _minutes,
-    _parse_time,
     validate_directory,
 )
+from circles.challenge.schedules import schedule_summary
 from circles.qualitative.model import Codebook
 
 __all__ = ["hours_table", "needs_met", "need_coverage"]
 
 
-def hours_table(directory: ServiceDirectory, *, evening_from: str = "17:00") -> pd.DataFrame:
-    """Opening hours per service: hours a week, days open, evenings, weekends, 24/7.
+def hours_table(
+    directory: ServiceDirectory,
+    *,
+    evening_from: str = "17:00",
+    period: Sequence[date | str] | None = None,
+) -> pd.DataFrame:
+    """Opening hours per service over a reference period: hours a week, days open, evenings, weekends, 24/7, current.
 
-    Sessions that overlap on the same day are merged before counting.
+    Each schedule rule is expanded into its sessions in the period (:func:`~circles.challenge.schedules.
+    schedule_summary`, with :mod:`dateutil.rrule`): a fortnightly session counts half its hours, one that
+    ended before the period counts none. Sessions that overlap on the same day are merged before counting.
 
     Parameters
     ----------
@@ -38,14 +46,20 @@ def hours_table(directory: ServiceDirectory, *, evening_from: str = "17:00") -> 
         The directory.
     evening_from : str, default ``"17:00"``
         A service is open in the evening when it is open at any time after this, on any day.
+    period : (start, end), optional
+        The reference period: its first day and the first day after it (dates or ``"YYYY-MM-DD"``). Default the
+        52 weeks from today (:func:`~circles.challenge.schedules.reference_period`); give the study's period to
+        make the table reproducible. Weekly rows give the same hours over any period of whole weeks.
 
     Returns
     -------
     DataFrame
         One row per service, in directory order: ``service_id, service_name, hours_known`` (it has a
-        schedule), ``hours_per_week`` (float; NaN when unknown), ``days_open`` (0-7), ``evening_hours`` (hours a
-        week after ``evening_from``), ``evenings``, ``weekends`` (open on Saturday or Sunday), ``always_open``
-        (24/7) and ``out_of_hours`` (evenings or weekends).
+        schedule), ``hours_per_week`` (float, averaged over the period; NaN when unknown), ``days_open`` (0-7),
+        ``evening_hours`` (hours a week after ``evening_from``), ``evenings``, ``weekends`` (open on Saturday or
+        Sunday), ``always_open`` (24/7), ``out_of_hours`` (evenings or weekends), ``current`` (open at some
+        time in the period; True when the hours are unknown) and ``not_current`` (why not, e.g. ``"no session
+        from 2025-04-01 to 2026-03-30: the schedule ended 2019-03-31"``; blank when current).
 
     Examples
     --------
@@ -55,56 +69,28 @@ def hours_table(directory: ServiceDirectory, *, evening_from: str = "17:00") -> 
     ...     schedules=pd.DataFrame({"service_id": ["gp"] * 5, "weekday": range(5), "opens_at": ["08:00"] * 5,
     ...                             "closes_at": ["18:30"] * 5}),
     ... )
-    >>> hours_table(d)[["hours_per_week", "evening_hours", "evenings", "weekends"]].values.tolist()
-    [[52.5, 7.5, True, False]]
+    >>> hours_table(d)[["hours_per_week", "evening_hours", "evenings", "weekends", "current"]].values.tolist()
+    [[52.5, 7.5, True, False, True]]
     """
-    evening = _minutes(_parse_time(evening_from, closing=False))
-    sessions: dict[str, dict[int, list[tuple[int, int]]]] = {}
-    for service_id, day, opens, closes in directory.schedules.itertuples(index=False, name=None):
-        sessions.setdefault(service_id, {}).setdefault(int(day), []).append((_minutes(opens), _minutes(closes)))
-    records = []
-    for service_id, name in zip(directory.services["id"], directory.services["name"], strict=True):
-        days = sessions.get(service_id, {})
-        merged: dict[int, list[tuple[int, int]]] = {}
-        for day, spans in days.items():
-            out: list[tuple[int, int]] = []
-            for start, end in sorted(spans):
-                if out and start <= out[-1][1]:
-                    out[-1] = (out[-1][0], max(out[-1][1], end))
-                else:
-                    out.append((start, end))
-            merged[day] = out
-        minutes = sum(end - start for spans in merged.values() for start, end in spans)
-        late = sum(max(0, end - max(start, evening)) for spans in merged.values() for start, end in spans)
-        known = bool(merged)
-        evenings = late > 0
-        weekends = any(day in merged for day in (5, 6))
-        records.append(
-            {
-                "service_id": service_id,
-                "service_name": name,
-                "hours_known": known,
-                "hours_per_week": minutes / 60 if known else float("nan"),
-                "days_open": len(merged),
-                "evening_hours": late / 60 if known else float("nan"),
-                "evenings": evenings,
-                "weekends": weekends,
-                "always_open": known and all(merged.get(day) == [(0, 1440)] for day in range(7)),
-                "out_of_hours": evenings or weekends,
-            }
-        )
-    columns = ["service_id", "service_name", "hours_known", "hours_per_week", "days_open", "evening_hours"]
-    columns += ["evenings", "weekends", "always_open", "out_of_hours"]
-    frame = pd.DataFrame(records, columns=columns)
-    return frame.astype({"days_open": "int64", "hours_per_week": "float64", "evening_hours": "float64"}).astype(
-        {c: bool for c in ("hours_known", "evenings", "weekends", "always_open", "out_of_hours")}
+    summary = schedule_summary(
+        directory.schedules, period, services=directory.services["id"].tolist(), evening_from=evening_from
     )
+    summary.insert(1, "service_name", directory.services["name"].tolist())
+    summary.insert(9, "out_of_hours", summary["evenings"] | summary["weekends"])
+    return summary
 
 
-def _active(directory: ServiceDirectory, active_only: bool) -> set[str]:
+def _active(directory: ServiceDirectory, active_only: bool, hours: pd.DataFrame) -> set[str]:
+    """The services to count: all, or (``active_only``) those active and current in the period."""
     services = directory.services
-    keep = services["status"].str.lower().isin(["", "active"]) if active_only else services["id"].notna()
-    return set(services.loc[keep, "id"])
+    if not active_only:
+        return set(services["id"])
+    current = set(hours.loc[hours["current"], "service_id"])
+    return {
+        s
+        for s, status in zip(services["id"], services["status"], strict=True)
+        if status.lower() in ("", "active") and s in current
+    }
 
 
 def needs_met(
@@ -113,6 +99,7 @@ def needs_met(
     *,
     active_only: bool = True,
     evening_from: str = "17:00",
+    period: Sequence[date | str] | None = None,
 ) -> pd.DataFrame:
     """Which services meet which codes, with whether each service is open out of hours.
 
@@ -123,9 +110,12 @@ def needs_met(
     codebook : Codebook or path
         The codebook whose codes the directory's ``needs`` name.
     active_only : bool, default True
-        Leave out services whose status is not ``active`` (a blank status counts as active).
+        Leave out services whose status is not ``active`` (a blank status counts as active), and services that
+        are not current in the period (their schedule ended before it, or starts after it).
     evening_from : str, default ``"17:00"``
         Passed to :func:`hours_table`.
+    period : (start, end), optional
+        The reference period, passed to :func:`hours_table` (default the 52 weeks from today).
 
     Returns
     -------
@@ -150,11 +140,12 @@ def needs_met(
     """
     book = _codebook(codebook)
     validate_directory(directory, book)
-    hours = hours_table(directory, evening_from=evening_from).set_index("service_id")
+    hours = hours_table(directory, evening_from=evening_from, period=period)
+    active = _active(directory, active_only, hours)
+    hours = hours.set_index("service_id")
     organisations = dict(zip(directory.organisations["id"], directory.organisations["name"], strict=True))
     services = directory.services.set_index("id")
     order = {s: i for i, s in enumerate(directory.services["id"])}
-    active = _active(directory, active_only)
     records = []
     for service_id, code_id in directory.needs.itertuples(index=False, name=None):
         if service_id not in active:
@@ -186,6 +177,7 @@ def need_coverage(
     dimensions: Sequence[str] | None = None,
     active_only: bool = True,
     evening_from: str = "17:00",
+    period: Sequence[date | str] | None = None,
 ) -> pd.DataFrame:
     """Per code of the codebook: how many services meet it, whether it is unmet, duplicated or only 9 to 5.
 
@@ -199,7 +191,7 @@ def need_coverage(
         A code met by at least this many services has status ``"possible duplication"``.
     dimensions : sequence of str, optional
         Only codes of these dimensions (e.g. ``["need", "aspiration"]``); default all.
-    active_only, evening_from
+    active_only, evening_from, period
         As for :func:`needs_met`.
 
     Returns
@@ -223,7 +215,7 @@ def need_coverage(
     if duplication_threshold < 2:
         raise DirectoryError(f"duplication_threshold must be at least 2, not {duplication_threshold}.")
     book = _codebook(codebook)
-    met = needs_met(directory, book, active_only=active_only, evening_from=evening_from)
+    met = needs_met(directory, book, active_only=active_only, evening_from=evening_from, period=period)
     wanted = None if dimensions is None else {x.lower() for x in dimensions}
     records = []
     for code in book.codes:

@@ -10,15 +10,25 @@ table              columns
                    ``temporarily closed``; a blank status counts as active)
 ``locations``      ``id, name, postcode``
 ``service_locations``  ``service_id, location_id`` (where a service is delivered)
-``schedules``      ``service_id, weekday`` (0 Monday … 6 Sunday), ``opens_at, closes_at`` (``"HH:MM"``,
-                   ``opens_at < closes_at``; ``"24:00"`` is the end of the day, so 24/7 is seven rows of
-                   ``00:00``–``24:00``; an overnight session is two rows, split at midnight)
+``schedules``      ``service_id, weekday`` (0 Monday … 6 Sunday; -1 when the rule's ``byday`` or
+                   ``bymonthday`` gives the days), ``opens_at, closes_at`` (``"HH:MM"``, ``opens_at < closes_at``;
+                   ``"24:00"`` is the end of the day, so 24/7 is seven rows of ``00:00``–``24:00``; an overnight
+                   session is two rows, split at midnight), then the recurrence rule (RFC 5545, as HSDS 3.0
+                   ``schedule`` gives it): ``freq`` (``WEEKLY``, ``DAILY``, ``MONTHLY``; blank is ``WEEKLY``),
+                   ``interval`` (int, 1 = every week/day/month, 2 = fortnightly ...), ``byday`` (on a weekday row
+                   blank, or its ordinals such as ``1MO`` or ``-1FR`` for a monthly rule), ``bymonthday``,
+                   ``byweekno`` (comma-separated numbers), ``dtstart, until`` (first and last day of the
+                   recurrence), ``count`` (int, 0 = no limit), ``valid_from, valid_to`` (dates ``YYYY-MM-DD``)
 ``eligibility``    ``service_id, text``
 ``taxonomy``       ``service_id, scheme, term`` (e.g. ``("LGA services", "Alcohol misuse")``)
 ``needs``          ``service_id, code_id`` (the codebook codes a service meets, of any dimension)
 =================  ===========================================================================================
 
-Text cells are ``str`` (``""`` when blank), in object columns; ``weekday`` is ``int64``. Link tables
+Text cells are ``str`` (``""`` when blank), in object columns; ``weekday``, ``interval`` and ``count`` are ``int64``.
+A schedule row with only ``service_id, weekday, opens_at, closes_at`` is weekly, every week, always valid. A rule
+is one row per weekday (exactly the same sessions), except a rule with a ``count``, which is one row with
+``weekday`` -1 (its count runs over all its days); :mod:`circles.challenge.schedules` expands rules into sessions
+over a reference period. Link tables
 (``service_locations``, ``schedules``, ``eligibility``, ``taxonomy``, ``needs``) are kept sorted so that two
 directories holding the same facts compare equal with :meth:`ServiceDirectory.equals`.
 
@@ -36,30 +46,48 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from dateutil.parser import isoparse
 
 from circles.errors import CirclesError
 from circles.qualitative.model import Codebook
 from circles.validation import suggest
 
-__all__ = ["DirectoryError", "ServiceDirectory", "TABLES", "WEEKDAYS", "validate_directory"]
+__all__ = ["DirectoryError", "FREQS", "RULE_COLUMNS", "ServiceDirectory", "TABLES", "WEEKDAYS", "validate_directory"]
 
 
 class DirectoryError(CirclesError):
     """A service directory (YAML, Open Referral UK or HSDS tables) is invalid: bad time, missing key, unknown id."""
 
 
-#: Tidy table -> its columns. ``weekday`` is the only integer column.
+#: The recurrence columns of ``schedules`` (RFC 5545 / HSDS 3.0 ``schedule``), after its four weekly columns.
+RULE_COLUMNS: tuple[str, ...] = (
+    "freq",
+    "interval",
+    "byday",
+    "bymonthday",
+    "byweekno",
+    "dtstart",
+    "until",
+    "count",
+    "valid_from",
+    "valid_to",
+)
+#: Tidy table -> its columns. ``weekday``, ``interval`` and ``count`` are the integer columns.
 TABLES: dict[str, tuple[str, ...]] = {
     "organisations": ("id", "name", "description"),
     "services": ("id", "organisation_id", "name", "description", "status"),
     "locations": ("id", "name", "postcode"),
     "service_locations": ("service_id", "location_id"),
-    "schedules": ("service_id", "weekday", "opens_at", "closes_at"),
+    "schedules": ("service_id", "weekday", "opens_at", "closes_at", *RULE_COLUMNS),
     "eligibility": ("service_id", "text"),
     "taxonomy": ("service_id", "scheme", "term"),
     "needs": ("service_id", "code_id"),
 }
 _SORTED = {"service_locations", "schedules", "eligibility", "taxonomy", "needs"}
+#: Integer columns and their value when blank (``None``: required).
+_INTEGERS: dict[str, int | None] = {"weekday": None, "interval": 1, "count": 0}
+#: The recurrence frequencies circles computes (RFC 5545 also has SECONDLY ... YEARLY).
+FREQS: tuple[str, ...] = ("WEEKLY", "DAILY", "MONTHLY")
 #: iCalendar day codes, Monday first (index = ``weekday``).
 WEEKDAYS: tuple[str, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _DAY_NAMES = {
@@ -88,18 +116,53 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _integer(value: Any, table: str, row: int, column: str) -> int:
+    """A whole number cell (``2``, ``"2"``, ``2.0``); blank is the column's default; else a DirectoryError."""
+    text = _text(value)
+    default = _INTEGERS[column]
+    if not text and default is not None:
+        return default
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if number != number or not number.is_integer():
+        raise DirectoryError(f"{table} row {row + 1}, column {column!r}: {text!r} is not a whole number.")
+    return int(number)
+
+
+def _canonical(value: Any, column: str) -> str:
+    """A rule cell written one way (``"15,1"`` -> ``"1,15"``, ``"20250401"`` -> ``"2025-04-01"``); kept as it is
+    when it cannot be read (:func:`validate_directory` reports it)."""
+    try:
+        return _CANONICAL[column](value)
+    except ValueError:
+        return _text(value)
+
+
 def _tidy(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Columns in order, text as ``str`` in object columns, link tables sorted and de-duplicated."""
+    out = _converted(frame, table)
+    if table in _SORTED and len(out):
+        out = out.drop_duplicates().sort_values(list(TABLES[table]), kind="stable").reset_index(drop=True)
+    return out
+
+
+def _converted(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """The columns of ``table`` in order, each cell converted (text, whole numbers, upper-case ``freq``)."""
     columns = TABLES[table]
     out = pd.DataFrame(index=range(len(frame)))
     for column in columns:
         values = frame[column].tolist() if column in frame.columns else [""] * len(frame)
-        if column == "weekday":
-            out[column] = pd.Series([int(v) for v in values], dtype="int64")
+        if column in _INTEGERS:
+            numbers = [_integer(v, table, i, column) for i, v in enumerate(values)]
+            out[column] = pd.Series(numbers, dtype="int64")
+        elif column == "freq":
+            out[column] = pd.Series([_text(v).upper() or "WEEKLY" for v in values], dtype=object)
+        elif column in _CANONICAL:
+            out[column] = pd.Series([_canonical(v, column) for v in values], dtype=object)
         else:
             out[column] = pd.Series([_text(v) for v in values], dtype=object)
-    if table in _SORTED and len(out):
-        out = out.drop_duplicates().sort_values(list(columns), kind="stable").reset_index(drop=True)
     return out
 
 
@@ -120,8 +183,10 @@ class ServiceDirectory:
     ...     schedules=pd.DataFrame({"service_id": ["s1"], "weekday": [0], "opens_at": ["09:00"],
     ...                             "closes_at": ["17:00"]}),
     ... )
-    >>> d.services.loc[0, "status"], list(d.schedules.columns)
-    ('', ['service_id', 'weekday', 'opens_at', 'closes_at'])
+    >>> d.services.loc[0, "status"], list(d.schedules.columns[:6])
+    ('', ['service_id', 'weekday', 'opens_at', 'closes_at', 'freq', 'interval'])
+    >>> d.schedules[["freq", "interval", "count", "valid_to"]].to_dict("records")  # weekly, every week, always
+    [{'freq': 'WEEKLY', 'interval': 1, 'count': 0, 'valid_to': ''}]
     >>> d.equals(ServiceDirectory(services=d.services, schedules=d.schedules))
     True
     """
@@ -164,11 +229,7 @@ class ServiceDirectory:
 
 def _sorted_origin(frame: pd.DataFrame, origins: list[str], table: str) -> list[str]:
     """The origin of each row of ``_tidy(frame, table)``, in its order (the first origin of a duplicate)."""
-    columns = TABLES[table]
-    keys = [
-        tuple((int(row[c]) if c == "weekday" else _text(row[c])) if c in frame.columns else "" for c in columns)
-        for _, row in frame.iterrows()
-    ]
+    keys = list(_converted(frame, table).itertuples(index=False, name=None))
     first: dict[tuple[Any, ...], str] = {}
     for key, where in zip(keys, origins, strict=True):
         first.setdefault(key, where)
@@ -285,6 +346,61 @@ def _parse_days(value: Any) -> list[int]:
     return sorted(set(days))
 
 
+_BYDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+
+
+def _parse_byday(value: Any) -> list[tuple[int, int]]:
+    """iCalendar ``BYDAY`` -> ``(ordinal, weekday)`` pairs: ``"MO,WE"`` -> ``[(0, 0), (0, 2)]``, ``"1MO,-1FR"`` ->
+    ``[(1, 0), (-1, 4)]`` (ordinal 0: every such day; 1 the first, -1 the last of the month).
+
+    Raises ``ValueError`` naming the bad item.
+    """
+    pairs: set[tuple[int, int]] = set()
+    for item in (x for x in re.split(r"[,;\s]+", _text(value).upper()) if x):
+        match = _BYDAY.match(item)
+        if not match:
+            raise ValueError(f"{item!r} is not a day such as 'MO', or (monthly) '1MO' (first) or '-1FR' (last)")
+        ordinal = int(match.group(1) or 0)
+        if match.group(1) and not 1 <= abs(ordinal) <= 5:
+            raise ValueError(f"{item!r}: the week of the month is 1 to 5, or -1 (last) to -5")
+        pairs.add((ordinal, WEEKDAYS.index(match.group(2))))
+    return sorted(pairs, key=_byday_key)
+
+
+def _byday_key(pair: tuple[int, int]) -> tuple[int, bool, int]:
+    """Order of ``(ordinal, weekday)`` pairs: by weekday, then every, first ... fifth, last ... fifth from last."""
+    return pair[1], pair[0] < 0, abs(pair[0])
+
+
+def _byday_text(pairs: Iterable[tuple[int, int]]) -> str:
+    """``[(1, 0), (-1, 4)]`` -> ``"1MO,-1FR"`` (the inverse of :func:`_parse_byday`)."""
+    return ",".join(f"{n or ''}{WEEKDAYS[day]}" for n, day in sorted(set(pairs), key=_byday_key))
+
+
+def _parse_numbers(value: Any, limit: int, what: str) -> list[int]:
+    """``"1,15,-1"`` -> ``[-1, 1, 15]``: whole numbers 1 to ``limit`` or -``limit`` to -1; else ``ValueError``."""
+    numbers: set[int] = set()
+    for item in (x for x in re.split(r"[,;\s]+", _text(value)) if x):
+        if not re.fullmatch(r"[+-]?\d+", item) or not 1 <= abs(int(item)) <= limit:
+            raise ValueError(f"{item!r} is not a {what} (1 to {limit}, or -1 to -{limit} counting from the end)")
+        numbers.add(int(item))
+    return sorted(numbers)
+
+
+def _parse_date(value: Any) -> str:
+    """``"2024-01-31"``, ``"20240131"``, ``"2024-01-31T09:00:00Z"`` -> ``"2024-01-31"``; blank -> ``""``.
+
+    Raises ``ValueError`` when the value is not an ISO 8601 date.
+    """
+    text = _text(value)
+    if not text:
+        return ""
+    try:
+        return isoparse(text).date().isoformat()
+    except (ValueError, OverflowError):
+        raise ValueError(f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. '2025-04-01'") from None
+
+
 def _codebook(codebook: Codebook | str | Path) -> Codebook:
     if isinstance(codebook, Codebook):
         return codebook
@@ -320,6 +436,15 @@ class _Rows:
             where=self.where,
             columns={t: {c: self.columns[t].get(c, f"{word} {c!r}") for c in TABLES[t]} for t in TABLES},
         )
+
+
+#: How each rule column is written in the tidy table.
+_CANONICAL: dict[str, Callable[[Any], str]] = {
+    "byday": lambda v: _byday_text(_parse_byday(v)),
+    "bymonthday": lambda v: ",".join(str(n) for n in _parse_numbers(v, 31, "day of the month")),
+    "byweekno": lambda v: ",".join(str(n) for n in _parse_numbers(v, 53, "week of the year")),
+    **{c: _parse_date for c in ("dtstart", "until", "valid_from", "valid_to")},
+}
 
 
 # ---------------------------------------------------------------------------------------------- validation
@@ -417,12 +542,12 @@ def _check_links(directory: ServiceDirectory, ids: dict[str, set[str]], add: _Ad
 
 
 def _check_schedules(directory: ServiceDirectory, add: _Add) -> None:
-    """Every session is on a weekday 0-6, at times ``HH:MM``, and closes after it opens."""
+    """Every session is on a weekday (0-6, or -1 for a rule's days), at times ``HH:MM``, and closes after it opens."""
     schedules = directory.schedules
     times = zip(schedules["weekday"], schedules["opens_at"], schedules["closes_at"], strict=True)
     for i, (day, opens, closes) in enumerate(times):
-        if not 0 <= day <= 6:
-            add("schedules", i, "weekday", f"weekday {day} is not 0 (Monday) to 6 (Sunday).")
+        if not -1 <= day <= 6:
+            add("schedules", i, "weekday", f"weekday {day} is not 0 (Monday) to 6 (Sunday), or -1 (the rule's days).")
         good = True
         for column, value in (("opens_at", opens), ("closes_at", closes)):
             if not re.fullmatch(r"\d\d:\d\d", value) or _parse_time(value, closing=False) != value:
@@ -430,6 +555,51 @@ def _check_schedules(directory: ServiceDirectory, add: _Add) -> None:
                 good = False
         if good and not opens < closes:
             add("schedules", i, "closes_at", f"closes at {closes}, not after it opens at {opens}.")
+    for i, rule in enumerate(schedules[["weekday", *RULE_COLUMNS]].to_dict("records")):
+        for column, message in _rule_problems(rule):
+            add("schedules", i, column, message)
+
+
+def _rule_problems(rule: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(column, message)`` for each problem of one schedule row's recurrence rule (RFC 5545 section 3.3.10)."""
+    out: list[tuple[str, str]] = []
+    freq = rule["freq"]
+    if freq not in FREQS:
+        out.append(("freq", f"freq {freq!r} is not one of {', '.join(FREQS)}."))
+    if rule["interval"] < 1:
+        out.append(("interval", f"interval {rule['interval']} is not at least 1 (1 every time, 2 every other ...)."))
+    if rule["count"] < 0:
+        out.append(("count", f"count {rule['count']} is negative (0 means no limit)."))
+    if rule["count"] > 0 and rule["until"]:
+        out.append(("count", "give count or until, not both (RFC 5545)."))
+    try:
+        pairs = _parse_byday(rule["byday"])
+        if any(n for n, _ in pairs) and freq != "MONTHLY":
+            out.append(("byday", f"{rule['byday']!r}: a week of the month (e.g. '1MO') needs freq MONTHLY."))
+        if rule["weekday"] >= 0 and any(day != rule["weekday"] for _, day in pairs):
+            out.append(("byday", f"{rule['byday']!r} names a day other than {WEEKDAYS[rule['weekday']]}."))
+    except ValueError as error:
+        out.append(("byday", f"{error}."))
+    for column, limit, what in (("bymonthday", 31, "day of the month"), ("byweekno", 53, "week of the year")):
+        try:
+            _parse_numbers(rule[column], limit, what)
+        except ValueError as error:
+            out.append((column, f"{error}."))
+    if rule["bymonthday"] and freq == "WEEKLY":
+        out.append(("bymonthday", "days of the month need freq MONTHLY (or DAILY), not WEEKLY."))
+    has_days = rule["byday"] or rule["bymonthday"] or rule["dtstart"] or freq == "DAILY"
+    if rule["weekday"] == -1 and not has_days:
+        out.append(("weekday", "no day: give a weekday, or the rule's byday, bymonthday or dtstart."))
+    dates: dict[str, str] = {}
+    for column in ("dtstart", "until", "valid_from", "valid_to"):
+        try:
+            dates[column] = _parse_date(rule[column])
+        except ValueError as error:
+            out.append((column, f"{error}."))
+    for first, last in (("valid_from", "valid_to"), ("dtstart", "until")):
+        if dates.get(first) and dates.get(last) and dates[first] > dates[last]:
+            out.append((last, f"{last} {dates[last]} is before {first} {dates[first]}."))
+    return out
 
 
 def _check_codes(directory: ServiceDirectory, codebook: Codebook | str | Path | None, add: _Add) -> None:

@@ -8,6 +8,21 @@ type, bad time or bad day is reported at once, each with its line and key path, 
 
 Checks across records (an id used twice, an unknown organisation, location or code) follow in
 :func:`circles.challenge.directory.validate_directory`, naming the line of the record.
+
+Opening hours are a list of sessions ``{days, opens, closes}``, or ``24/7``. A session that is not every week,
+or that started or stopped on a known day, says so with optional keys::
+
+    hours:
+      - {days: Mon-Fri, opens: "09:00", closes: "17:00"}                        # every week, always
+      - {days: Wed, opens: "18:00", closes: "20:00", every: 2 weeks, from: 2025-04-02}  # fortnightly from then
+      - {days: Sat, opens: "10:00", closes: "12:00", interval: 2}               # fortnightly (weeks from the period)
+      - {days: Tue, opens: "13:00", closes: "15:00", until: 2025-07-22}         # stopped after that day
+
+``every`` takes ``2 weeks``, ``3 weeks``, ``fortnight``, ``other week`` or ``week``; ``interval`` the same as a
+number of weeks. ``from`` is the first day (for a fortnightly session it says which weeks: give it, or the weeks
+are counted from the start of the period hours are averaged over) and ``until`` the last day (``YYYY-MM-DD``).
+They become the HSDS 3.0 ``schedule`` fields ``interval``, ``dtstart`` and ``until`` (see
+:mod:`circles.challenge.schedules`).
 """
 
 from __future__ import annotations
@@ -23,13 +38,14 @@ from circles.challenge.directory import (
     TABLES,
     DirectoryError,
     ServiceDirectory,
-    _intervals,
+    _parse_date,
     _parse_days,
     _parse_time,
     _Rows,
     _text,
     validate_directory,
 )
+from circles.challenge.schedules import rule_rows
 from circles.qualitative.model import Codebook
 from circles.validation import KeyLines, key_lines, validate_model
 
@@ -82,16 +98,27 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_EVERY = re.compile(r"^(?:every\s+)?(?:(\d+)(?:\s*weeks?)?|(other)\s+week|(a\s+)?(week|fortnight))$", re.IGNORECASE)
+
+
 class OpeningSession(_Strict):
     """One session of opening hours, e.g. ``{days: Mon-Fri, opens: "09:00", closes: "17:00"}``.
 
     ``days`` as ``Mon-Fri``, ``[Sat, Sun]``, ``MO,TU``, ``weekdays``, ``daily`` or ISO numbers (1 Monday); times
-    ``"HH:MM"``; a closing time before the opening time runs past midnight.
+    ``"HH:MM"``; a closing time before the opening time runs past midnight. Optional: ``every`` (``2 weeks``,
+    ``fortnight``, ``other week``; default every week) or ``interval`` (weeks: 2 is fortnightly), ``from`` (the
+    first day, ``YYYY-MM-DD``; it says which weeks a fortnightly session is on) and ``until`` (the last day).
     """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     days: list[int]
     opens: str
     closes: str
+    every: int | None = None
+    interval: int | None = None
+    first: str = Field("", alias="from")
+    until: str = ""
 
     @field_validator("days", mode="before")
     @classmethod
@@ -108,17 +135,46 @@ class OpeningSession(_Strict):
     def _closes(cls, value: Any) -> str:
         return _time(value, closing=True)
 
+    @field_validator("every", mode="before")
+    @classmethod
+    def _every(cls, value: Any) -> int | None:
+        text = _text(value)
+        if not text:
+            return None
+        match = _EVERY.match(text)
+        if not match:
+            raise ValueError(f"{text!r} is not how often; write e.g. '2 weeks', 'fortnight' or 'week'.")
+        if match.group(1):
+            return int(match.group(1))
+        return 2 if match.group(2) or match.group(4).lower() == "fortnight" else 1
+
+    @field_validator("first", "until", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> str:
+        try:
+            return _parse_date(value)
+        except ValueError as error:
+            raise ValueError(f"{error}.") from None
+
     @model_validator(mode="after")
     def _not_empty(self) -> OpeningSession:
+        if self.every is not None and self.interval is not None and self.every != self.interval:
+            raise ValueError(f"'every' ({self.every} weeks) and 'interval' ({self.interval}) differ; give one.")
+        if (self.interval or self.every or 1) < 1:
+            raise ValueError("a session is every 1 week or more ('interval: 1', 'every: 2 weeks').")
+        if self.first and self.until and self.until < self.first:
+            raise ValueError(f"'until' ({self.until}) is before 'from' ({self.first}).")
         try:
             self.rows()
         except ValueError as error:
             raise ValueError(f"{error}.") from None
         return self
 
-    def rows(self) -> list[tuple[int, str, str]]:
-        """``(weekday, opens_at, closes_at)`` rows of the session, split at midnight when it runs overnight."""
-        return _intervals(self.days, self.opens, self.closes)
+    def rows(self) -> list[dict[str, Any]]:
+        """The tidy ``schedules`` rows of the session (weekday, times, rule), split at midnight when overnight."""
+        weeks = self.interval or self.every or 1
+        days = [(0, day) for day in self.days]
+        return rule_rows(self.opens, self.closes, days=days, interval=weeks, dtstart=self.first, until=self.until)
 
 
 def _time(value: Any, *, closing: bool) -> str:
@@ -198,7 +254,14 @@ class DirectoryFile(_Strict):
 _COLUMNS = {
     "services": {"organisation_id": "key 'organisation'"},
     "service_locations": {"service_id": "key 'id'", "location_id": "key 'locations'"},
-    "schedules": {"opens_at": "key 'opens'", "closes_at": "key 'closes'", "weekday": "key 'days'"},
+    "schedules": {
+        "opens_at": "key 'opens'",
+        "closes_at": "key 'closes'",
+        "weekday": "key 'days'",
+        "interval": "key 'every' (or 'interval')",
+        "dtstart": "key 'from'",
+        "until": "key 'until'",
+    },
     "eligibility": {"service_id": "key 'id'"},
     "taxonomy": {"service_id": "key 'id'"},
     "needs": {"service_id": "key 'id'", "code_id": "key 'meets'"},
@@ -212,7 +275,8 @@ def read_services_yaml(path: str | Path, *, codebook: Codebook | str | Path | No
     ``services``; each service has ``id, organisation, name, description, status`` (default ``active``),
     ``locations`` (ids), ``hours`` (``"24/7"`` or a list of ``{days, opens, closes}``; days as ``Mon-Fri``,
     ``[Sat, Sun]``, ``weekdays``, ``daily``; times ``"HH:MM"``, a closing time before the opening time runs
-    past midnight), ``eligibility`` (text or a list), ``taxonomy`` (``{scheme, term}`` items) and ``meets``
+    past midnight; optional ``every: 2 weeks`` or ``interval: 2``, ``from`` and ``until`` dates, see the module
+    docstring), ``eligibility`` (text or a list), ``taxonomy`` (``{scheme, term}`` items) and ``meets``
     (codebook code ids). See ``pipelines/demo_services.yaml`` and :class:`DirectoryFile`.
 
     Parameters
@@ -300,8 +364,8 @@ def _service_rows(service: ServiceEntry, index: int, lines: KeyLines, file: str,
     hours = ("services", index, "hours")
     for number, session in enumerate(service.hours):
         session_at = f"{file} line {_session_line(lines, hours, number, line)} (service {service_id!r})"
-        for day, start, end in session.rows():
-            out.put("schedules", session_at, service_id=service_id, weekday=day, opens_at=start, closes_at=end)
+        for rule in session.rows():
+            out.put("schedules", session_at, service_id=service_id, **rule)
 
 
 def _session_line(lines: KeyLines, hours: tuple[Any, ...], number: int, service_line: int) -> int:

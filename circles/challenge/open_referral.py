@@ -14,28 +14,81 @@ in ``value`` also count.
 
 from __future__ import annotations
 
+import json
+import uuid
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from circles.challenge.directory import (
     _VOCABULARY,
+    FREQS,
     DirectoryError,
     ServiceDirectory,
-    _intervals,
+    _parse_byday,
+    _parse_date,
     _parse_days,
+    _parse_numbers,
     _Problems,
     _Rows,
     _text,
     _time_or_problem,
     validate_directory,
 )
+from circles.challenge.schedules import _Overnight, rule_rows
 from circles.qualitative.model import Codebook
 from circles.validation import suggest
 
-__all__ = ["import_open_referral"]
+__all__ = ["ImportReport", "NAMESPACE", "hsds_uuid", "import_open_referral", "import_directory_report"]
+
+#: The uuid5 namespace of the ids :func:`circles.challenge.hsds.export_hsds` writes (a fixed, random UUID).
+NAMESPACE = uuid.UUID("7c1f3b52-8a4e-5d2b-9e61-0c3f6a9b1d24")
+#: Written for required text the directory lacks; read back as blank.
+NOT_RECORDED = "not recorded"
+#: The taxonomy whose terms keep the source id of exported records; the terms of eligibility (UK profile).
+_SOURCE_SCHEME = "circles source id"
+_ELIGIBILITY_SCHEME = "circles eligibility"
+
+
+def hsds_uuid(table: str, source_id: str) -> str:
+    """The stable HSDS id of a record: ``uuid5(NAMESPACE, f"{table}:{source_id}")``.
+
+    Examples
+    --------
+    >>> hsds_uuid("service", "s1") == hsds_uuid("service", "s1") != hsds_uuid("location", "s1")
+    True
+    """
+    return str(uuid.uuid5(NAMESPACE, f"{table}:{source_id}"))
+
+
+#: The organisation of services that have none (HSDS requires ``service.organization_id``).
+PLACEHOLDER_ORGANISATION = hsds_uuid("organization", "")
+
+
+@dataclass
+class ImportReport:
+    """What an import read and what it left out, per file.
+
+    ``read`` maps each file read to its rows; ``skipped_tables`` lists the files (``.csv`` in the folder, or
+    resources of its ``datapackage.json``) not read; ``skipped_columns`` maps a file read to its columns not read
+    (a file with no rows reports none).
+    """
+
+    read: dict[str, int] = field(default_factory=dict)
+    skipped_tables: list[str] = field(default_factory=list)
+    skipped_columns: dict[str, list[str]] = field(default_factory=dict)
+
+    def warnings(self) -> list[str]:
+        """One sentence per table or column left out, e.g. ``"contacts.csv: table not read."``."""
+        lines = [f"{name}: table not read." for name in self.skipped_tables]
+        for name, columns in self.skipped_columns.items():
+            if columns:
+                lines.append(f"{name}: columns not read: {', '.join(columns)}.")
+        return lines
+
 
 # ---------------------------------------------------------------------------------------------- CSV tables
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -57,18 +110,25 @@ _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 class _Table:
     """One CSV table: text cells (``""`` when blank), lower-case column names, and where each row came from."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, frame: pd.DataFrame | None = None) -> None:
         self.path = path
         self.name = path.name
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except pd.errors.EmptyDataError:
-            frame = pd.DataFrame()
-        except (pd.errors.ParserError, UnicodeDecodeError) as error:
-            raise DirectoryError(f"{path}: cannot read this CSV table ({error}); save it as UTF-8 CSV.") from error
+        if frame is None:
+            try:
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            except pd.errors.EmptyDataError:
+                frame = pd.DataFrame()
+            except (pd.errors.ParserError, UnicodeDecodeError) as error:
+                raise DirectoryError(f"{path}: cannot read this CSV table ({error}); save it as UTF-8 CSV.") from error
+            frame = frame.map(_unneutralise) if len(frame) else frame
         frame.columns = [str(c).strip().lower() for c in frame.columns]
-        self.frame = frame.map(_unneutralise) if len(frame) else frame
-        self.rows: list[dict[str, str]] = self.frame.to_dict("records")
+        self.frame = frame
+        self.used: set[str] = set()
+        self.rows: list[dict[str, str]] = [_Row(r, self.used) for r in frame.to_dict("records")]
+
+    def unused(self) -> list[str]:
+        """The columns no row was asked for (none when the table has no rows)."""
+        return [c for c in self.frame.columns if c not in self.used] if self.rows else []
 
     def where(self, index: int) -> str:
         """``"services.csv row 3"`` (rows counted from 1 under the header, which is line 1)."""
@@ -87,6 +147,22 @@ class _Table:
         return column in self.frame.columns
 
 
+class _Row(dict[str, Any]):
+    """A row that notes each column asked for (so the columns never read can be reported)."""
+
+    def __init__(self, values: dict[str, Any], used: set[str]) -> None:
+        super().__init__(values)
+        self._used = used
+
+    def __getitem__(self, key: str) -> Any:
+        self._used.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._used.add(key)
+        return super().get(key, default)
+
+
 def _unneutralise(value: Any) -> Any:
     """Undo :func:`circles.io.writers.neutralise_formulas` (``"'=x"`` -> ``"=x"``) so exports read back unchanged."""
     if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in _TRIGGERS:
@@ -94,26 +170,70 @@ def _unneutralise(value: Any) -> Any:
     return value
 
 
-def _find_tables(folder: Path) -> dict[str, _Table]:
+def _table_of(name: str) -> str | None:
+    """The internal table of a file stem or resource name (``"addresses"`` -> ``"addresses"``), or None."""
+    return next((table for table, names in _ALIASES.items() if name.lower() in names), None)
+
+
+def _from_descriptor(folder: Path, descriptor: Path) -> tuple[dict[str, Path], list[str]]:
+    """The file of each table named by the resources of ``datapackage.json``, and the resources not read."""
+    try:
+        package = json.loads(descriptor.read_text(encoding="utf-8-sig"))
+        resources = package["resources"]
+        named = [(str(r["name"]), r.get("path")) for r in resources]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise DirectoryError(
+            f"{descriptor}: not a data package descriptor ({error!r}); fix it, or delete it to read the tables "
+            "by their file names."
+        ) from error
+    paths: dict[str, Path] = {}
+    skipped: list[str] = []
+    for name, path in named:
+        table = _table_of(name)
+        if not isinstance(path, str) or Path(path).is_absolute() or ".." in Path(path).parts:
+            raise DirectoryError(
+                f"{descriptor}, resource {name!r}: path {path!r} is not a file in this folder; give its file name."
+            )
+        if table is None:
+            skipped.append(path)
+        elif not (folder / path).is_file():
+            raise DirectoryError(f"{descriptor}, resource {name!r}: its file {path!r} is not in {folder}.")
+        elif table in paths:
+            raise DirectoryError(f"{descriptor}: resources {paths[table].name} and {path} are the same table.")
+        else:
+            paths[table] = folder / path
+    return paths, skipped
+
+
+def _find_tables(folder: Path) -> tuple[dict[str, _Table], list[str]]:
+    """The tables of ``folder`` (by ``datapackage.json`` when present, else by file name) and the files not read."""
     if not folder.is_dir():
         raise DirectoryError(f"{folder}: no such folder of service directory tables.")
-    files = {p.stem.lower(): p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".csv"}
-    found: dict[str, _Table] = {}
-    for table, names in _ALIASES.items():
-        present = [files[n] for n in names if n in files]
-        if len(present) > 1:
-            raise DirectoryError(
-                f"{folder}: tables {', '.join(p.name for p in present)} are the same table; keep one of them."
-            )
-        if present:
-            found[table] = _Table(present[0])
-    if "services" not in found:
-        hint = suggest("services", list(files))
+    csvs = [p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".csv"]
+    if (folder / "datapackage.json").is_file():
+        paths, skipped = _from_descriptor(folder, folder / "datapackage.json")
+        named = {p.name for p in paths.values()} | set(skipped)
+        skipped += [p.name for p in csvs if p.name not in named]
+    else:
+        files = {p.stem.lower(): p for p in csvs}
+        paths = {}
+        for table, names in _ALIASES.items():
+            present = [files[n] for n in names if n in files]
+            if len(present) > 1:
+                raise DirectoryError(
+                    f"{folder}: tables {', '.join(p.name for p in present)} are the same table; keep one of them, "
+                    "or add a datapackage.json saying which file is which table."
+                )
+            if present:
+                paths[table] = present[0]
+        skipped = [p.name for p in csvs if p not in paths.values()]
+    if "services" not in paths:
+        hint = suggest("services", [p.stem for p in csvs])
         raise DirectoryError(
-            f"{folder}: no services table (service.csv or services.csv); found {', '.join(files) or 'no CSV files'}."
-            + hint
+            f"{folder}: no services table (service.csv or services.csv); "
+            f"found {', '.join(p.name for p in csvs) or 'no CSV files'}." + hint
         )
-    return found
+    return {table: _Table(path) for table, path in paths.items()}, skipped
 
 
 def _get(row: dict[str, str], *columns: str) -> str:
@@ -125,11 +245,24 @@ def _get(row: dict[str, str], *columns: str) -> str:
     return ""
 
 
-def _import_tables(folder: str | Path, standard: str, codebook: Codebook | str | Path | None) -> ServiceDirectory:
-    """Read the Open Referral tables of ``folder`` (either standard) into a checked directory."""
+def _import_tables(
+    folder: str | Path, standard: str, codebook: Codebook | str | Path | None
+) -> tuple[ServiceDirectory, ImportReport]:
+    """Read the Open Referral tables of ``folder`` (either standard) into a checked directory, and a report."""
     folder = Path(folder)
-    tables = _find_tables(folder)
-    problems = _Problems(f"{folder} ({standard})")
+    tables, skipped = _find_tables(folder)
+    directory = _read_all(tables, f"{folder} ({standard})", codebook)
+    report = ImportReport(
+        read={t.name: len(t.rows) for t in tables.values()},
+        skipped_tables=skipped,
+        skipped_columns={t.name: t.unused() for t in tables.values()},
+    )
+    return directory, report
+
+
+def _read_all(tables: dict[str, _Table], source: str, codebook: Codebook | str | Path | None) -> ServiceDirectory:
+    """The checked directory of these tables (CSV files or HSDS JSON); ``source`` names them in errors."""
+    problems = _Problems(source)
     out = _Rows()
     _read_organisations(tables, out)
     service_ids = _read_services(tables["services"], out)
@@ -142,7 +275,57 @@ def _import_tables(folder: str | Path, standard: str, codebook: Codebook | str |
     _read_tags(tables, terms, service_ids, out, problems)
     out.columns["needs"]["code_id"] = "column 'code' (or 'name') of the taxonomy term"
     problems.check()
+    _restore_ids(tables, terms, out)
     return validate_directory(out.directory("column"), codebook)
+
+
+def _restore_ids(tables: dict[str, _Table], terms: dict[str, tuple[str, str, str]], out: _Rows) -> None:
+    """Put back the source ids kept as ``circles source id`` terms, and blank what an export wrote as placeholders."""
+    source: dict[str, str] = {}
+    if "attributes" in tables:
+        for row in tables["attributes"].rows:
+            scheme, name, _ = terms.get(_text(row.get("taxonomy_term_id")), ("", "", ""))
+            if scheme == _SOURCE_SCHEME:
+                source[_text(row.get("link_id"))] = name
+    kept = [(r, w) for r, w in zip(out.rows["organisations"], out.where["organisations"], strict=True)]
+    kept = [(r, w) for r, w in kept if _text(r["id"]) != PLACEHOLDER_ORGANISATION]
+    out.rows["organisations"], out.where["organisations"] = [r for r, _ in kept], [w for _, w in kept]
+    for rows in out.rows.values():
+        for row in rows:
+            for column in ("id", "service_id", "organisation_id", "location_id"):
+                value = _text(row.get(column))
+                if column == "organisation_id" and value == PLACEHOLDER_ORGANISATION:
+                    row[column] = ""
+                elif value in source:
+                    row[column] = source[value]
+            if _text(row.get("description")) == NOT_RECORDED:
+                row["description"] = ""
+
+
+def import_directory_report(
+    folder: str | Path,
+    *,
+    standard: Literal["hsds", "open_referral"] = "hsds",
+    codebook: Codebook | str | Path | None = None,
+) -> tuple[ServiceDirectory, ImportReport]:
+    """Import an HSDS 3.0 or Open Referral UK v1 folder as :func:`~circles.challenge.hsds.import_hsds` or
+    :func:`import_open_referral` do, with an :class:`ImportReport` of the files and columns read and left out.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     root = pathlib.Path(folder)
+    ...     _ = (root / "services.csv").write_text("id,name,fax\\ns1,Drop-in,0123\\n")
+    ...     _ = (root / "contacts.csv").write_text("id,name\\nc1,Ann\\n")
+    ...     d, report = import_directory_report(root)
+    >>> report.read, report.skipped_tables, report.skipped_columns
+    ({'services.csv': 1}, ['contacts.csv'], {'services.csv': ['fax']})
+    """
+    if standard not in ("hsds", "open_referral"):
+        raise DirectoryError(f"standard {standard!r} is not 'hsds' or 'open_referral'.")
+    name = "HSDS 3.0" if standard == "hsds" else "Open Referral UK v1"
+    return _import_tables(folder, name, codebook)
 
 
 def _read_organisations(tables: dict[str, _Table], out: _Rows) -> None:
@@ -207,7 +390,13 @@ def _read_service_locations(tables: dict[str, _Table], out: _Rows) -> dict[str, 
 
 
 def _read_schedules(table: _Table, at_location: dict[str, str], out: _Rows, problems: _Problems) -> None:
-    """Weekly (or daily) opening hours of services; hours of locations and organisations are left out."""
+    """Opening hours of services, each schedule's recurrence rule kept; hours of locations and organisations are
+    left out.
+
+    ``freq`` (blank, ``WEEKLY``, ``DAILY``, ``MONTHLY``; another is left out with a warning), ``interval``,
+    ``byday`` (or ORUK ``weekday``), ``bymonthday``, ``byweekno``, ``dtstart``, ``until``, ``count``,
+    ``valid_from`` and ``valid_to`` go into the tidy rule columns (:func:`circles.challenge.schedules.rule_rows`).
+    """
     table.require("opens_at", "closes_at")
     for i, row in enumerate(table.rows):
         at = table.where(i)
@@ -223,27 +412,72 @@ def _read_schedules(table: _Table, at_location: dict[str, str], out: _Rows, prob
             continue  # the hours of a location or organisation, not of a service
         if not opens_text and not closes_text:
             continue  # hours given only as free text (description), e.g. "by appointment"
-        freq = _text(row.get("freq")).upper()
-        if freq not in ("", "WEEKLY", "DAILY"):
+        freq = _text(row.get("freq")).upper() or "WEEKLY"
+        if freq not in FREQS:
             # stacklevel: here, _import_tables, import_hsds / import_open_referral, then the caller's line
-            warnings.warn(f"{at}: schedule with freq {freq!r} is not weekly; left out.", stacklevel=4)
+            warnings.warn(f"{at}: schedule with freq {freq!r} is not weekly, daily or monthly; left out.", stacklevel=4)
             continue
         opens = _time_or_problem(opens_text, False, problems, f"{at}, column 'opens_at'")
         closes = _time_or_problem(closes_text, True, problems, f"{at}, column 'closes_at'")
-        day_column = "byday" if _text(row.get("byday")) else "weekday"
-        day_value = "daily" if freq == "DAILY" and not _text(row.get(day_column)) else row.get(day_column)
-        try:
-            days = _parse_days(day_value)
-        except ValueError as error:
-            problems.add(f"{at}, column {day_column!r}: {error}.")
-            continue
-        if opens is None or closes is None:
+        days = _schedule_days(row, freq, at, problems)
+        parts = _schedule_parts(row, at, problems)
+        if opens is None or closes is None or days is None or parts is None:
             continue
         try:
-            for day, start, end in _intervals(days, opens, closes):
-                out.put("schedules", at, service_id=service_id, weekday=day, opens_at=start, closes_at=end)
+            rules = rule_rows(opens, closes, days=days, freq=freq, **parts)
+        except _Overnight as error:
+            warnings.warn(f"{at}: {error}; left out.", stacklevel=4)
+            continue
         except ValueError as error:
             problems.add(f"{at}, column 'closes_at': {error}.")
+            continue
+        for rule in rules:
+            out.put("schedules", at, service_id=service_id, **rule)
+
+
+def _schedule_days(row: dict[str, str], freq: str, at: str, problems: _Problems) -> list[tuple[int, int]] | None:
+    """The ``(ordinal, weekday)`` days of a schedule row (``byday``, else ORUK ``weekday``); ``None`` on a problem."""
+    column = "byday" if _text(row.get("byday")) else "weekday"
+    value = _text(row.get(column))
+    try:
+        if any(c.isdigit() for c in value) and column == "byday":
+            return _parse_byday(value)  # ordinals: 1MO, -1FR
+        if value:
+            return [(0, day) for day in _parse_days(value)]
+    except ValueError as error:
+        problems.add(f"{at}, column {column!r}: {error}.")
+        return None
+    if freq == "WEEKLY" and not _text(row.get("dtstart")) and not _text(row.get("bymonthday")):
+        problems.add(f"{at}, column 'byday': no day given; write the days, e.g. 'MO,WE'.")
+        return None
+    return []
+
+
+def _schedule_parts(row: dict[str, str], at: str, problems: _Problems) -> dict[str, Any] | None:
+    """``interval, count, bymonthday, byweekno`` and the dates of a schedule row, checked; ``None`` on a problem."""
+    parts: dict[str, Any] = {}
+    found = len(problems.items)
+    for column, default in (("interval", 1), ("count", 0)):
+        text = _text(row.get(column))
+        try:
+            number = float(text) if text else default
+        except ValueError:
+            number = float("nan")
+        if number != number or not float(number).is_integer() or (number < 1 and text):
+            problems.add(f"{at}, column {column!r}: {text!r} is not a whole number of at least 1.")
+        else:
+            parts[column] = int(number)
+    for column, limit, what in (("bymonthday", 31, "day of the month"), ("byweekno", 53, "week of the year")):
+        try:
+            parts[column] = ",".join(str(n) for n in _parse_numbers(row.get(column), limit, what))
+        except ValueError as error:
+            problems.add(f"{at}, column {column!r}: {error}.")
+    for column in ("dtstart", "until", "valid_from", "valid_to"):
+        try:
+            parts[column] = _parse_date(row.get(column))
+        except ValueError as error:
+            problems.add(f"{at}, column {column!r}: {error}.")
+    return parts if len(problems.items) == found else None
 
 
 def _read_eligibility(tables: dict[str, _Table], out: _Rows) -> None:
@@ -296,7 +530,11 @@ def _read_tags(
             problems.add(f"{at}, column {column!r}: taxonomy term {term_id!r} is not in the taxonomy terms.{hint}")
             return
         scheme, name, term_at = terms[term_id]
-        if scheme.lower() == _VOCABULARY:
+        if scheme == _SOURCE_SCHEME:
+            return  # the source id of an exported record (see _restore_ids)
+        if scheme == _ELIGIBILITY_SCHEME:
+            out.put("eligibility", f"{at} -> {term_at}", service_id=service_id, text=name)
+        elif scheme.lower() == _VOCABULARY:
             out.put("needs", f"{at} -> {term_at}", service_id=service_id, code_id=name)
         else:
             out.put("taxonomy", f"{at} -> {term_at}", service_id=service_id, scheme=scheme, term=name)
@@ -356,7 +594,7 @@ def import_open_referral(folder: str | Path, *, codebook: Codebook | str | Path 
     ...     _ = (root / "regular_schedules.csv").write_text(
     ...         "id,service_id,byday,opens_at,closes_at\\nr1,s1,\\"MO,WE\\",09:30:00,12:00:00\\n")
     ...     d = import_open_referral(root)
-    >>> d.schedules.values.tolist()
+    >>> d.schedules.iloc[:, :4].values.tolist()  # service_id, weekday, opens_at, closes_at
     [['s1', 0, '09:30', '12:00'], ['s1', 2, '09:30', '12:00']]
     """
-    return _import_tables(folder, "Open Referral UK v1", codebook)
+    return _import_tables(folder, "Open Referral UK v1", codebook)[0]

@@ -14,9 +14,11 @@ Modules, in data-flow order:
 """
 
 from circles.geo.areas import (
+    MIN_LOOKUP_MATCH,
     Placement,
     assign_areas,
     assign_by_code,
+    check_lookup_match,
     layer_from_lookup,
     points_from_grid,
 )
@@ -46,6 +48,8 @@ from circles.geo.layers import (
     AreaLayer,
     embedded_layer,
     embedded_lookup,
+    is_pseudo_code,
+    pseudo_code_note,
     read_area_layer,
     read_lookup,
 )
@@ -105,6 +109,10 @@ __all__ = [
     "assign_areas",
     "assign_by_code",
     "layer_from_lookup",
+    "check_lookup_match",
+    "MIN_LOOKUP_MATCH",
+    "is_pseudo_code",
+    "pseudo_code_note",
     "points_from_grid",
     "AGE_BANDS",
     "AgeBand",

@@ -10,6 +10,7 @@ reprojected to EPSG:4326 at the figure stage.
 
 from __future__ import annotations
 
+import warnings as python_warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,11 @@ __all__ = [
     "embedded_lookup",
     "EMBEDDED_LAYERS",
     "EMBEDDED_LOOKUPS",
+    "PSEUDO_CODE_PATTERN",
+    "PSEUDO_CODE_PLACES",
+    "is_pseudo_code",
+    "pseudo_code_note",
+    "note_warning",
 ]
 
 ANALYSIS_CRS = "EPSG:27700"
@@ -54,6 +60,49 @@ ATTRIBUTION = (
     "Contains OS data © Crown copyright and database right 2025. "
     "Source: Office for National Statistics licensed under the Open Government Licence v3.0."
 )
+
+#: ONS pseudo-codes: GSS codes whose six-digit instance number is 999999, which the ONS Postcode Directory and
+#: its lookups put where a postcode has no area of a kind: ``E99999999`` (England), ``W99999999`` (Wales),
+#: ``S99999999`` (Scotland), ``N99999999`` (Northern Ireland), ``L99999999`` (Channel Islands), ``M99999999``
+#: (Isle of Man), and entity-specific forms such as ``E34999999``. They stand for "no area", never for an area.
+PSEUDO_CODE_PATTERN = r"[EWSNLM]\d{2}999999"
+#: Where a postcode with a pseudo-code lies, by the code's first letter.
+PSEUDO_CODE_PLACES = {
+    "E": "England but in no area of this kind",
+    "W": "Wales",
+    "S": "Scotland",
+    "N": "Northern Ireland",
+    "L": "the Channel Islands",
+    "M": "the Isle of Man",
+}
+
+
+def is_pseudo_code(codes: pd.Series) -> pd.Series:
+    """Whether each code is an ONS pseudo-code (:data:`PSEUDO_CODE_PATTERN`); blanks are not.
+
+    >>> is_pseudo_code(pd.Series(["E01012571", "L99999999", "S99999999", None, "E34999999"])).tolist()
+    [False, True, True, False, True]
+    """
+    text = codes.astype("string").str.strip().str.upper()
+    return text.str.fullmatch(PSEUDO_CODE_PATTERN).fillna(False).astype(bool)
+
+
+def pseudo_code_note(code: str) -> str:
+    """What a pseudo-code says about a postcode, for messages.
+
+    >>> pseudo_code_note("M99999999")
+    'ONS pseudo-code M99999999: postcode in the Isle of Man'
+    """
+    code = str(code).strip().upper()
+    return f"ONS pseudo-code {code}: postcode in {PSEUDO_CODE_PLACES.get(code[:1], 'no area of this kind')}"
+
+
+def note_warning(message: str, warnings: list[str] | None) -> None:
+    """Add ``message`` to a run's ``warnings``; without one, issue it as a Python :class:`UserWarning`."""
+    if warnings is None:
+        python_warnings.warn(message, UserWarning, stacklevel=3)
+    else:
+        warnings.append(message)
 
 
 @dataclass(frozen=True)
@@ -91,6 +140,7 @@ def read_area_layer(
     layer_name: str | None = None,
     title: str | None = None,
     layer: str | None = None,
+    warnings: list[str] | None = None,
 ) -> AreaLayer:
     """Read polygons from any file pyogrio reads and standardise them into an :class:`AreaLayer`.
 
@@ -106,6 +156,9 @@ def read_area_layer(
         Title for maps; defaults to ``layer_name``.
     layer : str, optional
         Layer inside a multi-layer file such as a GeoPackage.
+    warnings : list of str, optional
+        Where to note areas left out (ONS pseudo-codes such as ``L99999999`` stand for no area and are
+        dropped); without it they are issued as a :class:`UserWarning`.
 
     Raises
     ------
@@ -129,6 +182,17 @@ def read_area_layer(
     frame = pyogrio.read_dataframe(path, layer=layer, columns=sorted({code, name}))
     if frame.crs is None:
         raise GeographyError(f"Area layer {path} has no coordinate reference system; set one in the file.")
+    pseudo = is_pseudo_code(frame[code]).to_numpy()
+    if pseudo.any():
+        shown = ", ".join(sorted(frame.loc[pseudo, code].astype(str).unique())[:3])
+        note_warning(
+            f"Area layer {path}: {int(pseudo.sum())} row(s) in column {code!r} hold ONS pseudo-codes ({shown}), "
+            "which stand for no area; left out of the layer.",
+            warnings,
+        )
+        frame = frame.loc[~pseudo]
+    if frame.empty:
+        raise GeographyError(f"Area layer {path} has no areas (no rows with a code in column {code!r}).")
     if frame[code].isna().any() or frame[code].duplicated().any():
         dupes = frame.loc[frame[code].duplicated(), code].astype(str).tolist()[:3]
         raise GeographyError(

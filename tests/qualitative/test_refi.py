@@ -274,8 +274,13 @@ def test_round_trip_restores_codebook_sources_and_segments(tmp_path, offsets):
     assert source_fields(project.sources.values()) == source_fields(sources)
     pd.testing.assert_frame_equal(comparable(project.segments), comparable(segments))
     assert (project.segments["status"] == "accepted").all() and project.segments["probability"].isna().all()
-    # the only warning: the colour 'teal' is not #RRGGBB (kept as it is)
-    assert project.warnings == ("Code 'Transport' has an invalid colour 'teal'; kept as it is.",)
+    # the only warnings: the colour 'teal' is not #RRGGBB (kept as it is), and the sample's empty source
+    assert project.warnings == (
+        "Code 'Transport' has an invalid colour 'teal'; kept as it is.",
+        "Source 'Empty' has only 0 character(s) of text besides spaces; check that it was exported with its text "
+        "(an empty transcript, or a picture saved as text?).",
+    )
+    assert project.code_groups == {} and project.source_groups == {}
 
 
 def test_round_trip_of_a_project_exported_as_another_tool(tmp_path):
@@ -453,7 +458,8 @@ def test_variables_on_cases_and_on_sources():
 
 def test_rich_text_only_sources():
     project = import_project(FIXTURES / "rich_text_only.qdpx")
-    assert project.sources["Word notes"].text == "We need warm homes.\nHeating costs too much."
+    # paragraphs joined by CR+LF, as NVivo counts a paragraph break (test_refi_sets_and_sources.py checks offsets)
+    assert project.sources["Word notes"].text == "We need warm homes.\r\nHeating costs too much."
     assert "Old notes" not in project.sources
     assert quotes(project) == ["warm homes", "youth club"]
     assert any("'Word notes' has no plain-text file" in w for w in project.warnings)

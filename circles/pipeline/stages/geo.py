@@ -6,15 +6,18 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
-from circles.errors import SpecError
+from circles.errors import GeographyError, SpecError
 from circles.geo.areas import Placement, assign_areas, assign_by_code, layer_from_lookup
 from circles.geo.geocoding import geocode
 from circles.geo.layers import (
     EMBEDDED_LOOKUPS,
     AreaLayer,
     embedded_layer,
+    is_pseudo_code,
+    pseudo_code_note,
     read_area_layer,
     read_lookup,
     read_postcode_directory,
@@ -78,28 +81,16 @@ def load_layers(run: RunState) -> None:
             continue
         if lookup is None:
             found[name] = read_area_layer(
-                path, code=layer.code, name=layer.name, layer_name=name, title=layer.title, layer=layer.layer
+                path,
+                code=layer.code,
+                name=layer.name,
+                layer_name=name,
+                title=layer.title,
+                layer=layer.layer,
+                warnings=run.warnings,
             )
             continue
-        via = found.get(lookup.via)
-        if via is None:
-            raise SpecError(
-                f"geography.layers.{name}.lookup.via: no layer {lookup.via!r} to build it over."
-                f"{suggest(lookup.via, found)}"
-            )
-        table = read_lookup(path, lookup.from_code, lookup.to_code, lookup.to_name)
-        run.lookups[name] = dict(zip(table[lookup.from_code], table[lookup.to_code], strict=True))
-        title = layer.title or (EMBEDDED_LOOKUPS[layer.embedded].title if layer.embedded else name)
-        found[name] = layer_from_lookup(
-            via,
-            table,
-            from_code=lookup.from_code,
-            to_code=lookup.to_code,
-            to_name=lookup.to_name,
-            layer_name=name,
-            title=title,
-            source=f"embedded:{layer.embedded} ({path.name})" if layer.embedded else str(path),
-        )
+        found[name] = _lookup_layer(run, name, found, path)
     run.layers = {name: found[name] for name in specs if name in found}  # the spec's order
     for child, parent in geography.name_by.items():  # "Bastwell & Daisyfield 004A", with its ward beside it
         if child in run.layers and parent in run.layers:
@@ -123,6 +114,32 @@ def load_layers(run: RunState) -> None:
             f"optional layers found: {', '.join(have) or 'none'}"
             + (f"; not found: {', '.join(missing)}" if missing else "")
         )
+
+
+def _lookup_layer(run: RunState, name: str, found: dict[str, AreaLayer], path: Path) -> AreaLayer:
+    """Layer ``name`` built from its lookup over a layer already read; a lookup for other areas is a SpecError."""
+    layer, lookup = run.spec.geography.layers[name], run.spec.geography.lookup_of(name)
+    assert lookup is not None
+    at = f"geography.layers.{name}." + ("lookup" if layer.lookup is not None else "embedded")
+    via = found.get(lookup.via)
+    if via is None:
+        raise SpecError(f"{at}.via: no layer {lookup.via!r} to build it over.{suggest(lookup.via, found)}")
+    table = read_lookup(path, lookup.from_code, lookup.to_code, lookup.to_name)
+    run.lookups[name] = dict(zip(table[lookup.from_code], table[lookup.to_code], strict=True))
+    try:
+        return layer_from_lookup(
+            via,
+            table,
+            from_code=lookup.from_code,
+            to_code=lookup.to_code,
+            to_name=lookup.to_name,
+            layer_name=name,
+            title=layer.title or (EMBEDDED_LOOKUPS[layer.embedded].title if layer.embedded else name),
+            source=f"embedded:{layer.embedded} ({path.name})" if layer.embedded else str(path),
+            warnings=run.warnings,
+        )
+    except GeographyError as exc:
+        raise SpecError(f"{at}: {exc}") from None
 
 
 def placement_rule(run: RunState, name: str, *, directory_codes: bool) -> tuple[str, str]:
@@ -166,10 +183,24 @@ def place(
 
 
 def unplaced_quarantine(name: str, layer: AreaLayer, unplaced: pd.DataFrame, why: str) -> pd.DataFrame:
-    """Quarantine entries for records not placed in a layer, with the distance to its nearest area if known."""
+    """Quarantine entries for records not placed in a layer, with the distance to its nearest area if known.
+
+    A record whose code (``given_code``: the directory's, or the one a lookup maps it to) is an ONS pseudo-code
+    lies outside the study area altogether (Scotland, the Channel Islands...): its reason is
+    ``outside_study_area`` and the message says where, not that the code is missing from the layer.
+    """
     distance = unplaced["distance_m"].map(lambda d: "" if pd.isna(d) else f"; the nearest is {d:,.0f} m away")
-    message = f"Not placed in {layer.title}: {why}" + distance.astype(str) + "."
-    return quarantine_frame(f"assign_areas:{name}", unplaced, field="postcode", reason="outside_areas", message=message)
+    message = (f"Not placed in {layer.title}: {why}" + distance.astype(str) + ".").to_numpy(dtype=object)
+    reason = np.full(len(unplaced), "outside_areas", dtype=object)
+    if "given_code" in unplaced:
+        pseudo = is_pseudo_code(unplaced["given_code"]).to_numpy()
+        notes = [pseudo_code_note(code) for code in unplaced["given_code"].to_numpy()[pseudo]]
+        message[pseudo] = [f"Not placed in {layer.title}: outside the study area ({note})." for note in notes]
+        reason[pseudo] = "outside_study_area"
+    message = pd.Series(message, index=unplaced.index, dtype=object)
+    quarantine = quarantine_frame(f"assign_areas:{name}", unplaced, field="postcode", reason="", message=message)
+    quarantine["reason"] = reason
+    return quarantine
 
 
 def log_placement(run: RunState, layer: AreaLayer, counts: dict[str, int]) -> None:

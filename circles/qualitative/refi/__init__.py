@@ -54,6 +54,10 @@ What circles writes
   read too when the description is empty.
 * Only segments whose ``status`` is ``"accepted"`` are exported: suggestions and rejected suggestions are not
   codings. One ``PlainTextSelection`` per segment (NVivo does the same).
+* **Groups**: :attr:`Project.code_groups` and :attr:`Project.source_groups` (the other tools' code sets and
+  document sets, read on import) are written back as ``Set`` elements after the dimensions' (``export_project``
+  and ``export_codebook`` take them as ``code_groups=`` and ``source_groups=``); see
+  :mod:`circles.qualitative.refi.sets`.
 * Empty containers are left out (no ``<Sets/>``, no ``<Variables/>``, no empty ``Description``).
 
 Offsets
@@ -93,13 +97,18 @@ Tolerance on import
 a relative path or an absolute path (looked up in the archive, then beside the ``.qdpx`` or under the project's
 ``basePath``, then by file name in the archive); text files in UTF-8 with or without BOM, UTF-16 with BOM, or
 cp1252 (with a warning); ``PlainTextContent`` inline; a source with only a rich-text ``.docx`` (its paragraphs
-are read with the standard library, with a warning that positions may not line up; another rich-text format is
-skipped with the reason); invalid colours (kept, with a warning); GUIDs in braces or upper case; missing optional
-elements. Picture, audio and video sources are skipped with a warning (circles codes text).
+are read with the standard library and joined by CR+LF, since NVivo counts a paragraph break as two UTF-16 units
+and ATLAS.ti as one, which CR+LF counted as one also gives; with a warning that positions may not line up;
+another rich-text format is skipped with the reason); a source without a ``name`` is named by the file name
+(without suffix) of its ``plainTextPath``/``path``, else its GUID; a source with under 5 characters of text
+(spaces aside) is imported with a warning; invalid colours (kept, with a warning); GUIDs in braces or upper
+case; missing optional elements. Picture, audio and video sources are skipped with a warning (circles codes text).
 
 Codes and sources of other tools have no circles block: a code's id is its name (with the first 8 characters of
 its GUID when names repeat), its definition the whole ``Description``, its dimension the one whose name matches
-the code, an ancestor or a ``Set`` it belongs to (``Needs`` → ``need``), else ``""`` (with a warning).
+the code, an ancestor or a ``Set`` it belongs to (``Needs`` → ``need``), else ``""`` (with a warning). The other
+``Set`` elements become code groups and source groups; what they hold that circles cannot keep (notes, pictures)
+is in :attr:`Project.warnings`. :func:`import_codebook` reads a ``.qdc`` or the codebook inside a ``.qdpx``.
 
 Modules
 -------
@@ -107,7 +116,11 @@ Modules
 ``offsets``    offset conventions: :func:`to_python_offsets`, :func:`from_python_offsets`, detection
 ``codebook``   the codebook (``.qdc``): :func:`export_codebook`, :func:`import_codebook`
 ``archive``    finding and decoding the text and note files a project refers to
+``sets``       code groups and source groups (``Set`` elements that are not dimensions)
 ``project``    the project (``.qdpx``): :class:`Project`, :func:`export_project`, :func:`import_project`
+
+``Project.xsd`` beside these modules is the REFI-QDA project schema (QDA-XML 1.0, MIT licence), which
+``circles refi validate`` (:mod:`circles.cli_refi`) checks files against.
 """
 
 from circles.qualitative.refi.codebook import export_codebook, import_codebook

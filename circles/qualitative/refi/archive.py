@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
+from circles.errors import RefiError
 from circles.qualitative.refi.common import _first, _items, _norm_guid, _text_of
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -35,7 +36,15 @@ def _decode(data: bytes, where: str, warnings: list[str]) -> tuple[str, str]:
 
 
 def _docx_text(data: bytes) -> str:
-    """The text of a .docx: its paragraphs (tables included) joined by LF; tabs and line breaks kept."""
+    """The text of a .docx: its paragraphs (tables included) joined by CR+LF; tabs and line breaks kept.
+
+    Paragraphs are joined with CR+LF because that is how the tools count a paragraph break in the positions
+    they export: NVivo (UTF-16) counts two units per break, as Word's own plain-text export writes CR+LF, and
+    ATLAS.ti and QualCoder (CRLF as one) count one, which CR+LF also gives them. Joined with LF, every NVivo
+    position after the n-th paragraph drifted n characters to the right (on a real NVivo export only 3 of 303
+    coded passages ended on a line boundary instead of 274). A line break inside a paragraph (``w:br``, Shift+Enter)
+    stays one LF: no exporter we could check documents how it counts one.
+    """
     with zipfile.ZipFile(io.BytesIO(data)) as docx:
         root = ET.fromstring(docx.read("word/document.xml"))
     paragraphs = []
@@ -50,7 +59,7 @@ def _docx_text(data: bytes) -> str:
                 elif child.tag in (_W + "br", _W + "cr"):
                     parts.append("\n")
         paragraphs.append("".join(parts))
-    return "\n".join(paragraphs)
+    return "\r\n".join(paragraphs)
 
 
 class _Archive:
@@ -111,6 +120,32 @@ class _Archive:
         return None
 
 
+def _find_qde(archive: zipfile.ZipFile, path: Path, warnings: list[str]) -> zipfile.ZipInfo:
+    """The project XML of a ``.qdpx``: ``project.qde``, else the shallowest ``.qde`` (with a warning if several)."""
+    candidates = [i for i in archive.infolist() if i.filename.lower().endswith(".qde") and not i.is_dir()]
+    if not candidates:
+        raise RefiError(f"{path} holds no .qde file (the project XML, normally project.qde).")
+    for info in candidates:
+        if info.filename.replace("\\", "/").lower() == "project.qde":
+            return info
+    candidates.sort(key=lambda i: (i.filename.count("/"), i.filename))
+    if len(candidates) > 1:
+        warnings.append(f"{path.name} holds several .qde files; read {candidates[0].filename}.")
+    return candidates[0]
+
+
+def _path_stem(reference: str | None) -> str:
+    """The file name without its suffix of a ``plainTextPath``/``path`` (``internal://a/Notes 1.txt`` -> ``Notes 1``).
+
+    >>> _path_stem("file:///C:/Users/jb/Workshop%202.docx"), _path_stem(None)
+    ('Workshop 2', '')
+    """
+    rest = re.sub(r"(?i)^(internal|relative|absolute|file):/*", "", (reference or "").strip())
+    name = unquote(rest).replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, _ = name.rpartition(".")
+    return (stem if dot and stem else name).strip()
+
+
 def _is_absolute(path: str) -> bool:
     return PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute()
 
@@ -161,7 +196,7 @@ def _source_text(element: ET.Element, name: str, files: _Archive, warnings: list
         warnings.append(f"Source {name!r} skipped: its rich-text file {rich!r} cannot be read as .docx ({error}).")
         return None
     warnings.append(
-        f"Source {name!r} has no plain-text file; its text was taken from {rich!r}, so selection positions may "
-        "not line up exactly."
+        f"Source {name!r} has no plain-text file; its text was taken from {rich!r} (paragraphs joined by CR+LF, as "
+        "NVivo counts them), so selection positions may not line up exactly."
     )
     return text, "docx"

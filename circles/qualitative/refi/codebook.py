@@ -6,15 +6,16 @@ The codes' XML is shared with the project (:mod:`circles.qualitative.refi.projec
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Iterable
+import zipfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from circles.errors import RefiError
 from circles.qualitative.model import DIMENSIONS, Code, Codebook
+from circles.qualitative.refi.archive import _find_qde
 from circles.qualitative.refi.common import (
     _COLOUR,
     _DEFAULT_COLOUR,
@@ -24,6 +25,7 @@ from circles.qualitative.refi.common import (
     _child,
     _children,
     _description,
+    _dimension_of,
     _first,
     _guid,
     _local,
@@ -37,6 +39,7 @@ from circles.qualitative.refi.common import (
     _unique_ids,
     _xml_safe,
 )
+from circles.qualitative.refi.sets import _group_sets, _sets_element
 from circles.validation import suggest
 
 __all__ = ["export_codebook", "import_codebook"]
@@ -113,7 +116,7 @@ def _codes_xml(parent: ET.Element, codebook: Codebook, namespace: uuid.UUID) -> 
 def _dimension_sets(parent: ET.Element, codebook: Codebook, guids: dict[str, str], namespace: uuid.UUID) -> None:
     if not codebook.dimensions:
         return
-    sets = _child(parent, "Sets")
+    sets = _sets_element(parent)
     for dimension in codebook.dimensions:
         element = _child(
             sets,
@@ -126,10 +129,18 @@ def _dimension_sets(parent: ET.Element, codebook: Codebook, guids: dict[str, str
                 _child(element, "MemberCode", {"targetGUID": guids[code.id]})
 
 
-def export_codebook(codebook: Codebook, path: str | Path, *, origin: str = "circles") -> Path:
+def export_codebook(
+    codebook: Codebook,
+    path: str | Path,
+    *,
+    origin: str = "circles",
+    code_groups: Mapping[str, Sequence[str]] | None = None,
+) -> Path:
     """Write ``codebook`` as a REFI-QDA codebook (``.qdc``) and return the path.
 
-    See :mod:`circles.qualitative.refi` for what each :class:`Code` field becomes.
+    See :mod:`circles.qualitative.refi` for what each :class:`Code` field becomes. ``code_groups`` (group name ->
+    code ids, as :attr:`Project.code_groups <circles.qualitative.refi.Project>` holds them) are written as code
+    ``Set`` elements after the dimensions' (:mod:`circles.qualitative.refi.sets`).
 
     Examples
     --------
@@ -149,20 +160,12 @@ def export_codebook(codebook: Codebook, path: str | Path, *, origin: str = "circ
     root = ET.Element("CodeBook", {"xmlns": CODEBOOK_NS, "origin": origin})
     guids = _codes_xml(root, codebook, namespace)
     _dimension_sets(root, codebook, guids, namespace)
+    _group_sets(root, code_groups or {}, "codes", guids, namespace)
     path.write_bytes(_serialise(root))
     return path
 
 
 # --------------------------------------------------------------------------------------------------- reading
-
-
-def _dimension_of(name: str, dimensions: Iterable[str]) -> str | None:
-    key = re.sub(r"\s+", " ", name.strip().lower())
-    for dimension in dimensions:
-        d = dimension.lower()
-        if key in (d, d + "s", d + "es"):
-            return dimension
-    return None
 
 
 @dataclass
@@ -333,7 +336,7 @@ def _block_text(values: dict[str, object], key: str) -> str:
 
 
 def import_codebook(path: str | Path) -> Codebook:
-    """Read a REFI-QDA codebook (``.qdc``), from circles or another tool.
+    """Read a REFI-QDA codebook (``.qdc``), or the codebook of a project (``.qdpx``), from circles or another tool.
 
     The codebook's name is the one circles recorded, else the file name without its suffix. Problems that do
     not stop the import (an invalid colour, a code without a dimension) are not reported here; use
@@ -355,7 +358,7 @@ def import_codebook(path: str | Path) -> Codebook:
     path = Path(path)
     if not path.exists():
         raise RefiError(f"The codebook {path} does not exist.")
-    root = _parse_xml(path.read_bytes(), str(path))
+    root = _parse_xml(*_codebook_bytes(path))
     if _local(root.tag) not in ("CodeBook", "Project"):
         raise RefiError(f"{path} is not a REFI-QDA codebook: its root element is {_local(root.tag)!r}, not CodeBook.")
     codebook_xml = root if _local(root.tag) == "CodeBook" else _first(root, "CodeBook")
@@ -364,3 +367,15 @@ def import_codebook(path: str | Path) -> Codebook:
         sets_xml = _first(root, "Sets")
     codebook, _ = _read_codebook(codebook_xml, sets_xml, path.stem, [])
     return codebook
+
+
+def _codebook_bytes(path: Path) -> tuple[bytes, str]:
+    """The XML holding the codebook and where it is: the file itself, or a project's ``.qde`` in its archive."""
+    if not zipfile.is_zipfile(path):
+        return path.read_bytes(), str(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            qde = _find_qde(archive, path, [])
+            return archive.read(qde), f"{qde.filename} in {path}"
+    except (zipfile.BadZipFile, OSError) as error:
+        raise RefiError(f"{path} looks like a zip archive (.qdpx) but cannot be read: {error}.") from error

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -173,3 +174,12 @@ def _unique_ids(names: list[str], guids: list[str]) -> list[str]:
     for name in names:
         counts[name] = counts.get(name, 0) + 1
     return [name if counts[name] == 1 else f"{name} ({guid[:8]})" for name, guid in zip(names, guids, strict=True)]
+
+
+def _dimension_of(name: str, dimensions: Iterable[str]) -> str | None:
+    key = re.sub(r"\s+", " ", name.strip().lower())
+    for dimension in dimensions:
+        d = dimension.lower()
+        if key in (d, d + "s", d + "es"):
+            return dimension
+    return None

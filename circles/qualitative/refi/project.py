@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -21,7 +21,7 @@ import pandas as pd
 
 from circles.errors import RefiError
 from circles.qualitative.model import Codebook, Source, make_segments
-from circles.qualitative.refi.archive import _Archive, _read_notes, _source_text
+from circles.qualitative.refi.archive import _Archive, _find_qde, _path_stem, _read_notes, _source_text
 from circles.qualitative.refi.codebook import _code_tree, _codes_xml, _dimension_sets, _read_codebook
 from circles.qualitative.refi.common import (
     PROJECT_NS,
@@ -51,6 +51,7 @@ from circles.qualitative.refi.offsets import (
     _units_at,
     from_python_offsets,
 )
+from circles.qualitative.refi.sets import _group_sets, _read_groups
 from circles.validation import suggest
 
 __all__ = ["Project", "export_project", "import_project"]
@@ -58,6 +59,8 @@ __all__ = ["Project", "export_project", "import_project"]
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _ORIGIN_CONVENTIONS = (("nvivo", "utf16"), ("atlas", "crlf_as_one"), ("qualcoder", "crlf_as_one"))
 _NEEDED = ("source_id", "start", "end", "code_id", "coder")
+#: A source with fewer characters than this (spaces aside) is reported as near-empty.
+_NEAR_EMPTY = 5
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,9 @@ class Project:
 
     ``sources`` maps :attr:`Source.id` to the source (as :func:`~circles.qualitative.model.make_segments` takes
     it); ``segments`` is a segment table with offsets already converted to code points; ``warnings`` lists what
-    was skipped, guessed or repaired, one sentence each.
+    was skipped, guessed or repaired, one sentence each. ``code_groups`` and ``source_groups`` are the project's
+    ``Set`` elements that are not dimensions: group name -> code ids, and group name -> source ids
+    (:mod:`circles.qualitative.refi.sets`).
     """
 
     name: str
@@ -77,6 +82,8 @@ class Project:
     offset_convention_used: str
     offset_convention_reason: str
     warnings: tuple[str, ...] = field(default=())
+    code_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    source_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------------- writing
@@ -107,8 +114,13 @@ def export_project(
     project_name: str,
     origin: str = "circles",
     offsets: str = "python",
+    code_groups: Mapping[str, Sequence[str]] | None = None,
+    source_groups: Mapping[str, Sequence[str]] | None = None,
 ) -> Path:
     """Write a REFI-QDA project (``.qdpx``) with the codebook, the sources and the accepted segments.
+
+    ``code_groups`` and ``source_groups`` (group name -> code ids, or -> source ids, as :class:`Project` holds
+    them) are written as ``Set`` elements after the dimensions' (:mod:`circles.qualitative.refi.sets`).
 
     Positions are written in the ``offsets`` convention (``"python"``, ``"utf16"`` for NVivo, ``"crlf_as_one"``
     for ATLAS.ti and QualCoder) and the convention is recorded in the project ``Description`` so that
@@ -153,6 +165,9 @@ def export_project(
         entries[f"sources/{guid}.txt"] = b"\xef\xbb\xbf" + source.text.encode("utf-8", "surrogatepass")
 
     _dimension_sets(root, codebook, guids, namespace)
+    _group_sets(root, code_groups or {}, "codes", guids, namespace)
+    source_guids = {s.id: _guid(namespace, "source", s.id) for s in source_list}
+    _group_sets(root, source_groups or {}, "sources", source_guids, namespace)
     _child(
         root,
         "Description",
@@ -355,19 +370,6 @@ def import_project(path: str | Path) -> Project:
         return _read_project(archive, path)
 
 
-def _find_qde(archive: zipfile.ZipFile, path: Path, warnings: list[str]) -> zipfile.ZipInfo:
-    candidates = [i for i in archive.infolist() if i.filename.lower().endswith(".qde") and not i.is_dir()]
-    if not candidates:
-        raise RefiError(f"{path} holds no .qde file (the project XML, normally project.qde).")
-    for info in candidates:
-        if info.filename.replace("\\", "/").lower() == "project.qde":
-            return info
-    candidates.sort(key=lambda i: (i.filename.count("/"), i.filename))
-    if len(candidates) > 1:
-        warnings.append(f"{path.name} holds several .qde files; read {candidates[0].filename}.")
-    return candidates[0]
-
-
 def _read_project(archive: zipfile.ZipFile, path: Path) -> Project:
     warnings: list[str] = []
     qde = _find_qde(archive, path, warnings)
@@ -391,10 +393,12 @@ def _read_project(archive: zipfile.ZipFile, path: Path) -> Project:
     sources, guid_to_id, selections = _read_text_sources(root, files, variables, notes, linked, warnings)
     _case_variables(root, variables, guid_to_id, sources, warnings)
 
+    groups = _read_groups(_first(root, "Sets"), codebook, code_ids, guid_to_id, warnings)
+
     convention, reason = _choose_convention(description, origin, sources, selections, warnings)
     rows = _segment_rows(selections, sources, convention, code_ids, users, warnings)
     segments = make_segments(rows, sources)
-    return Project(name, origin, codebook, sources, segments, convention, reason, tuple(warnings))
+    return Project(name, origin, codebook, sources, segments, convention, reason, tuple(warnings), *groups)
 
 
 def _linked_notes(root: ET.Element, notes: dict[str, str]) -> dict[str, list[str]]:
@@ -431,10 +435,12 @@ def _text_source_elements(root: ET.Element, warnings: list[str]) -> list[tuple[E
     for element in list(sources_xml) if sources_xml is not None else []:
         kind = _local(element.tag)
         if kind == "TextSource":
-            raw_sources.append((element, element.get("name") or ""))
+            path = element.get("plainTextPath") or element.get("path") or element.get("richTextPath")
+            raw_sources.append((element, element.get("name") or _path_stem(path)))
         elif kind == "PDFSource" and _first(element, "Representation") is not None:
             representation = _first(element, "Representation")
-            raw_sources.append((representation, element.get("name") or representation.get("name") or ""))
+            path = representation.get("plainTextPath") or element.get("path")
+            raw_sources.append((representation, element.get("name") or representation.get("name") or _path_stem(path)))
         else:
             skipped_media += 1
     if skipped_media:
@@ -468,6 +474,11 @@ def _read_text_sources(
                 warnings.append(f"{dropped} selection(s) of skipped source {source_name!r} dropped.")
             continue
         text, encoding = text_and_encoding
+        if len(text.strip()) < _NEAR_EMPTY:
+            warnings.append(
+                f"Source {source_name!r} has only {len(text.strip())} character(s) of text besides spaces; check that "
+                "it was exported with its text (an empty transcript, or a picture saved as text?)."
+            )
         _, block, _ = _split_block(_text_of(_first(element, "Description")))
         source_id = block.get("id") if block and isinstance(block.get("id"), str) else fallback
         if source_id in sources:
