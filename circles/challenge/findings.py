@@ -29,6 +29,7 @@ import pandas as pd
 
 from circles.challenge.coverage import hours_table
 from circles.challenge.directory import ServiceDirectory
+from circles.challenge.schedules import Period
 from circles.qualitative.analysis import ranking_columns
 
 __all__ = ["QUESTIONS", "TOPICS", "need_findings", "challenge_questions", "services_open_late"]
@@ -200,11 +201,12 @@ def _hours(open_late: tuple[int, int, int] | None) -> list[str]:
     return [f"The directory lists {_n(total, 'active service')}; {late} open in the evenings or at weekends{unknown}."]
 
 
-def services_open_late(directory: ServiceDirectory) -> tuple[int, int, int]:
-    """``(open evenings or weekends, hours given, all)``, counting the directory's active services."""
-    hours = hours_table(directory)
+def services_open_late(directory: ServiceDirectory, *, period: Period | None = None) -> tuple[int, int, int]:
+    """``(open evenings or weekends, hours given, all)``, counting the directory's active services that are
+    current in ``period`` (the opening hours' reference period; default the 52 weeks from today)."""
+    hours = hours_table(directory, period=period)
     status = directory.services.set_index("id")["status"].astype(str).str.lower()
-    hours = hours[hours["service_id"].map(status).isin(["", "active", "nan"])]
+    hours = hours[hours["service_id"].map(status).isin(["", "active", "nan"]) & hours["current"].astype(bool)]
     return int(hours["out_of_hours"].sum()), int(hours["hours_known"].sum()), len(hours)
 
 

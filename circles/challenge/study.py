@@ -29,6 +29,7 @@ from circles.challenge.directory_yaml import read_services_yaml
 from circles.challenge.findings import challenge_questions, need_findings, services_open_late
 from circles.challenge.hsds import import_hsds
 from circles.challenge.open_referral import import_open_referral
+from circles.challenge.schedules import Period
 from circles.ingest.disclosure import DisclosurePolicy, protect_table
 from circles.qualitative.model import Codebook
 from circles.validation import suggest
@@ -163,6 +164,7 @@ class NeedsDirectory:
 
     directory: ServiceDirectory
     codebook: Codebook | None
+    period: Period | None = None  # the opening hours' reference period (None: the 52 weeks from today)
 
 
 @dataclass(frozen=True)
@@ -434,6 +436,7 @@ def answer_challenge(
     deprivation_share: float | None = None,
     crisis_share: float | None = None,
     crisis_sources: Sequence[str] = (),
+    period: Period | None = None,
 ) -> ChallengeResult:
     """The six challenge questions, answered with the evidence given.
 
@@ -441,7 +444,9 @@ def answer_challenge(
     in ``summary`` (:attr:`~circles.qualitative.study.CodingResult.dimension_summary`), then the questions.
     Every count passed in must already be published (``None`` for a suppressed one); evidence that is
     missing is said to be missing. ``hotspots_statement`` is quoted inside "Hot spots (...)";
-    ``crisis_sources`` are the referral sources ``crisis_share`` counted, quoted by name.
+    ``crisis_sources`` are the referral sources ``crisis_share`` counted, quoted by name. Opening hours are
+    averaged over ``period`` (:func:`~circles.challenge.schedules.reference_period`; default the 52 weeks from
+    today), and a service with no session in it is not counted as meeting a need.
 
     Without a ``codebook`` (a run with no ``coding:`` section) the directory's services cannot be matched to
     needs: the findings are empty and the questions say so. Without a ``summary`` (no notes coded) the
@@ -451,7 +456,7 @@ def answer_challenge(
         coverage = pd.DataFrame({c: pd.Series(dtype=t) for c, t in _COVERAGE_COLUMNS.items()})
     else:
         coverage = need_coverage(
-            directory, codebook, duplication_threshold=duplication_at, dimensions=["need", "aspiration"]
+            directory, codebook, duplication_threshold=duplication_at, dimensions=["need", "aspiration"], period=period
         )
     findings = need_findings(coverage, summary)
     answers = challenge_questions(
@@ -465,7 +470,7 @@ def answer_challenge(
         crisis_sources=crisis_sources,
         duplication_at=duplication_at,
         codebook=codebook is not None,
-        open_late=services_open_late(directory),
+        open_late=services_open_late(directory, period=period),
     )
     body = "\n\n".join(f"## {r.number}. {r.question}\n\n{r.evidence}" for r in answers.itertuples())
     outcome: dict[str, Any] = {

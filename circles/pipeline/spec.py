@@ -384,6 +384,14 @@ class ServicesSpec(_Strict):
     format: Literal["yaml", "hsds", "open_referral"] = "yaml"
     duplication_at: int = Field(3, ge=2)
     export_hsds: bool = True
+    export_profile: Literal["hsds", "uk"] = Field(
+        "hsds", description="the published directory's profile: HSDS 3.0, or the Open Referral UK 3.0 profile"
+    )
+    hours_from: dt.date | None = Field(
+        None,
+        description="opening hours are averaged over the 52 weeks from this date (schedules are recurrence rules: "
+        "fortnightly, monthly, valid from and to); default: the day of the run, recorded in the manifest",
+    )
     segment: str = Field("the customer segment", description="the centre of the circle of need")
     crisis_referrals: list[str] = Field(
         default_factory=lambda: ["A&E", "Police", "999 call", "Ambulance"],

@@ -340,3 +340,15 @@ def test_a_rule_that_cannot_be_computed_is_a_clear_error() -> None:
     rules = pd.DataFrame([session("s", 0, "09:00", "10:00", freq="YEARLY")])
     with pytest.raises(DirectoryError, match=r"service 's': not a rule circles can compute \(freq 'YEARLY' is not"):
         schedule_summary(rules, PERIOD)
+
+
+def test_a_service_that_has_stopped_is_not_counted_as_open_late() -> None:
+    from circles.challenge.findings import services_open_late
+
+    d = directory(
+        session("day", 0, "09:00", "17:00"),
+        session("evening", 2, "18:00", "21:00", valid_to="2019-03-31"),  # an evening group that closed in 2019
+    )
+    # (open evenings or weekends, hours given, all) among the services current in the period
+    assert services_open_late(d, period=PERIOD) == (0, 1, 1)
+    assert services_open_late(d, period=reference_period("2018-04-02")) == (1, 2, 2)

@@ -241,6 +241,12 @@ def test_challenge_outputs_network_circle_and_directory(demo_run):
     assert (shown % 5 == 0).all() and shown.is_monotonic_decreasing
     assert many["families"].isna().tolist() == sorted(many["families"].isna())  # a suppressed count (1-7) is last
     assert result.manifest["network"]["unmapped"] == []  # the demo names every provider its directory lacks
+    # opening hours over the 52 weeks from the day of the run; every demo service is current
+    hours = pd.read_csv(out / "challenge" / "service_hours.csv")
+    assert len(hours) == 15 and hours["current"].all()
+    assert hours.set_index("service_id").loc["police", "hours_per_week"] == 168.0
+    period = result.manifest["services"]
+    assert (pd.Timestamp(period["hours_until"]) - pd.Timestamp(period["hours_from"])).days == 52 * 7 - 1
     pairs = pd.read_csv(out / "network" / "service_pairs.csv", na_values="*")
     assert ((pairs["shared"].dropna() >= 8) & (pairs["shared"].dropna() % 5 == 0)).all()
     assert (out / "network" / "network_a3.pdf").exists() and (out / "network" / "network.html").exists()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from circles.figures.interactive_maps import write_html
 from circles.ingest.disclosure import SUPPRESSED
@@ -118,7 +119,7 @@ def _fit(medium: Medium, *, alone: bool = False) -> dict[str, float]:
 
 def service_directory(run: RunState) -> NeedsDirectory:
     """The service directory and the codebook its needs refer to, read once per run."""
-    from circles.challenge import export_hsds
+    from circles.challenge import export_hsds, import_directory_report, reference_period
     from circles.challenge.study import NeedsDirectory, read_directory
     from circles.qualitative.codebook import read_codebook
 
@@ -127,10 +128,24 @@ def service_directory(run: RunState) -> NeedsDirectory:
         codebook = run.qualitative.codebook if run.qualitative else None
         if codebook is None and run.spec.coding is not None:
             codebook = read_codebook(run.spec.resolve(run.spec.coding.codebook))
-        directory = read_directory(run.spec.resolve(spec.directory), format=spec.format, codebook=codebook)
-        run.challenge = NeedsDirectory(directory, codebook)
+        path = run.spec.resolve(spec.directory)
+        read: dict[str, Any] = {}
+        if spec.format == "yaml":
+            directory = read_directory(path, format=spec.format, codebook=codebook)
+        else:  # a council's own package: say which of its tables and columns circles did not read
+            directory, report = import_directory_report(path, standard=spec.format, codebook=codebook)
+            run.warnings.extend(f"services: {line}" for line in report.warnings())
+            read = {"tables_read": report.read, "tables_not_read": report.skipped_tables}
+            read["columns_not_read"] = {k: v for k, v in report.skipped_columns.items() if v}
+        period = reference_period(spec.hours_from)
+        hours = {"hours_from": period[0].isoformat(), "hours_until": (period[1] - timedelta(days=1)).isoformat()}
+        run.manifest["services"] = read | hours  # the 52 weeks opening hours are averaged over
+        run.challenge = NeedsDirectory(directory, codebook, period)
         if spec.export_hsds:
-            run.publish("services/datapackage.json", lambda p, d=directory: export_hsds(d, p.parent))
+            run.publish(
+                "services/datapackage.json",
+                lambda p, d=directory: export_hsds(d, p.parent, profile=spec.export_profile),
+            )
     return run.challenge
 
 
@@ -157,7 +172,7 @@ def _stage_circle(run: RunState) -> None:
     services_read = service_directory(run)
     directory, codebook = services_read.directory, services_read.codebook
     spec = run.spec.services
-    links = services.needs_met(directory, codebook)
+    links = services.needs_met(directory, codebook, period=services_read.period)
     items = circle_items(codebook_table(codebook), summary, links)
     links = links[links["code_id"].isin(items["code_id"])][["code_id", "service_id", "service_name", "organisation"]]
     layout = circle_layout(items, links, duplication_at=spec.duplication_at)
@@ -206,6 +221,7 @@ def _stage_circle(run: RunState) -> None:
 )
 def _stage_challenge(run: RunState) -> None:
     """The six challenge questions, answered with the evidence the run found."""
+    from circles.challenge.coverage import hours_table
     from circles.challenge.study import answer_challenge, crisis_referral_share
 
     spec, services = run.spec.services, service_directory(run)
@@ -223,11 +239,15 @@ def _stage_challenge(run: RunState) -> None:
         if crisis
         else None,
         crisis_sources=crisis,
+        period=services.period,
     )
     run.publish("challenge/needs.csv", lambda p, t=result.needs: write_csv(t, p))
     run.publish("challenge/questions.csv", lambda p, t=result.answers: write_csv(t, p))
     run.publish("challenge/questions.md", lambda p, text=result.markdown: write_text(p, text))
-    run.manifest["challenge"] = result.summary
+    # each service's opening hours over the reference period, and why one that has stopped is not current
+    hours = hours_table(services.directory, period=services.period).round({"hours_per_week": 1, "evening_hours": 1})
+    run.publish("challenge/service_hours.csv", lambda p, t=hours: write_csv(t, p))
+    run.manifest["challenge"] = result.summary | {"services_not_current": int((~hours["current"]).sum())}
     run.log(
         f"challenge: {len(result.summary['unmet'])} unmet need(s), "
         f"{len(result.summary['possible_duplication'])} with possible duplication"
