@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,6 +23,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _machine() -> None:
+    """Circles of Need: customer insight for local government and the NHS."""
+    # packs render one per core (circles.packs.render.build_all): safe here, where the spawned processes
+    # re-import only this command's guarded entry point
+    os.environ.setdefault("CIRCLES_PACK_WORKERS", str(os.cpu_count() or 1))
 
 
 def _stop_on(findings: list) -> None:

@@ -7,6 +7,7 @@ Tests read it; a test that changes the report works on a copy:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import NamedTuple
 
@@ -17,6 +18,9 @@ from circles.pipeline.runner import RunResult, run_pipeline
 from tests.helpers import ROOT, SHARED, SHARED_GEO, demo_spec_in
 
 __all__ = ["ROOT", "SHARED", "SHARED_GEO", "DemoRun"]
+
+# the packs render in two processes, as `circles run` renders them on a 2-core machine
+os.environ.setdefault("CIRCLES_PACK_WORKERS", "2")
 
 
 class DemoRun(NamedTuple):

@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from circles.io.writers import atomic_path
 from circles.packs.assets import IMAGE_MAX_WIDTH, PAGE_SIZES, TITLES, UNAVAILABLE, PackError, font_files
 from circles.packs.missing import MissingData, hotspot_wording, missing_data
 from circles.stats.captions import rate_unit, residents
@@ -190,8 +191,8 @@ class _Images:
         if not source.is_file():
             return None
         target = self.out / "img" / rel.replace("/", "_")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        with atomic_path(target) as tmp:  # packs render in parallel: another may be reading this file
+            shutil.copyfile(source, tmp)
         return target.relative_to(self.out).as_posix()
 
     def __call__(self, rel: str, *, max_width: int = IMAGE_MAX_WIDTH) -> str | None:
@@ -200,16 +201,16 @@ class _Images:
             return None
         target = self.out / "img" / rel.replace("/", "_")
         if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                from PIL import Image
+            with atomic_path(target) as tmp:  # whole or absent: packs render in parallel
+                try:
+                    from PIL import Image
 
-                with Image.open(source) as image:
-                    if image.width > max_width:
-                        image = image.resize((max_width, round(image.height * max_width / image.width)))
-                    image.save(target, optimize=False)
-            except Exception:  # an unreadable image is copied as it is; the browser or WeasyPrint decides
-                shutil.copyfile(source, target)
+                    with Image.open(source) as image:
+                        if image.width > max_width:
+                            image = image.resize((max_width, round(image.height * max_width / image.width)))
+                        image.save(tmp, optimize=False)
+                except Exception:  # an unreadable image is copied as it is; the browser or WeasyPrint decides
+                    shutil.copyfile(source, tmp)
         return target.relative_to(self.out).as_posix()
 
 

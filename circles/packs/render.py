@@ -30,17 +30,21 @@ PosixPath('reports/demo/packs/hotspot_report.pdf')
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from circles.errors import CirclesError
+from circles.io.writers import atomic_path
 from circles.packs.assets import (
     PACKS,
     PAGE_SIZES,
@@ -225,11 +229,12 @@ def build_pack(
     out = Path(out_dir).resolve() if out_dir is not None else report / "packs"
     out.mkdir(parents=True, exist_ok=True)
     folder = templates_dir()
-    for css in ("print.css", "large.css"):
-        shutil.copyfile(folder / css, out / css)
-    (out / "fonts").mkdir(exist_ok=True)  # the fonts travel with the pack: no path of this machine in the HTML
-    for path in font_files().values():
-        shutil.copyfile(path, out / "fonts" / path.name)
+    # the stylesheets and the fonts travel with the pack (no path of this machine in the HTML); each copy is
+    # whole or absent, since other packs render beside this one at the same time
+    copies = [(folder / css, out / css) for css in ("print.css", "large.css")]
+    for source, target in copies + [(path, out / "fonts" / path.name) for path in font_files().values()]:
+        with atomic_path(target) as tmp:
+            shutil.copyfile(source, tmp)
 
     context = _context(name, report, out, large_print)
     if report_name is not None:
@@ -290,7 +295,11 @@ def _failure_note(name: str, key: str, error: str, report_name: str) -> str:
 
 
 def build_all(
-    report_dir: str | Path, *, out_dir: str | Path | None = None, report_name: str | None = None
+    report_dir: str | Path,
+    *,
+    out_dir: str | Path | None = None,
+    report_name: str | None = None,
+    workers: int | None = None,
 ) -> dict[str, dict[str, Path]]:
     """Render every pack in standard and large print, and ``missing_data.md`` when the run lacked something.
 
@@ -301,6 +310,12 @@ def build_all(
     A pack that cannot be built never stops the others: its error is given as a warning naming the pack, a short
     ``packs/<pack>[_large]_FAILED.txt`` note (:func:`failed_name`) says what went wrong and how to rebuild it,
     and :attr:`BuiltPacks.failed` lists it for the run's manifest.
+
+    The packs render in ``workers`` processes at once (at most one per pack); ``workers=1`` renders them one
+    after another in this process. The default is the ``CIRCLES_PACK_WORKERS`` environment variable, else 1:
+    the processes are spawned, and a spawned process imports the calling script again, which is safe from the
+    ``circles`` command (it sets one worker per core), a notebook or ``python -m``, but would run an unguarded
+    script's top-level code twice.
 
     Returns
     -------
@@ -318,25 +333,57 @@ def build_all(
     out = Path(out_dir).resolve() if out_dir is not None else report / "packs"
     out.mkdir(parents=True, exist_ok=True)
     built = BuiltPacks()
-    for name in PACKS:
-        for large in (False, True):
-            key = f"{name}_large" if large else name
-            try:
-                built[key] = build_pack(name, report, large_print=large, out_dir=out, report_name=report_name)
-            except Exception as exc:  # one pack's failure must not cost the others, nor the report
-                message = str(exc) or type(exc).__name__
-                built.failed[key] = message
-                note = _failure_note(name, key, message, report_name or report.name)
-                for stale in (out / f"{key}.html", out / f"{key}.pdf"):  # an earlier build's: not this report's
-                    stale.unlink(missing_ok=True)
-                (out / failed_name(key)).write_text(note, encoding="utf-8")
-                warnings.warn(f"pack {key!r} could not be built: {message}", stacklevel=2)
+    jobs = [(name, large) for name in PACKS for large in (False, True)]
+    for (name, large), outcome in zip(jobs, _render(jobs, report, out, report_name, workers), strict=True):
+        key = f"{name}_large" if large else name
+        if not isinstance(outcome, BaseException):
+            built[key] = outcome
+            continue
+        message = str(outcome) or type(outcome).__name__  # one pack's failure costs neither the others nor the report
+        built.failed[key] = message
+        note = _failure_note(name, key, message, report_name or report.name)
+        for stale in (out / f"{key}.html", out / f"{key}.pdf"):  # an earlier build's: not this report's
+            stale.unlink(missing_ok=True)
+        (out / failed_name(key)).write_text(note, encoding="utf-8")
+        warnings.warn(f"pack {key!r} could not be built: {message}", stacklevel=2)
     text = missing_data(manifest).markdown(manifest.get("pipeline") or report_name or "")
     if text:
         (out / MISSING_FILE).write_text(text, encoding="utf-8")
     else:
         (out / MISSING_FILE).unlink(missing_ok=True)
     return built
+
+
+def _render(
+    jobs: list[tuple[str, bool]], report: Path, out: Path, report_name: str | None, workers: int | None
+) -> list[dict[str, Path] | BaseException]:
+    """Each job's pack, or the exception that stopped it, in the jobs' order; in parallel processes (spawned, so
+    nothing of this process's state is shared) when more than one worker is allowed."""
+    if workers is None:
+        workers = int(os.environ.get("CIRCLES_PACK_WORKERS") or 1)
+    workers = max(1, min(workers, len(jobs)))
+
+    def one(name: str, large: bool) -> dict[str, Path] | BaseException:
+        try:
+            return build_pack(name, report, large_print=large, out_dir=out, report_name=report_name)
+        except Exception as exc:
+            return exc
+
+    if workers == 1:
+        return [one(name, large) for name, large in jobs]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [
+            pool.submit(build_pack, name, report, large_print=large, out_dir=out, report_name=report_name)
+            for name, large in jobs
+        ]
+        outcomes: list[dict[str, Path] | BaseException] = []
+        for future in futures:
+            try:
+                outcomes.append(future.result())
+            except Exception as exc:  # the pack's own error, or its process died (BrokenProcessPool)
+                outcomes.append(exc)
+    return outcomes
 
 
 def page_one_png(pdf: str | Path, png: str | Path, *, dpi: int = 60) -> Path | None:

@@ -197,6 +197,17 @@ def test_errors_are_pack_errors(tmp_path):
         build_pack("challenge", tmp_path)
 
 
+def test_packs_render_in_parallel_processes_and_each_failure_is_its_own(tmp_path):
+    """Two processes at once: each pack's outcome comes back in order, and a pack that fails (here every pack:
+    the folder is no report) is that pack's error, never the run's."""
+    from circles.packs.render import _render
+
+    jobs = [("challenge", False), ("hotspot_report", True), ("challenge", True)]
+    outcomes = _render(jobs, tmp_path, tmp_path / "packs", None, workers=2)
+    assert [type(o) for o in outcomes] == [PackError] * 3
+    assert all("manifest.json" in str(o) for o in outcomes)
+
+
 def test_page_one_png(built, tmp_path):
     _, _, packs = built
     if shutil.which("pdftoppm") is None:
