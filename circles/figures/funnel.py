@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -241,7 +241,28 @@ def funnel_figure(
     points = table.loc[placed, ["population", "rate"]].to_numpy()
     if medium is not None and get_medium(medium).large_print:  # 16 pt names would bury the points: the
         outside = outside.iloc[0:0]  # large-print pack names the areas in its table instead
-    _place_labels(fig, ax, outside, names, points=points, fontsize=font["label"])
+    placed_labels = _place_labels(
+        fig,
+        ax,
+        outside,
+        names,
+        points=points,
+        fontsize=font["label"],
+        drop_overlapping=medium is not None,
+        outer_bands=(bands[0], bands[4]),
+    )
+    left_off = len(outside) - len(placed_labels)
+    if left_off:  # on a pack page the area table, a page on, names every area
+        note = f"{left_off} name{'s' * (left_off != 1)} left off where {'they' if left_off != 1 else 'it'} would "
+        fig.text(
+            0.995,
+            0.005,
+            note + "overlap: the area table names every area",
+            fontsize=font["small"],
+            ha="right",
+            va="bottom",
+            color="#444444",
+        )
     return fig
 
 
@@ -289,12 +310,22 @@ def _set_limits(ax, result: FunnelResult, placed: pd.Series, outer_cols: tuple[s
 
 
 def _place_labels(
-    fig: Figure, ax, rows: pd.DataFrame, names: pd.Series, points: np.ndarray, *, fontsize: float = _LABEL_SIZE
+    fig: Figure,
+    ax,
+    rows: pd.DataFrame,
+    names: pd.Series,
+    points: np.ndarray,
+    *,
+    fontsize: float = _LABEL_SIZE,
+    drop_overlapping: bool = False,
+    outer_bands: Sequence[str] = (),
 ) -> list:
     """Label each area in ``rows``, trying offsets until the label overlaps no point and no label already placed.
 
-    Every area is labelled: when no offset is free the least-overlapping one is used. The layout is fixed
-    first so that the checks use the final positions.
+    When no offset is free the least-overlapping one is used, or, with ``drop_overlapping`` (a figure printed
+    beside a table that names every area), the label is left off: text printed over text cannot be read. Areas
+    in ``outer_bands`` (beyond the outer limits) are placed first, so a name left off is a less extreme area's.
+    The layout is fixed first so that the checks use the final positions.
     """
     if not len(rows):
         return []
@@ -307,7 +338,10 @@ def _place_labels(
         Bbox.from_extents(x - radius, y - radius, x + radius, y + radius) for x, y in ax.transData.transform(points)
     ]
     placed = []
-    order = rows.sort_values("rate", ascending=False).index  # top to bottom
+    # beyond the outer limits first (the first and last bands), then top to bottom: when a name must be left
+    # off, it is one of the less extreme areas
+    inner = ~rows["band"].isin(outer_bands)
+    order = rows.assign(_inner=inner).sort_values(["_inner", "rate"], ascending=[True, False]).index
     for code in order:
         xy = (float(rows.at[code, "population"]), float(rows.at[code, "rate"]))
         best = None
@@ -339,6 +373,9 @@ def _place_labels(
                 text.remove()
             if overlap == 0:
                 break
+        if drop_overlapping and best[0] > 0:
+            best[1].remove()
+            continue
         taken.append(best[2])
         placed.append(best[1])
     return placed

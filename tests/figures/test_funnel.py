@@ -108,6 +108,29 @@ def test_crowded_labels_are_all_placed():
     assert len(labels(figure)) == 12
 
 
+def test_a_pack_figure_leaves_off_names_that_would_overlap_and_says_how_many():
+    """At its printed size a crowded funnel names what fits, the most extreme areas first, and says how many
+    names it left off (the pack's area table names them all); no name is printed over another."""
+    codes = [f"A{i}" for i in range(12)]
+    population = pd.Series(np.linspace(5000, 5600, 12), index=codes)
+    counts = pd.Series(np.r_[np.full(6, 130.0), np.full(6, 20.0)], index=codes)
+    result = funnel_table(counts, population, target=12, names=pd.Series([f"Area {i}" for i in range(12)], codes))
+    figure = funnel_figure(result, title="Crowded", medium="print")
+    named = labels(figure)
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in named]
+    assert not any(a.overlaps(b) for a, b in itertools.combinations(boxes, 2))
+    left_off = 12 - len(named)
+    assert 0 < left_off < 12
+    notes = [t.get_text() for t in figure.texts if "left off" in t.get_text()]
+    assert notes == [f"{left_off} names left off where they would overlap: the area table names every area"]
+    extreme = set(result.table.index[result.table["band"].isin(["above 99.8%", "below 99.8%"])])
+    shown = {t.get_text() for t in named}
+    beyond = {result.table.at[c, "name"] for c in extreme}
+    assert beyond <= shown or len(shown) < len(beyond)  # the extreme areas are named before any other
+
+
 def test_caption_axes_and_title(figure):
     texts = [t.get_text() for t in figure.findobj(lambda a: hasattr(a, "get_text"))]
     joined = " ".join(texts)
