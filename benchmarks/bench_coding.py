@@ -2,7 +2,7 @@
 
 Target on 2 cores (issue 5): <= 60 s for the whole. Prints each step's time.
 
-    .venv/bin/python benchmarks/bench_coding.py [--responses 10000]
+    .venv/bin/python benchmarks/bench_coding.py [--responses 10000] [--json PATH]
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from machine import add_json_option, peak_rss_mb, save
 
 from circles.qualitative import coding
 from circles.qualitative.codebook import read_codebook
@@ -53,6 +54,7 @@ def make_survey(path: Path, n: int, seed: int = 5) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=10_000)
+    add_json_option(parser)
     args = parser.parse_args()
     book = read_codebook(ROOT / "pipelines" / "demo_codebook.yaml")
     rules = coding.read_rules(ROOT / "pipelines" / "demo_coding_rules.yaml", book)
@@ -84,6 +86,19 @@ def main() -> None:
         f"{len(sources):,} responses, {len(units):,} sentences, {len(coded):,} rule codings, "
         f"{len(model.codes)} codes learned, {len(suggestions):,} suggestions"
     )
+    figures = {
+        "responses": len(sources),
+        "seconds": timings,
+        "total_seconds": total,
+        "target_total_seconds": 60,
+        "ratio_to_target": total / 60,
+        "sentences": len(units),
+        "rule_codings": len(coded),
+        "codes_learned": len(model.codes),
+        "suggestions": len(suggestions),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+    save(args.json, figures, benchmark="bench_coding", packages=["scikit-learn"])
 
 
 if __name__ == "__main__":

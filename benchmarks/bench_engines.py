@@ -13,6 +13,7 @@ can read each worker's peak memory at the end.
 
     .venv/bin/python benchmarks/bench_engines.py [--records 1000000 10000000] [--engines pandas dask]
                                                 [--workers 2] [--folder /tmp/circles-bench-engines]
+                                                [--json PATH]
 
 Targets on 2 cores (issue 9): the Dask engine's peak memory per worker <= 4 GB at 10,000,000 records, and its
 wall time <= 1.5 x (10 x the pandas engine's time at 1,000,000).
@@ -35,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import yaml
+from machine import add_json_option, save
 
 ROWS_PER_FILE = 500_000
 SERVICES = ["Alcohol treatment", "GP", "Housing", "Police", "A&E", "Children's social care", "Health visiting"]
@@ -174,6 +176,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/circles-bench-engines"))
     parser.add_argument("--one", nargs=2, metavar=("SPEC", "ENGINE"), help=argparse.SUPPRESS)
+    add_json_option(parser)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(Path(args.one[0]), args.one[1], args.workers)))
@@ -214,9 +217,18 @@ def main() -> None:
                 f"  {engine:>6}: {figures['wall']:7.1f} s wall ({heavy}); peak MB: client "
                 f"{figures['client_peak_mb']:,.0f}, workers [{workers}]; rows {figures['rows']}"
             )
+    figures = _summarise(args, results)
+    figures["runs"] = [{"engine": engine, "records": n, **result} for (engine, n), result in results.items()]
+    save(args.json, figures, benchmark="bench_engines", packages=["dask", "distributed", "pyogrio", "geopandas"])
+
+
+def _summarise(args: argparse.Namespace, results: dict[tuple[str, int], dict]) -> dict:
+    """Print the growth, the targets and the engines' agreement; return them as figures for ``--json``."""
+    figures: dict = {"workers": args.workers, "growth_1m_to_10m": {}}
     for engine in args.engines:
         small, large = results.get((engine, 1_000_000)), results.get((engine, 10_000_000))
         if small and large:
+            figures["growth_1m_to_10m"][engine] = large["wall"] / small["wall"]
             print(f"{engine}: 1M -> 10M wall time x{large['wall'] / small['wall']:.2f}")
     pandas_1m, dask_10m = results.get(("pandas", 1_000_000)), results.get(("dask", 10_000_000))
     if pandas_1m and dask_10m:
@@ -227,6 +239,12 @@ def main() -> None:
             f"{'met' if dask_10m['wall'] <= budget else 'NOT met'}; peak per worker {peak:,.0f} MB <= 4,096 MB: "
             f"{'met' if peak <= 4096 else 'NOT met'}"
         )
+        figures.update(
+            dask_10m_wall_seconds=dask_10m["wall"],
+            target_dask_10m_wall_seconds=budget,
+            dask_10m_peak_worker_mb=peak,
+            target_peak_worker_mb=4096,
+        )
     same = [
         n
         for n in args.records
@@ -235,6 +253,8 @@ def main() -> None:
         and Path(results[("pandas", n)]["table"]).read_bytes() == Path(results[("dask", n)]["table"]).read_bytes()
     ]
     print(f"identical LSOA tables from both engines at: {', '.join(f'{n:,}' for n in same) or 'none compared'}")
+    figures["identical_tables_at"] = same
+    return figures
 
 
 if __name__ == "__main__":

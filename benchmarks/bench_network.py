@@ -12,6 +12,7 @@ law, and each (family, service) pair has 1–4 contact rows. Times, in seconds:
 Target on 2 cores: overlap network (overlap + graph + measures) <= 10 s.
 
     .venv/bin/python benchmarks/bench_network.py [--families 100000] [--services 50] [--seed 1]
+                                                 [--json PATH]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from machine import add_json_option, peak_rss_mb, save
 
 from circles.challenge.network import (
     families_in_many,
@@ -55,6 +57,7 @@ def main() -> None:
     parser.add_argument("--families", type=int, default=100_000)
     parser.add_argument("--services", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
+    add_json_option(parser)
     args = parser.parse_args()
 
     start = time.perf_counter()
@@ -87,6 +90,24 @@ def main() -> None:
     print(f"edges: {len(edges):,}; communities: {measures['community'].nunique()}")
     print("families in contact with >= k services:", dict(zip(many["min_services"], many["families"], strict=True)))
     print(f"commonest combination: {combos.iloc[0]['combination']} ({combos.iloc[0]['families']:,} families)")
+    figures = {
+        "families": args.families,
+        "services": args.services,
+        "seed": args.seed,
+        "records": len(records),
+        "records_seconds": made,
+        "seconds": times,
+        "network_seconds": network,
+        "target_network_seconds": 10,
+        "ratio_to_target": network / 10,
+        "edges": len(edges),
+        "communities": int(measures["community"].nunique()),
+        "families_in_at_least": {int(k): int(v) for k, v in zip(many["min_services"], many["families"], strict=True)},
+        "commonest_combination": str(combos.iloc[0]["combination"]),
+        "commonest_combination_families": int(combos.iloc[0]["families"]),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+    save(args.json, figures, benchmark="bench_network", packages=["networkx", "scipy"])
 
 
 if __name__ == "__main__":

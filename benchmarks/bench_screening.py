@@ -13,7 +13,7 @@ and for the clean sentences how many would be changed (a redaction) or held. The
 demo spec knows to be public (:func:`bwd_public_names`: wards, the borough, the directory's services). Targets
 (issue 23): recall ≥ 0.95 for phone, email, NHS number and postcode. ``--misses`` lists what was missed.
 
-    .venv/bin/python benchmarks/bench_screening.py [--heldout] [--misses]
+    .venv/bin/python benchmarks/bench_screening.py [--heldout] [--misses] [--json PATH]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from machine import add_json_option, peak_rss_mb, save
 from screening_corpus import KINDS, load_corpus
 
 from circles.ingest.screening import Screener
@@ -110,6 +111,44 @@ def measure(screener: Screener | None = None, corpus_path: Path | None = None) -
     }
 
 
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _figures(m: dict[str, object], heldout: bool, sentences: int, took: float) -> dict[str, object]:
+    """What the script prints, as a dict for ``--json``: per kind, the clean sentences, the time."""
+    planted, hit, protected, found, right = (m[k] for k in ("planted", "hit", "protected", "found", "right"))
+    kinds = {
+        kind: {
+            "planted": planted[kind],
+            "recall": _ratio(hit[kind], planted[kind]),
+            "protected": _ratio(protected[kind], planted[kind]),
+            "found": found[kind],
+            "precision": _ratio(right[kind], found[kind]),
+            "target_recall": TARGET if kind in STRUCTURED_TARGETS else None,
+        }
+        for kind in KINDS
+    }
+    total = sum(planted.values())
+    clean = m["clean"]
+    return {
+        "corpus": HELDOUT.name if heldout else "screening_corpus.txt",
+        "kinds": kinds,
+        "all": {
+            "planted": total,
+            "recall": _ratio(sum(hit.values()), total),
+            "protected": _ratio(sum(protected.values()), total),
+        },
+        "clean_sentences": {k: clean[k] for k in ("lines", "clean", "redacted", "held")},
+        "sentences": sentences,
+        "seconds": took,
+        "ms_per_sentence": took / sentences * 1000,
+        "misses": len(m["misses"]),
+        "false_alarms": len(m["false_alarms"]),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list every planted span missed, and false alarms")
@@ -118,6 +157,7 @@ def main() -> None:
         action="store_true",
         help=f"measure on the held-out corpus ({HELDOUT.name}), written apart from the screen and never tuned on",
     )
+    add_json_option(parser)
     args = parser.parse_args()
     path = HELDOUT if args.heldout else None
     started = time.perf_counter()
@@ -142,6 +182,7 @@ def main() -> None:
     )
     sentences = clean["lines"] + sum(1 for _ in load_corpus(path) if not _.clean_section)
     print(f"screened {sentences} sentences in {took:.1f} s ({took / sentences * 1000:.1f} ms each, with start-up)")
+    save(args.json, _figures(m, args.heldout, sentences, took), benchmark="bench_screening")
     if args.misses:
         print("\nmissed (planted span with no finding of its kind):")
         for line, kind, text, fate in m["misses"]:

@@ -90,6 +90,12 @@ from circles.qualitative.reliability import (
 )
 from circles.qualitative.sources import read_sources, slugify
 from circles.qualitative.study import CodingResult, code_notes
+from circles.qualitative.suggestions import (
+    Ranking,
+    rank_units,
+    read_reviewed,
+    update_ranking,
+)
 from circles.qualitative.text_units import (
     ABBREVIATIONS,
     ATTRIBUTE_SEARCH_LINES,
@@ -146,6 +152,10 @@ __all__ = [
     "train_suggester",
     "suggest_codes",
     "review_queue",
+    "Ranking",
+    "rank_units",
+    "read_reviewed",
+    "update_ranking",
     "accept",
     "reject",
     "ALL_CODES",

@@ -5,10 +5,12 @@ Three ways a segment gets a code, each leaving a segment table (:mod:`circles.qu
 * **manual** — a tidy file (``source, start, end, code, coder, memo``) or :func:`code_text` from a notebook;
 * **rules** — keywords and regular expressions matched per unit (sentence, turn or paragraph).
   :func:`preview_rules` shows what would be coded before :func:`apply_rules` codes it (coder ``"rules"``);
-* **machine** — :func:`train_suggester` fits TF-IDF + logistic regression per code on the units already coded
-  (scikit-learn, off-line: nothing is downloaded), reports cross-validated precision and recall per code, and
-  :func:`suggest` proposes codings (coder ``"machine"``, status ``"suggested"``, with their probability) for a
-  person to :func:`accept` or :func:`reject`, least certain first (:func:`review_queue`).
+* **machine** — :func:`train_suggester` ranks units per code by character n-gram similarity to the code's
+  codebook entry and its coded units (:mod:`circles.qualitative.suggestions`: few-shot, positive-unlabelled;
+  scikit-learn, off-line: nothing is downloaded), measures precision at 10 and 20 and F1 per code out of fold,
+  and :func:`suggest_codes` proposes codings (coder ``"machine"``, status ``"suggested"``, with their
+  probability) for the codes measured good enough, for a person to :func:`accept` or :func:`reject`, in the
+  order that teaches the model most (:func:`review_queue`).
 """
 
 from __future__ import annotations
@@ -279,11 +281,39 @@ def unit_labels(
 
 @dataclass
 class Suggester:
-    """TF-IDF + logistic regression, one classifier per code, with its cross-validated quality."""
+    """Per code, a few-shot ranking query over character n-grams and its calibration, with measured quality.
 
-    pipeline: object
+    Attributes
+    ----------
+    codes : tuple of str
+        The codes whose measured quality is good enough to suggest.
+    quality : pandas.DataFrame
+        One row per codebook code (:func:`train_suggester`).
+    vectorizer : TfidfVectorizer
+        The character n-gram features (:data:`~circles.qualitative.suggestions.FEATURES`).
+    queries : numpy.ndarray
+        One L2-normalised query row per code of ``codes``.
+    calibrations : dict of str to Calibration
+        Score to probability, per code of ``codes``.
+    """
+
     codes: tuple[str, ...]
     quality: pd.DataFrame = field(default_factory=pd.DataFrame)
+    vectorizer: object = None
+    queries: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    calibrations: dict = field(default_factory=dict)
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Units × ``codes``: the calibrated probability that each text is each code."""
+        from circles.qualitative.suggestions import _normalise
+
+        features = _normalise(self.vectorizer.transform(list(map(str, texts))))  # type: ignore[attr-defined]
+        scores = np.asarray(features @ self.queries.T).reshape(len(texts), len(self.codes))
+        return (
+            np.column_stack([self.calibrations[c].probability(scores[:, j]) for j, c in enumerate(self.codes)])
+            if self.codes
+            else scores
+        )
 
 
 def train_suggester(
@@ -291,74 +321,69 @@ def train_suggester(
     segments: pd.DataFrame,
     codebook: Codebook,
     *,
+    reviewed: pd.DataFrame | None = None,
     min_examples: int = 5,
     folds: int = 5,
     seed: int = 0,
 ) -> Suggester:
-    """Fit a classifier per code on the coded units; report cross-validated precision and recall per code.
+    """Learn a ranking per code from the coded units and the codebook, measure it, keep the codes worth suggesting.
 
-    Learns from the units of the sources that have been coded (a unit there without a code is a negative
-    example); units of sources nobody has coded yet are what the suggestions are for.
+    Learns from the units of the sources that have been coded. A unit counts as a **negative** example only if a
+    person reviewed it: it lies in a ``reviewed`` range (``source_id, start, end``,
+    :func:`~circles.qualitative.suggestions.read_reviewed`) without the code, or a suggestion of the code on it
+    was rejected. Everything else uncoded is *unlabelled*, learned from as in positive-unlabelled learning
+    (:mod:`circles.qualitative.suggestions`), never as a negative.
 
-    Codes with fewer than ``min_examples`` coded units are left out (and listed in the quality table with the
-    reason). Uses ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)`` and
-    ``LogisticRegression(class_weight="balanced")`` wrapped in ``OneVsRestClassifier``; quality comes from
-    ``cross_val_predict`` with stratified folds per code.
+    The quality table has one row per code: ``coded_units``, ``reviewed_negatives``, ``precision_at_10``,
+    ``precision_at_20`` of the ranking (capped at ``coded_units / k``) and ``precision``, ``recall``, ``f1`` at
+    probability 0.5, all measured out of fold (lower bounds in a partly coded project), ``calibration`` and
+    ``suggested``. Codes with fewer
+    than ``min_examples`` coded units, or whose precision among their top ``min(10, coded_units)`` is below
+    :data:`~circles.qualitative.suggestions.MIN_PRECISION_AT_10`, are not suggested; ``note`` says why.
     """
-    from sklearn.metrics import precision_score, recall_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from circles.qualitative import suggestions as sg
 
     coded_sources = segments.loc[segments["status"] == "accepted", "source_id"].unique()
+    vectorizer = sg.fit_features(units["text"].astype(str).tolist(), codebook)
     units = units[units["source_id"].isin(coded_sources)].reset_index(drop=True)
-    labels = unit_labels(units, segments, codebook.ids)
-    counts = labels.sum()
-    usable = [c for c in codebook.ids if min_examples <= counts[c] <= len(labels) - min_examples]
-    rows = [
-        {
-            "code_id": c,
-            "coded_units": int(counts[c]),
-            "precision": np.nan,
-            "recall": np.nan,
-            "note": "too few coded units to learn from",
-        }
-        for c in codebook.ids
-        if c not in usable
-    ]
-    if not usable:
+    positives = unit_labels(units, segments, codebook.ids)
+    rejected = unit_labels(units, segments[segments["status"] == "rejected"].assign(status="accepted"), codebook.ids)
+    read = sg.reviewed_mask(units, reviewed)
+    negatives = ((rejected == 1) | (positives == 0).mul(read, axis=0)).astype("int8") * (positives == 0)
+    counts = positives.sum()
+    if not (counts >= min_examples).any():
         raise CodingError(
             f"No code has {min_examples} or more coded units: code more text before asking for machine suggestions."
         )
-    texts = units["text"].to_numpy()
-    for code in usable:
-        y = labels[code].to_numpy()
-        k = int(min(folds, y.sum(), len(y) - y.sum()))
-        predicted = cross_val_predict(_pipeline(seed), texts, y, cv=StratifiedKFold(k, shuffle=True, random_state=seed))
-        rows.append(
-            {
-                "code_id": code,
-                "coded_units": int(y.sum()),
-                "precision": round(float(precision_score(y, predicted, zero_division=0)), 3),
-                "recall": round(float(recall_score(y, predicted, zero_division=0)), 3),
-                "note": f"{k}-fold cross-validation",
-            }
+    ranking = sg.rank_units(units, codebook, positives, negatives, vectorizer=vectorizer)
+    rows, queries, calibrations = [], {}, {}
+    for code in codebook.ids:
+        pos, neg = positives[code].to_numpy() == 1, negatives[code].to_numpy() == 1
+        row = {"code_id": code, "coded_units": int(pos.sum()), "reviewed_negatives": int(neg.sum())}
+        if pos.sum() < min_examples or pos.all():
+            rows.append({**row, "suggested": False, "note": "too few coded units to learn from"})
+            continue
+        scores = sg.out_of_fold_scores(ranking, code, pos, neg, folds=folds, seed=seed)
+        calibration = sg.calibrate(scores, pos, neg)
+        measured = sg.measure(scores, pos, neg, calibration)
+        good = measured.pop("precision_at_r") >= sg.MIN_PRECISION_AT_10
+        note = f"{min(folds, int(pos.sum()))}-fold, {calibration.kind}" + (
+            ""
+            if good
+            else f"; measured precision among the top {min(10, int(pos.sum()))} is below {sg.MIN_PRECISION_AT_10}: "
+            "not suggested (code more examples, or sharpen the codebook entry)"
         )
-    pipeline = _pipeline(seed, several=True).fit(texts, labels[usable].to_numpy())
-    quality = pd.DataFrame(rows).set_index("code_id").reindex(codebook.ids).reset_index()
-    return Suggester(pipeline=pipeline, codes=tuple(usable), quality=quality)
-
-
-def _pipeline(seed: int, *, several: bool = False) -> object:
-    """TF-IDF (words and word pairs) into balanced logistic regression; one per code when ``several``."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.pipeline import make_pipeline
-
-    classifier = LogisticRegression(class_weight="balanced", max_iter=1000, random_state=seed)
-    return make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-        OneVsRestClassifier(classifier) if several else classifier,
-    )
+        rows.append({**row, **measured, "calibration": calibration.kind, "suggested": bool(good), "note": note})
+        if good:
+            book_vec, exclude_vec, pos_sum, neg_sum = ranking._parts[code]
+            queries[code] = sg._query(book_vec, exclude_vec, pos_sum, int(pos.sum()), neg_sum, int(neg.sum()))
+            calibrations[code] = calibration
+    columns = ["code_id", "coded_units", "reviewed_negatives", "precision_at_10", "precision_at_20", "precision"]
+    columns += ["recall", "f1", "calibration", "suggested", "note"]
+    quality = pd.DataFrame(rows).reindex(columns=columns)
+    codes = tuple(queries)
+    matrix = np.vstack([queries[c] for c in codes]) if codes else np.zeros((0, len(vectorizer.vocabulary_)))
+    return Suggester(codes=codes, quality=quality, vectorizer=vectorizer, queries=matrix, calibrations=calibrations)
 
 
 def suggest_codes(
@@ -370,11 +395,11 @@ def suggest_codes(
     existing: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Suggestions for every unit and code whose probability reaches ``threshold``, skipping units already
-    coded with that code in ``existing``: coder ``"machine"``, status ``"suggested"``."""
-    if units.empty:
+    coded with that code in ``existing``: coder ``"machine"``, status ``"suggested"``. Only the codes the
+    model measured well enough (``model.codes``) are suggested."""
+    if units.empty or not model.codes:
         return empty_segments()
-    probabilities = model.pipeline.predict_proba(units["text"].to_numpy())  # type: ignore[attr-defined]
-    probabilities = np.asarray(probabilities).reshape(len(units), len(model.codes))
+    probabilities = model.probabilities(units["text"].to_numpy())
     already = (
         unit_labels(units, existing, model.codes).to_numpy().astype(bool)
         if existing is not None
@@ -397,11 +422,44 @@ def suggest_codes(
     return make_segments(rows, sources) if rows else empty_segments()
 
 
-def review_queue(suggestions: pd.DataFrame, n: int = 20) -> pd.DataFrame:
-    """The ``n`` suggestions the model is least sure of (probability nearest 0.5), for a person to review first."""
+def review_queue(
+    suggestions: pd.DataFrame, n: int = 20, *, quality: pd.DataFrame | None = None, diversity: float = 0.3
+) -> pd.DataFrame:
+    """The ``n`` suggestions to review first, in the order a person's decisions teach the model most.
+
+    Margin sampling (least certain first: probability nearest 0.5) with a diversity penalty: maximal marginal
+    relevance on the character n-gram cosine of the quotes (:func:`~circles.qualitative.suggestions.diverse_order`),
+    so the queue does not show the same sentence five times. With the suggester's ``quality`` table, each code
+    measured too poor to suggest gets one row instead (empty source, status ``"not suggested"``) whose ``note``
+    says why; suggestions have ``note`` ``""``.
+    """
+    from circles.qualitative.suggestions import FEATURES, diverse_order
+
     pending = suggestions[suggestions["status"] == "suggested"]
-    order = (pending["probability"] - 0.5).abs().sort_values(kind="stable").index
-    return pending.loc[order[:n]]
+    queue = pending.iloc[0:0]
+    if len(pending):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        features = TfidfVectorizer(**FEATURES).fit_transform(pending["quote"].astype(str))
+        uncertainty = 1 - np.abs(2 * pending["probability"].to_numpy() - 1)
+        queue = pending.iloc[diverse_order(uncertainty, features, n, diversity=diversity)]
+    queue = queue.assign(note="")
+    if quality is not None and len(quality):
+        poor = quality[~quality["suggested"].astype(bool)]
+        notes = pd.DataFrame(
+            {
+                "source_id": "",
+                "start": 0,
+                "end": 0,
+                "code_id": poor["code_id"],
+                "coder": "machine",
+                "status": "not suggested",
+                "note": poor["note"],
+            }
+        )
+        notes.index = -1 - np.arange(len(notes))  # never an index of the suggestions: accept() cannot take one
+        queue = pd.concat([queue, notes]) if len(notes) else queue
+    return queue
 
 
 def accept(segments: pd.DataFrame, index: Iterable[int]) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from circles.qualitative.codebook import read_codebook
 from circles.qualitative.model import SEGMENT_COLUMNS, Codebook, Source, empty_segments
 from circles.qualitative.reliability import agreement, disagreements
 from circles.qualitative.sources import read_sources
+from circles.qualitative.suggestions import read_reviewed
 from circles.qualitative.text_units import UnitKind, all_units
 
 __all__ = ["CodingResult", "code_notes", "people_named", "PEOPLE_ATTRIBUTES"]
@@ -52,9 +53,11 @@ class CodingResult:
         What the rules matched, one row per unit and code (:func:`~circles.qualitative.coding.preview_rules`);
         ``None`` without rules.
     suggestion_quality : pandas.DataFrame or None
-        Cross-validated precision and recall per code of the suggester; ``None`` when no suggestions were made.
+        Per code, the suggester's out-of-fold precision at 10 and 20, precision, recall and F1, and whether it
+        is suggested (:func:`~circles.qualitative.coding.train_suggester`); ``None`` when no suggestions were made.
     review_queue : pandas.DataFrame or None
-        The suggestions to review first (segment columns); ``None`` when no suggestions were made.
+        The suggestions to review first (segment columns and ``note``), then one ``"not suggested"`` row per code
+        measured too poor to suggest, its ``note`` saying why; ``None`` when no suggestions were made.
     agreement : pandas.DataFrame or None
         Agreement per code and pooled between the human coders, on the sources two or more of them coded;
         ``None`` with fewer than two human coders.
@@ -115,6 +118,7 @@ def code_notes(
     *,
     rules: str | Path | None = None,
     codings: str | Path | None = None,
+    reviewed: str | Path | None = None,
     unit: UnitKind = "sentence",
     suggest: bool = True,
     suggestion_threshold: float = 0.5,
@@ -137,6 +141,10 @@ def code_notes(
         Autocoding rules (YAML, :func:`~circles.qualitative.coding.read_rules`), applied to every unit.
     codings : path-like, optional
         Manual codings (CSV, :func:`~circles.qualitative.coding.read_codings`).
+    reviewed : path-like, optional
+        The ranges coders have read through (CSV ``source, start, end``,
+        :func:`~circles.qualitative.suggestions.read_reviewed`): their uncoded units are the suggester's negative
+        examples. Without it no unit is taken as a negative (positive-unlabelled learning).
     unit : {"sentence", "turn", "paragraph"}
         The unit rules and suggestions code, and agreement is measured on.
     suggest : bool
@@ -205,11 +213,12 @@ def code_notes(
     coded = pd.concat(parts, ignore_index=True) if parts else empty_segments()
     quality = queue = None
     if suggest and len(coded):
-        model = coding.train_suggester(units, coded, book)
+        read = read_reviewed(reviewed, by_id) if reviewed else None
+        model = coding.train_suggester(units, coded, book, reviewed=read)
         quality = model.quality
         suggestions = coding.suggest_codes(model, units, by_id, threshold=suggestion_threshold, existing=coded)
         coded = pd.concat([coded, suggestions], ignore_index=True)
-        queue = coding.review_queue(suggestions)[SEGMENT_COLUMNS]
+        queue = coding.review_queue(suggestions, quality=quality)[[*SEGMENT_COLUMNS, "note"]]
     table, differ, summary = _agreement(coded, units, book, unit)
     counts = analysis.code_counts(coded, turns, by_id, book)
     screener = held = None

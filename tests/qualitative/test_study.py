@@ -96,10 +96,16 @@ def test_machine_suggestions_wait_for_review(demo: tuple[CodingResult, Path]) ->
     assert set(suggested["coder"]) == {"machine"}
     assert (suggested["probability"] >= 0.3).all()
     queue = result.review_queue
-    assert queue is not None and 0 < len(queue) <= 20
-    assert list(queue.columns) == SEGMENT_COLUMNS
-    assert set(map(tuple, queue[KEY].values.tolist())) <= set(map(tuple, suggested[KEY].values.tolist()))
-    assert (queue["status"] == "suggested").all()
+    assert queue is not None and 0 < (queue["status"] == "suggested").sum() <= 20
+    assert list(queue.columns) == [*SEGMENT_COLUMNS, "note"]
+    offered = queue[queue["status"] == "suggested"]
+    assert set(map(tuple, offered[KEY].values.tolist())) <= set(map(tuple, suggested[KEY].values.tolist()))
+    assert (offered["note"] == "").all() and len(offered) > 0
+    # every code not suggested is in the queue, saying why
+    quality = result.suggestion_quality
+    withheld = queue[queue["status"] == "not suggested"]
+    assert set(withheld["code_id"]) == set(quality.loc[~quality["suggested"].astype(bool), "code_id"])
+    assert withheld["note"].str.len().gt(0).all()
     assert list(result.suggestion_quality["code_id"]) == list(result.codebook.ids)
 
 

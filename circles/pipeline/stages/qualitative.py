@@ -69,6 +69,7 @@ def _stage_coding(run: RunState) -> None:
     status = result.codings["status"].value_counts()
     quality = result.suggestion_quality
     rated = quality.dropna(subset=["precision"]).to_dict("records") if quality is not None and len(quality) else []
+    withheld = [r["code_id"] for r in rated if not r.get("suggested", True)]
     run.manifest["coding"] = {
         "sources": len(result.sources),
         "units": len(result.units),
@@ -76,7 +77,8 @@ def _stage_coding(run: RunState) -> None:
         "codes": len(result.codebook),
         "codings": result.coders,
         "suggestions": {k: int(v) for k, v in status.items() if k != "accepted"},
-        "suggestion_quality": rated,
+        "suggestion_quality": rated,  # out of fold: precision at 10 and 20, precision, recall, F1 per code
+        "codes_not_suggested": withheld,  # measured too poor to suggest: the review queue says why
         "agreement": result.agreement_summary,
     }
     run.log(

@@ -1,0 +1,82 @@
+"""Benchmark: the embedded demo run end to end (what ``circles demo`` does), timed against its 30 s target.
+
+Runs :func:`circles.pipeline.runner.run_pipeline` on the embedded demo spec (``pipelines/demo.yaml``, Blackburn
+with Darwen, synthetic records) writing its synthetic inputs and its report into a fresh temporary folder, and
+prints the wall time, each stage's seconds from the manifest (``manifest["stages"]``), the packs stage apart,
+and the wall time as a ratio to the target. With ``--runs N`` each run starts from an empty folder and the
+median run is reported.
+
+Target on 2 cores (issue 21): the demo in <= 30 s wall.
+
+    .venv/bin/python benchmarks/bench_demo.py [--runs 1] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from machine import add_json_option, peak_rss_mb, save
+
+TARGET_SECONDS = 30.0
+
+
+def run_once() -> dict:
+    """One demo run in a fresh temporary folder: wall seconds, per-stage seconds, rows and outputs."""
+    from circles.pipeline.runner import run_pipeline
+    from circles.pipeline.spec import load_spec
+    from circles.resources import demo_spec
+
+    with tempfile.TemporaryDirectory(prefix="circles-bench-demo-") as folder:
+        spec = load_spec(demo_spec(), output=Path(folder) / "report").with_synthetic_folder(Path(folder) / "data")
+        t0 = time.perf_counter()
+        result = run_pipeline(spec, quiet=True)
+        wall = time.perf_counter() - t0
+    stages = {s["stage"]: s["seconds"] for s in result.manifest["stages"]}
+    return {"wall_seconds": wall, "stages": stages, "rows": result.manifest["rows"], "outputs": len(result.outputs)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1, help="runs to make; the median run is reported")
+    add_json_option(parser)
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be 1 or more")
+    runs = []
+    for number in range(1, args.runs + 1):
+        runs.append(run_once())
+        print(f"run {number}: {runs[-1]['wall_seconds']:6.1f} s wall")
+    median = statistics.median(r["wall_seconds"] for r in runs)
+    middle = min(runs, key=lambda r: abs(r["wall_seconds"] - median))  # the run nearest the median
+    in_stages = sum(middle["stages"].values())
+    for stage, seconds in middle["stages"].items():
+        print(f"{stage:>20}: {seconds:6.1f} s")
+    print(f"{'in stages':>20}: {in_stages:6.1f} s; outside any stage {middle['wall_seconds'] - in_stages:.1f} s")
+    packs = middle["stages"].get("packs")
+    print(f"{'packs':>20}: {'not run' if packs is None else f'{packs:.1f} s'}")
+    print(
+        f"{'wall (median)':>20}: {median:6.1f} s over {args.runs} run(s)   ratio to the {TARGET_SECONDS:.0f} s target "
+        f"{median / TARGET_SECONDS:.2f}: {'met' if median <= TARGET_SECONDS else 'NOT met'}"
+    )
+    figures = {
+        "runs": args.runs,
+        "wall_seconds": [r["wall_seconds"] for r in runs],
+        "median_wall_seconds": median,
+        "stages_of_median_run": middle["stages"],
+        "seconds_outside_stages": middle["wall_seconds"] - in_stages,
+        "packs_seconds": packs,
+        "target_wall_seconds": TARGET_SECONDS,
+        "ratio_to_target": median / TARGET_SECONDS,
+        "rows": middle["rows"],
+        "outputs": middle["outputs"],
+        "peak_rss_mb": peak_rss_mb(children=True),
+    }
+    save(args.json, figures, benchmark="bench_demo", packages=["geopandas", "matplotlib", "weasyprint", "jinja2"])
+
+
+if __name__ == "__main__":
+    main()
