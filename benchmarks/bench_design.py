@@ -18,15 +18,14 @@ Target on 2 cores: journeys + failure demand <= 15 s.
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from machine import add_json_option, save
 
 from circles.design import (
     customer_journeys,
@@ -35,7 +34,6 @@ from circles.design import (
     telling_my_story_again,
     time_to_planned_support,
 )
-from circles.io.writers import atomic_path
 
 ROUTES = ("A&E", "Police", "999 call", "Ambulance", "GP", "Self", "Social care", "School", "Housing", "Family member")
 
@@ -91,7 +89,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--families", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    add_json_option(parser)
     parser.add_argument(
         "--tracemalloc",
         action="store_true",
@@ -122,20 +120,17 @@ def main() -> None:
     print(f"families published: {journeys.families:,}; journeys listed: {len(journeys.journeys)}")
     share = fd.overall["failure_demand_share"].iloc[0]
     print(f"failure demand share: {share:.3f}; median days from crisis to planned support: {km.median}")
-    if args.json:
-        figures = {
-            "contacts": len(records),
-            "families": args.families,
-            "seed": args.seed,
-            "seconds": times,
-            "peak_mib": peaks,
-            "peak_measure": "tracemalloc per step" if args.tracemalloc else "process peak RSS after each step",
-            "journeys_plus_failure_demand_seconds": target,
-            "target_seconds": 15,
-        }
-        with atomic_path(args.json) as tmp:
-            Path(tmp).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-        print(f"figures written to {args.json}")
+    figures = {
+        "contacts": len(records),
+        "families": args.families,
+        "seed": args.seed,
+        "seconds": times,
+        "peak_mib": peaks,
+        "peak_measure": "tracemalloc per step" if args.tracemalloc else "process peak RSS after each step",
+        "journeys_plus_failure_demand_seconds": target,
+        "target_seconds": 15,
+    }
+    save(args.json, figures, benchmark="bench_design", packages=["scipy"])
 
 
 if __name__ == "__main__":

@@ -12,12 +12,12 @@ the ranking after one decision.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from machine import add_json_option, save
 
 from circles.qualitative import suggestions as sg
 from circles.qualitative.codebook import read_codebook
@@ -119,7 +119,7 @@ def timing(n_units: int = 10_000) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--json", type=Path, help="also write the figures here")
+    add_json_option(parser)
     args = parser.parse_args()
     report: dict[str, object] = {}
     for folder in sorted(p for p in DATA.iterdir() if p.is_dir()):
@@ -150,11 +150,7 @@ def main() -> None:
         f"{times['update_seconds'] * 1000:.0f} ms; diverse queue of 20: {times['queue_20_seconds'] * 1000:.0f} ms"
     )
     report["timing"] = times
-    if args.json:
-        from circles.io.writers import atomic_path
-
-        with atomic_path(args.json) as tmp:
-            Path(tmp).write_text(json.dumps(report, indent=2), encoding="utf-8")
+    save(args.json, report, benchmark="bench_suggestions", packages=["scikit-learn"])
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ The sub-packages follow the method's data flow:
 ``circles.qualitative``  codebooks, notes, coding, agreement, analysis, REFI-QDA
 ``circles.challenge``    the service directory, the overlap network, the circle of need, the findings
 ``circles.costs``   prevalence, the cost model and scenarios
+``circles.design``  customer journeys, time to planned support, failure demand
 ``circles.packs``   workshop packs and the commissioner's report (HTML and PDF)
 ``circles.pipeline``     the YAML spec, the stage registry, the runner, the Dask engine, the audit
 ``circles.demo``    the synthetic demo data for Blackburn with Darwen

@@ -348,6 +348,11 @@ class CodingSpec(_Strict):
     unit: Literal["sentence", "turn", "paragraph"] = "sentence"
     suggest: bool = True
     suggestion_threshold: float = Field(0.5, gt=0, lt=1)
+    reviewed: Path | None = Field(
+        None,
+        description="ranges a coder has read through (source, start, end; blank start and end: the whole source): "
+        "only there is an uncoded unit a negative example for the suggestions",
+    )
     attributes: list[str] = Field(default_factory=list, description="source attributes to break counts down by")
     refi_export: bool = True
     screen_quotes: bool = Field(

@@ -56,6 +56,7 @@ def _stage_coding(run: RunState) -> None:
         unit=spec.unit,
         suggest=spec.suggest,
         suggestion_threshold=spec.suggestion_threshold,
+        reviewed=resolve(spec.reviewed) if spec.reviewed else None,
         attributes=spec.attributes,
         text_column=spec.text_column,
         screen=spec.screen_quotes,
