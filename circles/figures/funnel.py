@@ -237,33 +237,44 @@ def funnel_figure(
     if synthetic:
         _mark_synthetic(ax, font["synthetic"], loc="right" if subtitle else "left")
 
+    _name_outliers(fig, ax, result, names, placed, medium, font["label"], font["small"])
+    return fig
+
+
+def _name_outliers(
+    fig: Figure,
+    ax: Any,
+    result: FunnelResult,
+    names: pd.Series,
+    placed: pd.Series,
+    medium: Medium | str | None,
+    size: float,
+    small: float,
+) -> None:
+    """Name the areas outside the inner limits. Large print names none (16 pt names would bury the points: its
+    pack names the areas in a table); a figure drawn for a pack leaves off a name that would overlap another and
+    says how many it left off (the area table, a page on, names every area)."""
+    table, bands = result.table, result.bands
     outside = table.loc[placed & ~table["band"].isin([bands[2]])]
     points = table.loc[placed, ["population", "rate"]].to_numpy()
-    if medium is not None and get_medium(medium).large_print:  # 16 pt names would bury the points: the
-        outside = outside.iloc[0:0]  # large-print pack names the areas in its table instead
-    placed_labels = _place_labels(
+    if medium is not None and get_medium(medium).large_print:
+        outside = outside.iloc[0:0]
+    named = _place_labels(
         fig,
         ax,
         outside,
         names,
         points=points,
-        fontsize=font["label"],
+        fontsize=size,
         drop_overlapping=medium is not None,
         outer_bands=(bands[0], bands[4]),
     )
-    left_off = len(outside) - len(placed_labels)
-    if left_off:  # on a pack page the area table, a page on, names every area
-        note = f"{left_off} name{'s' * (left_off != 1)} left off where {'they' if left_off != 1 else 'it'} would "
-        fig.text(
-            0.995,
-            0.005,
-            note + "overlap: the area table names every area",
-            fontsize=font["small"],
-            ha="right",
-            va="bottom",
-            color="#444444",
-        )
-    return fig
+    left_off = len(outside) - len(named)
+    if left_off:
+        they = "they" if left_off != 1 else "it"
+        note = f"{left_off} name{'s' * (left_off != 1)} left off where {they} would overlap: the area table names "
+        note += "every area"
+        fig.text(0.995, 0.005, note, fontsize=small, ha="right", va="bottom", color="#444444")
 
 
 def _type(medium: Medium | str | None) -> tuple[tuple[float, float], dict[str, float], dict[str, int]]:
