@@ -67,6 +67,18 @@ def run(
             "without it the Dask engine starts a local cluster",
         ),
     ] = None,
+    from_stage: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="STAGE",
+            help="Run STAGE and every stage after it again, whatever the stage cache beside the report holds",
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Run every stage and leave the stage cache beside the report as it is"),
+    ] = False,
 ) -> None:
     """Run a pipeline spec and write its report folder."""
     from circles.pipeline.runner import run_pipeline
@@ -79,6 +91,8 @@ def run(
             log=lambda m: typer.echo(m, err=True),
             engine=engine,
             scheduler=scheduler,
+            from_stage=from_stage,
+            cache=not no_cache,
         )
     except CirclesError as error:
         _fail(error)
@@ -105,6 +119,18 @@ def demo(
         "data/demo"
     ),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or messages")] = False,
+    from_stage: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="STAGE",
+            help="Run STAGE and every stage after it again, whatever the stage cache beside the report holds",
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Run every stage and leave the stage cache beside the report as it is"),
+    ] = False,
 ) -> None:
     """Run the embedded demo (Blackburn with Darwen, synthetic records) from any folder: what `make demo` does."""
     from circles.pipeline.runner import run_pipeline
@@ -113,7 +139,9 @@ def demo(
 
     try:
         spec = load_spec(demo_spec(), output=output).with_synthetic_folder(inputs)
-        result = run_pipeline(spec, quiet=quiet, log=lambda m: typer.echo(m, err=True))
+        result = run_pipeline(
+            spec, quiet=quiet, log=lambda m: typer.echo(m, err=True), from_stage=from_stage, cache=not no_cache
+        )
     except CirclesError as error:
         _fail(error)
         return

@@ -17,7 +17,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ from circles.io.readers import sha256_file
 from circles.io.writers import write_csv, write_json
 from circles.packs.render import build_all
 from circles.pipeline.audit import Finding, Secrets, audit_report, format_findings
+from circles.pipeline.cache import StageCache
 from circles.pipeline.publish import (
     check_output,
     kill_point,
@@ -44,7 +45,14 @@ from circles.pipeline.publish import (
     swap_in,
     sweep_leftovers,
 )
-from circles.pipeline.spec import PLANNED_STAGES, REPORT_STAGES, DaskSpec, PipelineSpec, load_spec
+from circles.pipeline.spec import (
+    PARTITIONED_STAGES,
+    PLANNED_STAGES,
+    REPORT_STAGES,
+    DaskSpec,
+    PipelineSpec,
+    load_spec,
+)
 from circles.pipeline.stages import STAGE_FUNCTIONS, RunState, disclosure_policy, prepare_inputs, publish_area_tables
 from circles.pipeline.stages.challenge import publish_codebook
 
@@ -117,6 +125,8 @@ def run_pipeline(
     log: Callable[[str], None] | None = None,
     engine: str | None = None,
     scheduler: str | None = None,
+    from_stage: str | None = None,
+    cache: bool = True,
 ) -> RunResult:
     """Run a pipeline spec end to end and write its report folder.
 
@@ -136,6 +146,11 @@ def run_pipeline(
     scheduler : str, optional
         Address of a running Dask scheduler (implies ``engine="dask"``); without one the Dask engine starts a
         local cluster of worker processes for the run.
+    from_stage : str, optional
+        Run this stage and every stage after it again, whatever the stage cache holds (``circles run --from``).
+    cache : bool
+        Reuse unchanged stages from the stage cache beside the report, and keep this run's there
+        (:mod:`circles.pipeline.cache`); ``False`` runs every stage and leaves the cache as it is.
 
     Returns
     -------
@@ -151,6 +166,8 @@ def run_pipeline(
     elif output is not None:
         spec = spec.model_copy(update={"output": Path(output).resolve()})
     spec = _with_engine(spec, engine, scheduler)
+    if from_stage is not None and from_stage not in spec.stages:
+        raise SpecError(f"--from {from_stage!r}: the spec's stages are {', '.join(spec.stages)}.")
     say = (lambda _m: None) if quiet else (log or tqdm.write)
     out_dir = real_output(spec.resolve(spec.output))
     check_output(out_dir, spec.name)  # before any input is read
@@ -163,12 +180,13 @@ def run_pipeline(
         for note in notes:
             run.warnings.append(f"publish: {note}")
             say(run.warnings[-1])
-        manifest, written = _run(run, out_dir)
+        stage_cache = StageCache.open(out_dir, run, versions=_versions(), from_stage=from_stage) if cache else None
+        manifest, written = _run(run, out_dir, stage_cache)
     say(f"report folder: {out_dir}")
     return RunResult(output_dir=out_dir, manifest=manifest, outputs=written)
 
 
-def _run(run: RunState, out_dir: Path) -> tuple[dict[str, Any], tuple[str, ...]]:
+def _run(run: RunState, out_dir: Path, cache: StageCache | None) -> tuple[dict[str, Any], tuple[str, ...]]:
     """Run the stages, build the manifest and publish the report folder; the caller holds the output's lock."""
     spec, say = run.spec, run.log
     started = datetime.now(UTC)
@@ -186,7 +204,12 @@ def _run(run: RunState, out_dir: Path) -> tuple[dict[str, Any], tuple[str, ...]]
                 timings.append({"stage": stage, "status": "skipped", "note": "not built yet"})
                 continue
             t = time.perf_counter()
-            functions[stage](run)
+            record_stage = stage in PARTITIONED_STAGES  # holds the records: always runs, never cached
+            if cache is not None and not record_stage and cache.reuse(stage, run):
+                timings.append({"stage": stage, "status": "reused", "seconds": round(time.perf_counter() - t, 3)})
+                continue
+            with cache.watch(stage, run, keep_state=not record_stage) if cache is not None else nullcontext():
+                functions[stage](run)
             timings.append({"stage": stage, "status": "ran", "seconds": round(time.perf_counter() - t, 3)})
             if run.partitions is not None and run.partitions.files and run.records is None:
                 timings[-1] |= run.partitions.worker_memory()
@@ -216,10 +239,28 @@ def _run(run: RunState, out_dir: Path) -> tuple[dict[str, Any], tuple[str, ...]]
         "disclosure": {"policy": disclosure_policy(run).name, "rule": disclosure_policy(run).describe()},
         "engine": run.manifest.pop("engine", {"name": "pandas"}),
         "stages": timings,
+        "cache": _cache_note(cache, out_dir),
         "warnings": run.warnings,
         "environment": {"python": platform.python_version(), "packages": _versions()},
     }
-    return manifest, _write_report(run, out_dir, manifest, t0)
+    return manifest, _write_report(run, out_dir, manifest, t0, cache)
+
+
+def _cache_note(cache: StageCache | None, out_dir: Path) -> dict[str, Any]:
+    """The manifest's word on the stage cache: off, or which stages were reused from it."""
+    if cache is None:
+        return {"used": False}
+    if cache.reused:
+        cache_log = f"reused {', '.join(cache.reused)} from the last run (unchanged inputs, spec sections and code)"
+    else:
+        cache_log = "no stage reused"
+    return {
+        "used": True,
+        "folder": cache.folder.name,
+        "reused": list(cache.reused),
+        "from": cache.force_from,
+        "note": cache_log,
+    }
 
 
 def _reference_files(spec: PipelineSpec) -> list[dict[str, Any]]:
@@ -324,7 +365,9 @@ def _final_accounting(run: RunState, quarantine: pd.DataFrame) -> dict[str, Any]
     return rows | {"balanced": True}
 
 
-def _write_report(run: RunState, out_dir: Path, manifest: dict[str, Any], t0: float) -> tuple[str, ...]:
+def _write_report(
+    run: RunState, out_dir: Path, manifest: dict[str, Any], t0: float, cache: StageCache | None
+) -> tuple[str, ...]:
     """Write every queued output into a staging folder, then swap it into place (:func:`swap_in`)."""
     if "packs" in run.spec.stages:
         publish_codebook(run)  # the engagement pack's coding sheets, before any note is coded
@@ -337,7 +380,7 @@ def _write_report(run: RunState, out_dir: Path, manifest: dict[str, Any], t0: fl
         ):
             writer(staging / relative)
         if "packs" in run.spec.stages:
-            _build_packs(run, staging, manifest, out_dir.name)
+            _packs(run, staging, manifest, out_dir.name, cache)
         written = sorted(
             str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and p.name != "manifest.json"
         )
@@ -346,7 +389,7 @@ def _write_report(run: RunState, out_dir: Path, manifest: dict[str, Any], t0: fl
         ]
         manifest["seconds"] = round(time.perf_counter() - t0, 2)
         write_json(manifest, staging / "manifest.json")
-        manifest["audit"] = _audit(run, staging)
+        manifest["audit"] = _audit(run, staging, cache.audit_clean if cache is not None else None)
         write_json(manifest, staging / "manifest.json")
         kill_point("staging")
         for note in swap_in(staging, out_dir, run.spec.name):
@@ -357,7 +400,31 @@ def _write_report(run: RunState, out_dir: Path, manifest: dict[str, Any], t0: fl
     finally:
         if staging is not None and staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+    if cache is not None:
+        try:
+            for note in cache.save(out_dir, run.spec.name):
+                run.log(note)
+        except OSError as error:  # the report is published; a cache that cannot be kept only costs time
+            run.log(f"stage cache: not kept ({error}); the next run runs every stage")
     return (*written, "manifest.json")
+
+
+def _packs(run: RunState, staging: Path, manifest: dict[str, Any], report_name: str, cache: StageCache | None) -> None:
+    """The packs: copied from the stage cache when nothing they are built from changed, else built."""
+    if cache is None:
+        _build_packs(run, staging, manifest, report_name)
+        return
+    if cache.force_from == "packs":
+        cache.forced = True
+    t = time.perf_counter()
+    key = cache.packs_key(staging, manifest)
+    if cache.reuse_packs(key, staging):
+        manifest["stages"].append({"stage": "packs", "status": "reused", "seconds": round(time.perf_counter() - t, 3)})
+        manifest["cache"] |= {"reused": list(cache.reused)}
+        run.log("packs: reused from the last run (templates, code and every other output unchanged)")
+        return
+    _build_packs(run, staging, manifest, report_name)
+    cache.packs_built(key, staging)
 
 
 def _build_packs(run: RunState, staging: Path, manifest: dict[str, Any], report_name: str) -> None:
@@ -411,10 +478,13 @@ def audit_folder(report_dir: str | Path, spec: PipelineSpec | str | Path | None 
     return audit_report(report_dir, _secrets(run), policy=disclosure_policy(run))
 
 
-def _audit(run: RunState, folder: Path) -> dict[str, Any]:
-    """Audit the staged report folder; refuse to publish it if anything personal or disclosive is found."""
+def _audit(run: RunState, folder: Path, clean: set[str] | None = None) -> dict[str, Any]:
+    """Audit the staged report folder; refuse to publish it if anything personal or disclosive is found.
+
+    ``clean`` (the stage cache's) holds the contents the last audit found clean under the same secrets and
+    rules: they are not read again."""
     secrets = _secrets(run)
-    findings = audit_report(folder, secrets, policy=disclosure_policy(run))
+    findings = audit_report(folder, secrets, policy=disclosure_policy(run), clean=clean)
     if findings:
         raise AuditError(
             "The report was not published: the audit of the files it would write found personal data or "

@@ -40,8 +40,8 @@ def hashes(folder: Path) -> dict[str, str]:
 
 
 def leftovers(parent: Path, name: str = "report") -> list[str]:
-    """Staging, moved-aside and lock files of ``name`` in ``parent``."""
-    return sorted(p.name for p in parent.glob(f".{name}.*"))
+    """Staging, moved-aside and lock files of ``name`` in ``parent`` (not the stage cache a finished run keeps)."""
+    return sorted(p.name for p in parent.glob(f".{name}.*") if p.name != f".{name}.cache")
 
 
 @pytest.fixture(scope="module")
