@@ -49,6 +49,9 @@ def demo_spec_in(folder: Path, *, optional_present: bool = True, maps: bool = Tr
         ("costs", "model"),
     ):
         spec[section][key] = str((DEMO.parent / spec[section][key]).resolve())
+    for key in ("unit_costs", "options"):
+        if isinstance((spec.get("design") or {}).get(key), str):
+            spec["design"][key] = str((DEMO.parent / spec["design"][key]).resolve())
     spec["coding"]["sources"] = str(folder / "data" / "notes")
     path = folder / "demo.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))

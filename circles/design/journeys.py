@@ -37,6 +37,8 @@ __all__ = [
     "customer_journeys",
     "SurvivalResult",
     "time_to_planned_support",
+    "MILESTONES",
+    "survival_at",
     "StoryResult",
     "telling_my_story_again",
 ]
@@ -203,8 +205,8 @@ def _positive(value: object, name: str) -> int:
 def _journey_table(contacts: pd.DataFrame, steps: int) -> pd.DataFrame:
     """Exact families per journey (first ``steps`` services, consecutive repeats merged), commonest first."""
     first = contacts[contacts["step"] <= steps].drop_duplicates(["family", "step"])
-    wide = first.pivot(index="family", columns="step", values="service").astype(object)
-    wide = wide.reindex(columns=range(1, steps + 1)).fillna("")
+    wide = first.pivot(index="family", columns="step", values="service")
+    wide = wide.reindex(columns=range(1, steps + 1)).astype(object).fillna("")
     wide.columns = [f"step_{i}" for i in range(1, steps + 1)]
     table = wide.value_counts(sort=False).rename("families").reset_index()
     table = table.sort_values(["families", *wide.columns], ascending=[False] + [True] * steps, kind="stable")
@@ -389,8 +391,9 @@ def _kaplan_meier(d: pd.DataFrame) -> tuple[pd.DataFrame, list[float | None]]:
     table.insert(0, "at_risk", [int((days >= t).sum()) for t in table.index])
     at = table.index.to_numpy(dtype=float)
     table["survival"] = survival.evaluate(at)
-    table["survival_lower"] = np.where(at > 0, interval.low.evaluate(at), 1.0)
-    table["survival_upper"] = np.where(at > 0, interval.high.evaluate(at), 1.0)
+    defined = (at > 0) | (table["survival"].to_numpy() < 1)  # day 0 has an interval when families reached it then
+    table["survival_lower"] = np.where(defined, interval.low.evaluate(at), 1.0)
+    table["survival_upper"] = np.where(defined, interval.high.evaluate(at), 1.0)
     steps = pd.Series(survival.probabilities, index=survival.quantiles)
     quartiles = [_day(steps.index[steps < p].min()) if (steps < p).any() else None for p in (0.5, 0.75, 0.25)]
     return table.rename_axis("day").reset_index(), quartiles
@@ -468,6 +471,52 @@ def time_to_planned_support(
     families, _ = protect_total(pd.Series([len(d)]), policy)
     reached, _ = protect_total(d["reached"].astype(int), policy)
     return SurvivalResult(*quartiles, table, families, reached, end, policy, d)
+
+
+#: Days at which :func:`survival_at` publishes the survival curve by default.
+MILESTONES: tuple[int, ...] = (0, 7, 14, 30, 60, 90, 180, 365, 730)
+
+
+def survival_at(result: SurvivalResult, days: Iterable[int] = MILESTONES) -> pd.DataFrame:
+    """The Kaplan–Meier curve at a few days only, with the counts between them, for publication.
+
+    The full table (:attr:`SurvivalResult.table`) has a row per event day: its exact survival steps give away each
+    day's events (a step is ``reached / at_risk``), however the counts beside it are protected. Here the curve is
+    read at ``days`` (those up to the longest follow-up, and that day too), and ``reached`` and ``censored`` count
+    the families in each interval after the previous day shown (the first row: on day 0), through the policy.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``day``, ``survival``, ``survival_lower``, ``survival_upper``, ``at_risk`` (families still waiting and
+        followed on that day), ``reached`` and ``censored`` (in the interval ending that day), each count with
+        ``*_suppressed``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from circles.design.journeys import EXACT
+    >>> r = pd.DataFrame({"family_id": list("AABCC"), "referral_source": ["A&E", "GP", "Police", "A&E", "GP"],
+    ...                   "start_date": ["2010-01-01", "2010-01-03", "2010-01-01", "2010-01-01", "2010-01-21"]})
+    >>> km = time_to_planned_support(r, end_of_data="2010-02-01", policy=EXACT)
+    >>> table = survival_at(km, days=[0, 7, 30]).round(3)
+    >>> table[["day", "survival", "at_risk", "reached", "censored"]].values.tolist()
+    [[0, 1.0, 3, 0, 0], [7, 0.667, 2, 1, 0], [30, 0.333, 1, 1, 0], [31, 0.333, 1, 0, 1]]
+    """
+    d = result.durations
+    last = float(d["days"].max()) if len(d) else 0.0
+    shown = sorted({int(t) for t in days if 0 <= t <= last} | {0, int(last)})
+    curve = result.table.set_index("day")
+    at = curve.index.to_numpy(dtype=float)
+    rows, previous = [], -1.0
+    for t in shown:
+        step = curve.iloc[int(np.searchsorted(at, t, side="right")) - 1]
+        inside = (d["days"] > previous) & (d["days"] <= t)
+        counts = [int((d["days"] >= t).sum()), int((inside & d["reached"]).sum()), int((inside & ~d["reached"]).sum())]
+        rows.append([t, step["survival"], step["survival_lower"], step["survival_upper"], *counts])
+        previous = float(t)
+    columns = ["day", "survival", "survival_lower", "survival_upper", "at_risk", "reached", "censored"]
+    return protect_table(pd.DataFrame(rows, columns=columns), ["at_risk", "reached", "censored"], result.policy)
 
 
 # ------------------------------------------------------------------------------------------ telling my story again

@@ -31,6 +31,7 @@ from circles.geo.embedded import (
 )
 from circles.pipeline.sources import ColumnSpec, SourceSpec, share_age_bands
 from circles.pipeline.sources import StrictModel as _Strict
+from circles.pipeline.spec_design import DesignSpec
 from circles.pipeline.stages import STAGES as STAGE_REGISTRY
 from circles.pipeline.stages import check_stage_order
 from circles.validation import KeyLines, line_for, read_yaml, suggest, validate_model
@@ -471,6 +472,7 @@ class PipelineSpec(_Strict):
     network: NetworkSpec = NetworkSpec()
     services: ServicesSpec | None = None
     costs: CostsSpec | None = None
+    design: DesignSpec | None = None
     spec_path: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="before")
@@ -660,6 +662,11 @@ def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> lis
         declared_files.append((("costs", "model"), spec.costs.model, False))
     if spec.services is not None:
         declared_files.append((("services", "directory"), spec.services.directory, False))
+    if spec.design is not None:
+        for key in ("unit_costs", "options"):
+            if isinstance(getattr(spec.design, key), Path):
+                declared_files.append((("design", key), getattr(spec.design, key), False))
+        declared_files.append((("design", "best_placed", "centroids"), spec.design.best_placed.centroids, False))
     if spec.coding is not None:
         for key in ("codebook", "rules", "codings", "known_people", "quote_decisions"):
             declared_files.append((("coding", key), getattr(spec.coding, key), False))

@@ -252,3 +252,13 @@ def test_demo_story_distribution_adds_up_to_the_families(demo_records: pd.DataFr
     assert story.distribution["families"].sum() == demo_records["family_id"].nunique() == story.families
     published = telling_my_story_again(demo_records)
     assert (published.distribution["families"].dropna() % 5 == 0).all()
+
+
+def test_families_reaching_planned_support_on_the_day_of_crisis_give_day_0_an_interval() -> None:
+    r = records(
+        [("A", "A&E", "A&E", "2010-01-01"), ("A", "GP", "GP", "2010-01-01"), ("B", "A&E", "Police", "2010-01-01")]
+        + [("B", "GP", "GP", "2010-01-05"), ("C", "A&E", "A&E", "2010-01-01")]
+    )
+    table = time_to_planned_support(r, end_of_data="2010-01-10", policy=EXACT).table.set_index("day")
+    assert table.loc[0, "survival"] == pytest.approx(2 / 3)
+    assert table.loc[0, "survival_lower"] < 2 / 3 < table.loc[0, "survival_upper"] < 1

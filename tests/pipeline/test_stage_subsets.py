@@ -70,7 +70,7 @@ def build_spec(folder: Path, inputs: Path, stages: list[str], sections: set[str]
     """The demo spec in ``folder`` with ``stages`` and only the optional parts in ``sections`` (see OPTIONAL).
 
     Reads the inputs already in ``inputs`` (no ``synthetic:`` section); the files that travel with the demo spec
-    (codebook, rules, codings, service directory, cost model) are given by absolute path.
+    (codebook, rules, codings, service directory, cost model, unit costs, options) are given by absolute path.
     """
     unknown = set(sections) - set(OPTIONAL)
     assert not unknown, f"not an optional section: {unknown}"
@@ -88,6 +88,8 @@ def build_spec(folder: Path, inputs: Path, stages: list[str], sections: set[str]
     ):
         spec[section][key] = str((DEMO.parent / spec[section][key]).resolve())
     spec["coding"]["sources"] = str(inputs / "notes")
+    for key in ("unit_costs", "options"):
+        spec["design"][key] = str((DEMO.parent / spec["design"][key]).resolve())
     for section in ("coding", "services", "costs", "deprivation"):
         if section not in sections:
             del spec[section]
