@@ -210,6 +210,8 @@ class StageCache:
     forced: bool = False
     #: contents the last audit found clean (:func:`~circles.pipeline.audit.audit_report`'s ``clean``)
     audit_clean: set[str] = field(default_factory=set)
+    #: the files each queued output wrote (set by the runner as it writes them): a map's PNG beside its PDF
+    produced: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def open(
@@ -364,7 +366,8 @@ class StageCache:
         old = self.previous.get("stages", {})
         for stage, entry in self.entries.items():
             files = {}
-            for relative in entry.files:
+            written = sorted({f for relative in entry.files for f in self.produced.get(relative, [relative])})
+            for relative in written:
                 published = out_dir / relative
                 if not published.is_file():
                     continue

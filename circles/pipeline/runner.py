@@ -375,10 +375,15 @@ def _write_report(
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+        produced: dict[str, list[str]] = {}  # each queued output's files: a map's PNG beside its PDF, a folder
         for relative, writer in tqdm(
             sorted(run.writers.items()), desc="writing", unit="file", leave=False, disable=run.quiet
         ):
+            before = _files_under(staging, relative)
             writer(staging / relative)
+            produced[relative] = sorted(_files_under(staging, relative) - before)
+        if cache is not None:
+            cache.produced = produced
         if "packs" in run.spec.stages:
             _packs(run, staging, manifest, out_dir.name, cache)
         written = sorted(
@@ -407,6 +412,14 @@ def _write_report(
         except OSError as error:  # the report is published; a cache that cannot be kept only costs time
             run.log(f"stage cache: not kept ({error}); the next run runs every stage")
     return (*written, "manifest.json")
+
+
+def _files_under(staging: Path, relative: str) -> set[str]:
+    """The files in the top folder of ``relative`` (or that file, at the top): what a writer may have added."""
+    top = staging / Path(relative).parts[0]
+    if top.is_dir():
+        return {p.relative_to(staging).as_posix() for p in top.rglob("*") if p.is_file()}
+    return {top.relative_to(staging).as_posix()} if top.is_file() else set()
 
 
 def _packs(run: RunState, staging: Path, manifest: dict[str, Any], report_name: str, cache: StageCache | None) -> None:

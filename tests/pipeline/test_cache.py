@@ -190,3 +190,21 @@ def test_the_packs_key_follows_the_templates_and_every_output_the_packs_can_read
     assert cache.packs_key(staging, manifest) == key
     (staging / "tables" / "rates.csv").write_text("area,rate\nA,1.6\n")
     assert cache.packs_key(staging, manifest) != key
+
+
+def test_a_reused_stage_publishes_every_file_it_wrote_not_only_those_it_queued(tmp_path):
+    """A print map is queued as its PDF and written with its PNG beside it: a rerun must publish both."""
+    path = _spec(tmp_path, maps={"paper": ["A4"], "labels": ["ward2025"]})
+    spec = yaml.safe_load(path.read_text())
+    spec["stages"] = [*_STAGES, "maps"]
+    spec["geography"]["layers"] = {k: v for k, v in spec["geography"]["layers"].items() if k in ("lsoa", "ward2025")}
+    spec["geography"]["name_by"] = {"lsoa": "ward2025"}
+    spec["rates"]["populations"] = {k: v for k, v in spec["rates"]["populations"].items() if k in ("lsoa", "ward2025")}
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    first = _run(tmp_path)
+    assert "maps/lsoa_rate_a4.pdf" in first.outputs and "maps/lsoa_rate_a4.png" in first.outputs
+    second = _run(tmp_path)
+    assert "maps" in second.manifest["cache"]["reused"]
+    assert sorted(second.outputs) == sorted(first.outputs)
+    report = second.output_dir
+    assert (report / "maps" / "lsoa_rate_a4.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
