@@ -90,6 +90,7 @@ def build_spec(folder: Path, inputs: Path, stages: list[str], sections: set[str]
     spec["coding"]["sources"] = str(inputs / "notes")
     for key in ("unit_costs", "options"):
         spec["design"][key] = str((DEMO.parent / spec["design"][key]).resolve())
+    spec["hotspots"]["permutations"] = 99  # tracebacks, not significance, are tested here: 99 is enough
     for section in ("coding", "services", "costs", "deprivation"):
         if section not in sections:
             del spec[section]
