@@ -47,18 +47,17 @@ class Ledger:
         self, stage: str, ids_in: pd.Series, accepted: pd.Series, quarantined: pd.Series, files: pd.Series | None = None
     ) -> None:
         """Check the partition for ``stage`` and record it per file (``files`` maps ids to their file)."""
-        check_partition(stage, ids_in, accepted, quarantined)
-        ids = pd.Index(pd.Series(ids_in).astype(str).to_numpy())
-        labels = np.full(len(ids), "all", dtype=object) if files is None else pd.Series(files).to_numpy()
+        (id_codes, accepted_codes, quarantined_codes), n = _id_codes(ids_in, accepted, quarantined)
+        if not _partitions(id_codes, accepted_codes, quarantined_codes, n):
+            check_partition(stage, ids_in, accepted, quarantined)  # names the problem
+        labels = np.full(len(id_codes), "all", dtype=object) if files is None else pd.Series(files).to_numpy()
         codes, names = pd.factorize(labels)
-        # one pass per list (the ids partition exactly, so every accepted or quarantined id is found)
+        # each id's position in ids_in (the ids partition exactly, so every accepted or quarantined id is found)
+        position = np.zeros(n, dtype=np.int64)
+        position[id_codes] = np.arange(len(id_codes))
         counts = [
             np.bincount(codes[positions], minlength=len(names))
-            for positions in (
-                np.arange(len(ids)),
-                ids.get_indexer(pd.Index(pd.Series(accepted).astype(str).to_numpy())),
-                ids.get_indexer(pd.Index(pd.Series(quarantined).astype(str).to_numpy())),
-            )
+            for positions in (np.arange(len(id_codes)), position[accepted_codes], position[quarantined_codes])
         ]
         for i in sorted(range(len(names)), key=lambda i: str(names[i])):
             self.entries.append(
@@ -97,6 +96,9 @@ def check_partition(stage: str, ids_in: pd.Series, accepted: pd.Series, quaranti
     ...
     circles.errors.AccountingError: Stage 'geocode' lost 1 row(s) (read 2 = accepted 1 + quarantined 0 fails): a:3
     """
+    codes, n = _id_codes(ids_in, accepted, quarantined)
+    if _partitions(*codes, n):
+        return
     ids_in, accepted, quarantined = (pd.Index(pd.Series(s).astype(str)) for s in (ids_in, accepted, quarantined))
     problems = []
     for label, ids in (("input", ids_in), ("accepted", accepted), ("quarantined", quarantined)):
@@ -117,6 +119,24 @@ def check_partition(stage: str, ids_in: pd.Series, accepted: pd.Series, quaranti
         )
     if problems:
         raise AccountingError(f"Stage {stage!r} " + "; ".join(problems))
+
+
+def _id_codes(*ids: pd.Series) -> tuple[list[np.ndarray], int]:
+    """The ids of each series as integer codes over all of them (compared as text), and how many distinct ids."""
+    texts = [pd.Series(s).astype(str) for s in ids]
+    codes, uniques = pd.factorize(pd.concat(texts, ignore_index=True), use_na_sentinel=False)
+    return np.split(codes, np.cumsum([len(t) for t in texts])[:-1]), len(uniques)
+
+
+def _partitions(ids_in: np.ndarray, accepted: np.ndarray, quarantined: np.ndarray, n: int) -> bool:
+    """Whether ``accepted`` and ``quarantined`` (codes of ``n`` ids) partition ``ids_in`` exactly: each id once, in one.
+
+    Counting codes is the quick test of every stage; :func:`check_partition` names what is wrong when it fails.
+    """
+    counts = [np.bincount(c, minlength=n) for c in (ids_in, accepted, quarantined)]
+    if any((c > 1).any() for c in counts):
+        return False
+    return bool(((counts[1] + counts[2]) == counts[0]).all())
 
 
 def quarantine_frame(

@@ -173,7 +173,12 @@ def normalise_nhs_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     (['9434765919', <NA>, <NA>, <NA>], [True, False, False, False])
     """
     codes, uniques = pd.factorize(values.astype("string").fillna(""))
-    text = pd.Series(uniques, dtype="string").str.replace(r"[\s\-]", "", regex=True)
+    text = pd.Series(uniques, dtype="string")
+    # only values with something besides ASCII digits can hold a space or a dash: the regex (a Python one, per
+    # value) runs on those alone
+    spaced = ~text.str.fullmatch(r"[0-9]*").fillna(False).astype(bool).to_numpy()
+    if spaced.any():
+        text[spaced] = text[spaced].str.replace(r"[\s\-]", "", regex=True)
     shaped = text.str.fullmatch(r"\d{10}").fillna(False).astype(bool).to_numpy()
     valid = np.zeros(len(text), dtype=bool)
     if shaped.any():
@@ -182,7 +187,7 @@ def normalise_nhs_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         check = 11 - total % 11
         check[check == 11] = 0
         valid[shaped] = (check != 10) & (check == digits[:, 9])
-    normal = text.where(valid, pd.NA).to_numpy()
-    valid_rows = np.where(codes >= 0, valid[codes], False)
-    normal_rows = np.where(codes >= 0, normal[codes], pd.NA)
+    # each distinct value's result taken to its rows (a blank or missing value has code -1: not valid, missing)
+    normal_rows = text.where(valid, pd.NA).array.take(codes, allow_fill=True)
+    valid_rows = np.append(valid, False)[codes]
     return (pd.Series(normal_rows, index=values.index, dtype="string"), pd.Series(valid_rows, index=values.index))

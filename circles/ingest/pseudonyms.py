@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from circles.errors import PseudonymKeyError
@@ -171,13 +172,52 @@ def pseudonymise(values: pd.Series, key: PseudonymKey, *, scope: str, field: str
     >>> bool(p[0] == p[1]), len(p[0]), p[2:].isna().tolist()
     (True, 64, [True, True])
     """
-    text = values.astype("string").str.strip().str.upper()
+    codes, uniques = _distinct(values)
+    (hashed,) = _hash_distinct(key.secret, [(_prefix(scope, field), uniques)])
+    return _pseudonyms(values, codes, hashed)
+
+
+def _prefix(scope: str, field: str) -> bytes:
+    return f"{scope}{_SEPARATOR}{field}{_SEPARATOR}".encode()
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's code among the distinct cleaned values (stripped, upper case; -1 for a blank) and those values.
+
+    The raw values are factorised first and only the distinct ones cleaned, then cleaned values that meet
+    (``" c1"`` and ``"C1"``) are merged: the same codes, in the same order of first appearance, as cleaning
+    every row and factorising the result.
+    """
+    raw_codes, raw = pd.factorize(values.astype("string"))
+    text = pd.Series(raw, dtype="string").str.strip().str.upper()
     codes, uniques = pd.factorize(text.where(text.ne(""), pd.NA))
-    prefix = f"{scope}{_SEPARATOR}{field}{_SEPARATOR}".encode()
-    secret = key.secret
-    hashed = [hmac.digest(secret, prefix + value.encode("utf-8"), "sha256").hex() for value in uniques.tolist()]
+    lookup = np.append(codes, -1)  # a missing raw value (code -1) stays -1
+    return lookup[raw_codes], uniques.tolist()
+
+
+def _pseudonyms(values: pd.Series, codes: np.ndarray, hashed: list[str]) -> pd.Series:
     # categorical: each pseudonym stored once however often it recurs; code -1 (blank or missing) is never hashed
     return pd.Series(pd.Categorical.from_codes(codes, categories=hashed), index=values.index, name=values.name)
+
+
+def _hex_digests(secret: bytes, prefix: bytes, values: list[str]) -> list[str]:
+    """``HMAC-SHA256(secret, prefix + value)`` in hex for each value.
+
+    The key and the prefix are absorbed once and the keyed state copied per value: the same digests as
+    ``hmac.digest(secret, prefix + value, "sha256")`` for about a quarter less work.
+    """
+    copy = hmac.new(secret, prefix, "sha256").copy
+    digests = []
+    for value in values:
+        mac = copy()
+        mac.update(value.encode("utf-8"))
+        digests.append(mac.hexdigest())
+    return digests
+
+
+def _hash_distinct(secret: bytes, jobs: list[tuple[bytes, list[str]]]) -> list[list[str]]:
+    """The hex HMAC of every value of every ``(prefix, values)`` job, in order."""
+    return [_hex_digests(secret, prefix, values) for prefix, values in jobs]
 
 
 def protect_identifiers(
@@ -194,9 +234,13 @@ def protect_identifiers(
         years = ref.dt.year - dob.dt.year - ((ref.dt.month * 100 + ref.dt.day) < (dob.dt.month * 100 + dob.dt.day))
         out["age_at_referral"] = years.astype("Int64")
         actions["age_at_referral"] = "derived from date_of_birth and referral_date"
+    hashed = [name for name, col in columns.items() if col.privacy == "pseudonymise"]
+    distinct = {name: _distinct(out[name]) for name in hashed}
+    digests = _hash_distinct(key.secret, [(_prefix(scope, name), distinct[name][1]) for name in hashed])
+    pseudonyms = dict(zip(hashed, digests, strict=True))
     for name, col in columns.items():
         if col.privacy == "pseudonymise":
-            out[name] = pseudonymise(out[name], key, scope=scope, field=name)
+            out[name] = _pseudonyms(out[name], distinct[name][0], pseudonyms[name])
             actions[name] = "pseudonymised (HMAC-SHA256)"
         elif col.privacy == "drop":
             out = out.drop(columns=name)

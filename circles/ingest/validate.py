@@ -34,7 +34,7 @@ Values shown in messages are masked for fields that identify people, and for age
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -344,7 +344,11 @@ def validate_records(
         bad_index = frame.index[frame[ROW_ID].isin(quarantine[ROW_ID])]
 
     keep = ~frame.index.isin(bad_index)
-    records = frame.loc[keep].copy() if not keep.all() else frame.copy()
+    # every field is replaced by its typed values below: only the other columns (file, row id) are taken from the
+    # frame, each field once, from its typed values
+    order = list(frame.columns)
+    others = [c for c in order if c not in columns]
+    records = frame.loc[keep, others] if not keep.all() else frame[others]
 
     def kept(values: pd.Series) -> pd.Series:
         return values if keep.all() else values.loc[keep]
@@ -362,9 +366,21 @@ def validate_records(
             text = kept(parsed.text[name])
             if col.allowed:
                 canonical = {a.lower(): a for a in col.allowed}
-                text = text.str.lower().map(canonical).astype("string")
+                text = _on_distinct(text, lambda t, c=canonical: t.str.lower().map(c).astype("string"))
             records[name] = text.where(text.ne(""), pd.NA)
-    return Validated(records=records.reset_index(drop=True), quarantine=quarantine, failures=failures)
+    return Validated(records=records[order].reset_index(drop=True), quarantine=quarantine, failures=failures)
+
+
+def _on_distinct(values: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``func`` (text to text, value by value) applied to each distinct value once and taken to every row.
+
+    For fields of few values over many rows (categories, sexes): the same result as ``func(values)`` for a fraction
+    of the work. (Not for identifiers: with a distinct value every few rows, the extra factorising costs more than
+    it saves.) Missing values stay missing.
+    """
+    codes, uniques = pd.factorize(values)
+    done = func(pd.Series(uniques, dtype=values.dtype)).array.take(codes, allow_fill=True)
+    return pd.Series(done, index=values.index, name=values.name)
 
 
 def _empty_files(frame: pd.DataFrame, failing: pd.DataFrame) -> set[str]:

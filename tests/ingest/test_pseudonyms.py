@@ -108,3 +108,14 @@ def test_demo_key_is_marked():
     assert load_key(PseudonymisationSpec(key="demo", scope="s")).is_demo
     assert not PseudonymKey(bytes(32), "x").is_demo
     assert DEMO_KEY != bytes(32)
+
+
+def test_distinct_values_are_cleaned_then_hashed_once_as_hmac_sha256():
+    import hmac
+
+    values = pd.Series([" c7", "C7", "c8 ", "", None, "C7"], dtype="string")
+    got = pseudonymise(values, KEY, scope="p", field="client_id")
+    expected = {v: hmac.digest(KEY.secret, b"p\x1fclient_id\x1f" + v.encode(), "sha256").hex() for v in ("C7", "C8")}
+    assert got[:4].tolist()[:3] == [expected["C7"], expected["C7"], expected["C8"]]
+    assert got[3:5].isna().all() and got[5] == expected["C7"]
+    assert list(got.cat.categories) == [expected["C7"], expected["C8"]]

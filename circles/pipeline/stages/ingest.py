@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -116,7 +117,8 @@ def _stage_validate(run: RunState) -> None:
     for source_name, source in spec.sources.items():
         # each source on its own fields: concatenation gave it blanks in the other sources' fields
         own = [c for c in records.columns if c in ("source_file", ROW_ID, "source") or c in source.column_specs()]
-        mine = records.loc[records["source"] == source_name, own]
+        rows = (records["source"] == source_name).to_numpy(dtype=bool)
+        mine = records[own] if rows.all() else records.loc[rows, own]  # one source: no copy of every row
         result = validate_records(mine, source.column_specs(), today=spec.ingest.reference_date)
         accepted.append(result.records)
         quarantines.append(result.quarantine)
@@ -156,19 +158,29 @@ def _stage_pseudonymise(run: RunState) -> None:
         run.manifest["pseudonymisation"] = {"fields": {}}
         return
     key, scope = pseudonym_key(run.spec)
+    # the audit's list of what must not appear in any output: each distinct value once, as text
     run.secrets_identifiers.update(
-        v for name in private if name in records for v in records[name].dropna().astype(str).unique()
+        v for name in private if name in records for v in pd.Series(records[name].dropna().unique()).astype(str)
     )
     protected, actions = protect_fields(records, private, key, scope)
     run.secrets_pseudonyms.update(
         v
         for name, what in actions.items()
         if what.startswith("pseudonymised")
-        for v in protected[name].dropna().unique()
+        for v in _distinct_values(protected[name])
     )
     account(run, "pseudonymise", records, protected, pd.DataFrame(columns=QUARANTINE_COLUMNS))
     run.records = protected
     note_pseudonymisation(run, key, scope, actions)
+
+
+def _distinct_values(values: pd.Series) -> Any:
+    """The distinct values present: a categorical's categories when every one is used (pseudonyms are)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        if np.bincount(codes[codes >= 0], minlength=len(values.cat.categories)).all():
+            return values.cat.categories
+    return values.dropna().unique()
 
 
 def pseudonym_key(spec: PipelineSpec) -> tuple[Any, str]:
