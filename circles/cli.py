@@ -269,7 +269,9 @@ def audit(
 
 @app.command()
 def pack(
-    name: Annotated[str, typer.Argument(help="customer_definition, customer_engagement, challenge or hotspot_report")],
+    name: Annotated[
+        str, typer.Argument(help="customer_definition, customer_engagement, challenge, design or hotspot_report")
+    ],
     pipeline: Annotated[Path, typer.Option("--pipeline", "-p", help="The spec whose report folder to build from")],
     large_print: Annotated[bool, typer.Option("--large-print", help="Body text 16 pt or more")] = False,
 ) -> None:

@@ -53,7 +53,8 @@ def survival_figure(
     axes.set_ylabel("Share still waiting", fontsize=size["heading"])
     axes.tick_params(labelsize=size["small"])
     if title:
-        axes.set_title(title, fontsize=size["title"], loc="left", wrap=True)
+        # wrapped here: matplotlib's own wrap=True is not seen by the constrained layout, which clips the first line
+        axes.set_title(textwrap.fill(title, 40 if medium.large_print else 70), fontsize=size["title"], loc="left")
     return figure
 
 

@@ -10,9 +10,7 @@ per pack section.
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 import shutil
 from datetime import date
 from pathlib import Path
@@ -21,39 +19,9 @@ from typing import Any
 from circles.io.writers import atomic_path
 from circles.packs.assets import IMAGE_MAX_WIDTH, PAGE_SIZES, TITLES, UNAVAILABLE, PackError, font_files
 from circles.packs.missing import MissingData, hotspot_wording, missing_data
+from circles.packs.values import _csv, _fmt, _num, _pct
 from circles.stats.captions import rate_unit, residents
 from circles.stats.hotspot_classes import HOTSPOT_NOTE
-
-
-def _csv(report: Path, rel: str) -> list[dict[str, str]] | None:
-    """Rows of a published CSV as strings (``*`` kept), or ``None`` if the file is absent or unreadable."""
-    path = report / rel
-    if not path.is_file():
-        return None
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            return list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return None
-
-
-def _num(value: Any) -> float | None:
-    """A float, or ``None`` for ``*``, blanks and anything that is not a finite number."""
-    try:
-        out = float(str(value).replace(",", "").replace("£", ""))
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
-
-
-def _fmt(value: Any, digits: int = 0) -> str:
-    """Format a number with thousands separators; ``*`` and text pass through; blanks become an en dash."""
-    if value is None or str(value).strip() in ("", "nan", "None"):
-        return "–"
-    number = _num(value)
-    if number is None:
-        return str(value)
-    return f"{number:,.{digits}f}"
 
 
 def _money(value: Any) -> str:
@@ -63,12 +31,6 @@ def _money(value: Any) -> str:
 
     number = _num(value)
     return format_gbp_rounded(number) if number is not None else _fmt(value)
-
-
-def _pct(value: Any, digits: int = 0) -> str:
-    """``34%`` from a proportion 0–1."""
-    number = _num(value)
-    return f"{100 * number:.{digits}f}%" if number is not None else _fmt(value)
 
 
 def _rate(row: dict[str, str]) -> str:
@@ -216,6 +178,8 @@ class _Images:
 
 def _context(name: str, report: Path, out: Path, large_print: bool) -> dict[str, Any]:
     """Everything the templates need, read from the report folder's published files only."""
+    from circles.packs.design_context import design_context
+
     manifest = _manifest(report)
     missing = missing_data(manifest)
     image = _Images(report, out, large_print=large_print)
@@ -255,6 +219,8 @@ def _context(name: str, report: Path, out: Path, large_print: bool) -> dict[str,
         "codebook": _codebook(report),
         # challenge
         **_challenge(report, manifest, image, wide, wards),
+        # design
+        **design_context(report, manifest, image, missing),
         # hotspot report
         "layers": [layer_info(layer) for layer in layers if layer == "lsoa" or layer.startswith("ward")],
     }

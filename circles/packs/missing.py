@@ -55,7 +55,7 @@ class Missing:
     key : str
         ``"layer:ward"``, ``"layer:lsoa"``, ``"hotspots_layer:<name>"``, ``"population:<layer>"``,
         ``"deprivation"``, ``"hotspots"``, ``"services"``, ``"costs"``, ``"costs_population"``, ``"coding"``,
-        ``"network"`` or ``"maps"``.
+        ``"network"``, ``"design"`` or ``"maps"``.
     what : str
         What is missing, as a heading (``"No population for Wards (2025)"``).
     gives : str
@@ -151,6 +151,7 @@ def missing_data(manifest: dict[str, Any]) -> MissingData:
         run.services_note(),
         run.coding_note(),
         run.network_note(),
+        run.design_note(),
         run.maps_note(),
     ]
     return MissingData(tuple(n for n in notes if n is not None))
@@ -448,6 +449,38 @@ class _Run:
             "or more services, and the pairs of services sharing most families (challenge questions 4 and 6)",
             snippet=_yaml_block("network", [("family_field: family_id", "the field naming each record's family")])
             + self._stage_line("network", "validate"),
+        )
+
+    def design_note(self) -> Missing | None:
+        """No design stage: the journeys, failure demand, who is best placed and the options are missing."""
+        if "design" in self.manifest or not self.stages:
+            return None
+        if not self.listed("design"):
+            detail = "The spec lists no 'design' stage."
+        else:
+            warning = next((w for w in self.warnings if w.startswith("design: ") and "so no customer" in w), None)
+            detail = (
+                f"The design stage found no customer journeys: {warning.removeprefix('design: ')}."
+                if warning
+                else "The spec has no 'design:' section."
+            )
+        return Missing(
+            key="design",
+            what="No design stage",
+            detail=detail,
+            gives="the design workshop pack: the commonest customer journeys and routes into support, the time "
+            "from a family's first crisis contact to planned support, how often families tell their story again, "
+            "repeat presentations, failure demand per service and its cost, who is best placed to meet each need, "
+            "and the options appraised (net present value and tornado charts)",
+            snippet=_yaml_block(
+                "design",
+                [
+                    ("unit_costs: unit_costs.yaml", "cost per contact, each with source and price year"),
+                    ("repeat_windows: [30, 90]", "back in crisis within 30 and 90 days"),
+                    ("options: options.yaml", "the options to appraise, as pipelines/demo_options.yaml"),
+                ],
+            )
+            + self._stage_line("design", "challenge"),
         )
 
     def maps_note(self) -> Missing | None:

@@ -191,6 +191,7 @@ def _manifest(**extra):
         "circle": {},
         "coding": {},
         "network": {},
+        "design": {},
         "stages": [
             {"stage": s}
             for s in (
@@ -244,6 +245,17 @@ def test_sections_and_stages_that_are_absent_give_their_spec_lines():
     assert notes.get("costs").snippet.startswith("costs:\n  model: costs.yaml")
     assert "services:\n  directory: services.yaml" in notes.get("services").snippet
     assert "'circle' and 'challenge' in stages:" in notes.get("services").snippet
+
+
+def test_no_design_stage_gives_its_spec_lines():
+    manifest = _manifest()
+    manifest.pop("design")
+    (note,) = missing_data(manifest)
+    assert note.key == "design" and note.detail == "The spec lists no 'design' stage."
+    assert note.snippet.startswith("design:\n  unit_costs: unit_costs.yaml")
+    assert note.snippet.endswith("# and list 'design' in stages:, after 'challenge'")
+    manifest["stages"] = [*manifest["stages"], {"stage": "design"}]
+    assert missing_data(manifest).get("design").detail == "The spec has no 'design:' section."
 
 
 def test_no_coded_notes_no_network_and_no_maps_give_their_spec_lines():

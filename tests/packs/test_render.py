@@ -34,6 +34,15 @@ HEADINGS = {
         "Unmet need and duplication",
         "The cost of the problem",
     ],
+    "design": [
+        "Customer journeys",
+        "Time from crisis to planned support",
+        "Telling my story again",
+        "Failure demand",
+        "Who is best placed",
+        "The options",
+        "Questions for the room",
+    ],
     "hotspot_report": ["Summary", "LSOA (neighbourhoods): hot spots", "funnel plot", "area table", "Method notes"],
 }
 SIZES = {"A4 portrait": (595.3, 841.9), "A3 landscape": (1190.6, 841.9)}
