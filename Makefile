@@ -17,8 +17,9 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/circles demo
 
+# every core: a module's tests stay in one worker (--dist loadfile), so module fixtures are made once
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 # The documentation site (mkdocs-material + mkdocstrings), warnings as errors; built into build/site.
 # (make test builds it too, in tests/test_docs.py: CI fails on a docs warning.)

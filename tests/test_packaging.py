@@ -106,7 +106,7 @@ def test_the_installed_wheel_runs_the_demo_from_an_empty_folder(installed, tmp_p
     assert set(manifest["rates"]["layers"]) == {"lsoa", "msoa", "ward2025", "ward2004", "ward2017"}
     # nothing missing or skipped: the demo key's warning, the two-year records' penetration note and the held quote
     prefixes = sorted(w.split(":")[0] for w in manifest["warnings"])
-    assert prefixes == ["coding", "costs", "pseudonyms use the published DEMO key"], manifest["warnings"]
+    assert prefixes == ["coding", "costs", "design", "pseudonyms use the published DEMO key"], manifest["warnings"]
     wards = pd.read_csv(report / "tables" / "ward2004_areas.csv")
     assert len(wards) == 23 and wards["rate"].notna().all() and wards["rate_upper"].notna().all()
     lsoas = pd.read_csv(report / "tables" / "lsoa_areas.csv")

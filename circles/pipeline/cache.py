@@ -136,6 +136,11 @@ def _sections_digest(spec: PipelineSpec, names: list[str]) -> str:
 _READS: ContextVar[set[str] | None] = ContextVar("circles_spec_reads", default=None)
 
 
+def _same(spec: Any) -> Any:
+    """Unpickles a tracked spec as the spec itself (see :func:`_tracking_class`)."""
+    return spec
+
+
 @cache
 def _tracking_class(spec_type: type) -> type:
     """A subclass of the spec's class that records which of its sections are read."""
@@ -146,7 +151,13 @@ def _tracking_class(spec_type: type) -> type:
             seen.add(name)
         return spec_type.__getattribute__(self, name)
 
-    return type(f"Tracked{spec_type.__name__}", (spec_type,), {"__getattribute__": __getattribute__})
+    def __reduce_ex__(self, protocol):
+        plain = copy.copy(self)  # sent to a Dask worker or pickled: the spec itself, untracked
+        object.__setattr__(plain, "__class__", spec_type)
+        return _same, (plain,)
+
+    namespace = {"__getattribute__": __getattribute__, "__reduce_ex__": __reduce_ex__}
+    return type(f"Tracked{spec_type.__name__}", (spec_type,), namespace)
 
 
 @contextmanager
