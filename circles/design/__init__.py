@@ -14,6 +14,7 @@ Modules, in data-flow order:
 ``options``         options read from YAML, their net present value (Green Book discounting) at low, central
                     and high contacts avoided, and the tornado of their assumptions
 ``figures``         the time-to-planned-support curve and the tornado, drawn at their printed size
+``sankey``          the commonest journeys as a Sankey diagram (plotly), from the published table only
 
 Every function takes the take-up records as a DataFrame and returns a typed result whose published tables
 have been through the disclosure policy; exact per-family or per-contact tables are kept apart and say so.
@@ -43,9 +44,12 @@ from circles.design.journeys import (
     time_to_planned_support,
 )
 from circles.design.options import Appraisal, Option, OptionsFile, appraise, option_npv, read_options
+from circles.design.sankey import journeys_sankey, sankey_links
 from circles.design.unit_costs import read_unit_costs, unit_costs_by_service
 
 __all__ = [
+    "journeys_sankey",
+    "sankey_links",
     "CRISIS_ROUTES",
     "EXACT",
     "contacts_in_order",

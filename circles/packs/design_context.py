@@ -40,6 +40,7 @@ def design_context(report: Path, manifest: dict[str, Any], image: Any, missing: 
         "design": {
             "method": summary.get("method") or {},
             "crisis_routes": ", ".join(summary.get("crisis_routes") or []),
+            "sankey": (report / "design" / "journeys_sankey.html").is_file(),
             **_journeys(report, summary),
             **_time_to_planned(report, summary, image),
             **_story(report, summary),

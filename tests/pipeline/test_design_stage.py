@@ -11,6 +11,7 @@ Three families:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -95,6 +96,9 @@ def test_journeys_and_routes_in_count_each_family_once(report) -> None:
         ("GP consultation → Housing options", 1),
     ]
     assert journeys["families"].sum() == report[1]["design"]["families"] == 3
+    page = (report[0] / "journeys_sankey.html").read_text(encoding="utf-8")  # the same journeys, as a Sankey
+    assert '"type":"sankey"' in page.replace(" ", "") and "1. GP consultation" in page and "2. Housing options" in page
+    assert not re.search(r"<script[^>]+src=\"https?:", page)  # opens offline: no script from the network
     routes = read(report, "routes_in.csv")
     assert routes[["route_type", "route", "families"]].values.tolist() == [
         ["crisis", "999 call", 1],

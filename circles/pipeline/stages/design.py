@@ -4,6 +4,7 @@ Reads the take-up records (one row a contact), calls :mod:`circles.design` and p
 
 ==================================  =================================================================================
 ``journeys_common.csv``             the commonest journeys (first n services), families per journey
+``journeys_sankey.html``            the same journeys as a Sankey diagram (plotly, opens offline)
 ``routes_in.csv``                   families by the route of their first contact, crisis or planned
 ``time_to_planned_support.csv``     Kaplan–Meier table, first crisis contact to first planned contact
 ``telling_my_story.csv``            distinct services met within the window of a family's first contact
@@ -26,7 +27,15 @@ import pandas as pd
 from circles.errors import CirclesError
 from circles.ingest.disclosure import SUPPRESSED, protect_total
 from circles.io.writers import write_csv
-from circles.pipeline.stages.base import RunState, disclosure_policy, publish_svgs, records_of, stage, synthetic_mark
+from circles.pipeline.stages.base import (
+    RunState,
+    disclosure_policy,
+    period_suffix,
+    publish_svgs,
+    records_of,
+    stage,
+    synthetic_mark,
+)
 
 if TYPE_CHECKING:
     from circles.pipeline.spec_design import DesignSpec
@@ -138,6 +147,18 @@ def _publish(run: RunState, relative: str, table: pd.DataFrame) -> None:
     run.publish(f"design/{relative}", lambda p, t=table: write_csv(t, p, na_rep=SUPPRESSED))
 
 
+def _publish_sankey(run: RunState, journeys: pd.DataFrame) -> None:
+    """``design/journeys_sankey.html``: the published journeys as a Sankey diagram that opens offline."""
+    from circles.design import OTHER_JOURNEYS
+    from circles.design.sankey import journeys_sankey
+    from circles.figures.interactive_maps import write_html
+
+    other = pd.to_numeric(journeys.loc[journeys["journey"] == OTHER_JOURNEYS, "families"], errors="coerce").dropna()
+    title = f"The commonest journeys through services{period_suffix(run)}{synthetic_mark(run)}"
+    figure = journeys_sankey(journeys, title=title, unshown=int(other.sum()) if len(other) else None)
+    run.publish("design/journeys_sankey.html", lambda p: write_html(figure, p, plotlyjs=run.spec.maps.plotlyjs))
+
+
 def _journeys(
     run: RunState, spec: DesignSpec, contacts: pd.DataFrame, crisis: list[str], policy: Any, notes: dict[str, str]
 ) -> dict[str, Any]:
@@ -158,6 +179,7 @@ def _journeys(
         policy=policy,
     )
     _publish(run, "journeys_common.csv", journeys.journeys)
+    _publish_sankey(run, journeys.journeys)
     _publish(run, "routes_in.csv", journeys.routes)
     story = telling_my_story_again(
         contacts, family=family, service=spec.service_field, start=start, window_days=spec.story_window_days,
