@@ -114,4 +114,5 @@ def test_the_installed_wheel_runs_the_demo_from_an_empty_folder(installed, tmp_p
     for pack in ("customer_definition", "customer_engagement", "challenge", "hotspot_report"):
         assert (report / "packs" / f"{pack}.pdf").stat().st_size > 10_000
     assert (work / "data" / "demo" / "take_up").is_dir()  # the synthetic inputs, beside the report, not in the wheel
-    assert sorted(p.name for p in work.iterdir()) == ["data", "report"]
+    # the report, its inputs and the stage cache beside the report (nothing else written)
+    assert sorted(p.name for p in work.iterdir()) == [".report.cache", "data", "report"]

@@ -37,7 +37,7 @@ HEADINGS = {
     "design": [
         "Customer journeys",
         "Time from crisis to planned support",
-        "Telling my story again",
+        "Services met per family",
         "Failure demand",
         "Who is best placed",
         "The options",
