@@ -125,6 +125,9 @@ _PATTERN_DETAIL = {
 #: columns with a ``<name>_suppressed`` companion are count columns too.
 COUNT_COLUMNS = frozenset({"records", "people", "count", "n", "families", "clients", "cases"})
 
+#: Texts up to this length (table cells, names) are remembered once read clean.
+_MEMO_LENGTH = 256
+
 _JSON_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _RASTER = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ico"})
@@ -214,6 +217,8 @@ class _Audit:
         self.public_contacts: set[str] = set()
         self.withheld = 0
         self.names: dict[tuple[str, ...], str] = {}  # relative path parts -> the part as shown
+        #: short texts (table cells) read clean, with the patterns flag: a repeated cell is checked once
+        self._clean_texts: set[tuple[str, bool]] = set()
 
     # ------------------------------------------------------------------ recording
 
@@ -222,32 +227,45 @@ class _Audit:
         self.findings.setdefault(ident, Finding(file, location, kind, detail))
 
     def text(self, file: str, text: str, locate: Callable[[int], str] | str) -> None:
+        memo = (text, self.patterns) if len(text) <= _MEMO_LENGTH else None
+        if memo is not None and memo in self._clean_texts:
+            return  # the same cell text was read clean already: the checks depend on the text alone
         flagged = set()
-        for hit in self.scanner.scan(text):
+        hits = self.scanner.scan(text)
+        for hit in hits:
             location = locate if isinstance(locate, str) else locate(hit.offset)
             self.add(file, location, hit.kind, hit.detail, hit.key)
             flagged.add(location)
-        if self.patterns:
-            for machine in _MACHINE_PATHS.finditer(text):
-                location = locate if isinstance(locate, str) else locate(machine.start())
-                self.add(
-                    file,
-                    location,
-                    "path",
-                    "a path of the machine that made the report (it may hold a user name); publish relative links",
-                    machine.group().casefold(),
-                )
-            for found in self.structured(text):
-                location = locate if isinstance(locate, str) else locate(found.start)
-                if location in flagged:  # an identifier from the inputs was found there: said once is enough
-                    continue
-                self.add(
-                    file,
-                    location,
-                    found.kind,
-                    f"{_PATTERN_DETAIL[found.kind]} in a published file; redact it, or move the file to the analyst's",
-                    _contact(found.text),
-                )
+        patterns = self._patterns(file, text, locate, flagged) if self.patterns else False
+        if memo is not None and not hits and not patterns:
+            self._clean_texts.add(memo)
+
+    def _patterns(self, file: str, text: str, locate: Callable[[int], str] | str, flagged: set[str]) -> bool:
+        """Machine paths, phone numbers, e-mails, NHS numbers and dates of birth in a published file's text;
+        whether any was found."""
+        machines = list(_MACHINE_PATHS.finditer(text))
+        for machine in machines:
+            location = locate if isinstance(locate, str) else locate(machine.start())
+            self.add(
+                file,
+                location,
+                "path",
+                "a path of the machine that made the report (it may hold a user name); publish relative links",
+                machine.group().casefold(),
+            )
+        structured = self.structured(text)
+        for found in structured:
+            location = locate if isinstance(locate, str) else locate(found.start)
+            if location in flagged:  # an identifier from the inputs was found there: said once is enough
+                continue
+            self.add(
+                file,
+                location,
+                found.kind,
+                f"{_PATTERN_DETAIL[found.kind]} in a published file; redact it, or move the file to the analyst's",
+                _contact(found.text),
+            )
+        return bool(machines or structured)
 
     def structured(self, text: str) -> list[Any]:
         """Phone numbers, e-mails, NHS numbers and dates of birth in ``text``, but the directory's contacts."""

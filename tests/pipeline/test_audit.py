@@ -379,3 +379,17 @@ def test_a_path_of_this_machine_in_a_published_file_is_found(tmp_path):
     found = [(f.file, f.kind) for f in audit_report(report, SECRETS)]
     assert found == [("packs/pack.html", "path"), ("packs/pack.html", "path")]
     assert all("jo.bloggs" not in f.detail for f in audit_report(report, SECRETS))
+
+
+def test_a_cell_repeated_across_rows_is_reported_at_every_row_it_holds_a_finding(tmp_path):
+    """Cells read clean are remembered (a repeated value is checked once); one with a finding never is."""
+    report = tmp_path / "report"
+    report.mkdir()
+    rows = ["area,people,note", *[f"A{i},10,ordinary text" for i in range(3)], "B,10,ring 07700 900123"]
+    rows += ["C,10,ring 07700 900123", "D,10,ordinary text"]
+    (report / "table.csv").write_text("\n".join(rows) + "\n")
+    findings = audit_report(report, Secrets.from_values(identifiers=["C000123"]))
+    assert [(f.location, f.kind) for f in findings] == [
+        ("line 5, column 'note'", "phone"),
+        ("line 6, column 'note'", "phone"),
+    ]
