@@ -2,8 +2,8 @@
 
 A stage is reused from the last run when its *key* is unchanged. A stage's key is a SHA-256 over
 
-* the cache format, the code (every file of the installed ``circles`` package) and the versions of the
-  packages the manifest lists;
+* the cache format, the code (every file of the installed ``circles`` package, and the embedded reference data
+  in ``geo/``) and the versions of the packages the manifest lists;
 * the key of the stage before it, so that a change re-runs every stage after the first one it touches;
 * the spec sections the stage read the last time it ran (recorded while it runs: nothing to declare by
   hand), with the content of every file or folder those sections name (codebook, notes, directory...).
@@ -93,14 +93,16 @@ def cache_folder(out_dir: Path) -> Path:
 
 @cache
 def code_digest() -> str:
-    """SHA-256 over every file of the installed ``circles`` package (the code version of every key)."""
+    """SHA-256 over every file of the installed ``circles`` package and of the reference data it embeds
+    (``geo/``, outside the package in a checkout): the code version of every key."""
     import circles
+    from circles.resources import packaged
 
-    root = Path(circles.__file__).parent
     digest = hashlib.sha256(CACHE_FORMAT.encode())
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for root in (Path(circles.__file__).parent, packaged("geo")):
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -208,3 +208,22 @@ def test_a_reused_stage_publishes_every_file_it_wrote_not_only_those_it_queued(t
     assert sorted(second.outputs) == sorted(first.outputs)
     report = second.output_dir
     assert (report / "maps" / "lsoa_rate_a4.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_code_version_covers_the_embedded_reference_data(tmp_path, monkeypatch):
+    """In a checkout geo/ lies outside the package: a rebuilt extract must change every key all the same."""
+    from circles import resources
+    from circles.pipeline.cache import code_digest
+
+    geo = tmp_path / "geo"
+    geo.mkdir()
+    (geo / "wards.csv").write_text("code,name\nE05000001,A\n")
+    monkeypatch.setattr(resources, "packaged", lambda folder: geo)
+    code_digest.cache_clear()
+    try:
+        before = code_digest()
+        (geo / "wards.csv").write_text("code,name\nE05000001,B\n")
+        code_digest.cache_clear()
+        assert code_digest() != before
+    finally:
+        code_digest.cache_clear()
