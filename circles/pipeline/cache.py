@@ -271,7 +271,7 @@ class StageCache:
         if key != old["key"]:
             return False
         files = {rel: self.folder / "files" / sha for rel, sha in old["files"].items()}
-        if any(not p.is_file() for p in files.values()):
+        if not _intact(files, old["files"]):
             return False
         try:
             state = self._decrypt(self.folder / "state" / old["state"], key)
@@ -347,7 +347,7 @@ class StageCache:
         if self.forced or not old or old.get("key") != key:
             return False
         sources = {rel: self.folder / "files" / sha for rel, sha in old["files"].items()}
-        if any(not p.is_file() for p in sources.values()):
+        if not _intact(sources, old["files"]):
             return False
         for relative, source in sources.items():
             _link_or_copy(source, staging / relative, old["files"][relative])
@@ -427,11 +427,17 @@ def _read_index(folder: Path, pipeline: str) -> dict[str, Any]:
     return index
 
 
+def _intact(files: dict[str, Path], checksums: dict[str, str]) -> bool:
+    """Whether every cached file is there with the content it was kept with (a hard link shares the report's
+    file: one edited in place since is noticed here, and its stage runs again)."""
+    return all(path.is_file() and sha256_file(path) == checksums[rel] for rel, path in files.items())
+
+
 def _link_or_copy(source: Path, target: Path, sha: str) -> None:
     """``target`` with ``source``'s content: a hard link where the disk allows, else an atomic copy."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists() and target.name == sha:
-        return  # the cache's copy of this content is already there
+    if target.name == sha and target.is_file() and sha256_file(target) == sha:
+        return  # the cache's copy of this content is already there (and unchanged)
     try:
         tmp = target.with_name(f".{target.name}.link-{os.getpid()}")
         os.link(source, tmp)

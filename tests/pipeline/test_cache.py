@@ -227,3 +227,18 @@ def test_the_code_version_covers_the_embedded_reference_data(tmp_path, monkeypat
         assert code_digest() != before
     finally:
         code_digest.cache_clear()
+
+
+def test_a_cached_file_changed_since_is_not_reused(twice):
+    """The cache hard-links the report's files, so a report file edited in place can change the cache's copy:
+    its checksum is checked before the file is reused, and the stage runs again."""
+    folder, _, first_csvs, _ = twice
+    cache = cache_folder(folder / "report")
+    index = json.loads((cache / "index.json").read_text())
+    sha = next(iter(index["stages"]["deprivation"]["files"].values()))
+    with open(cache / "files" / sha, "a", encoding="utf-8") as edited:  # in place, as a spreadsheet might
+        edited.write("edited by hand\n")
+    result = _run(folder)
+    assert "deprivation" not in result.manifest["cache"]["reused"]
+    assert _csvs(result.output_dir) == first_csvs
+    assert _run(folder).manifest["cache"]["reused"] == ["rates", "deprivation", "hotspots"]  # the copy was mended
