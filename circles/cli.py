@@ -24,6 +24,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+# options shared by `circles run` and `circles demo`
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or messages")]
+FromStage = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        metavar="STAGE",
+        help="Run STAGE and every stage after it again, whatever the stage cache beside the report holds",
+    ),
+]
+NoCache = Annotated[
+    bool, typer.Option("--no-cache", help="Run every stage and leave the stage cache beside the report as it is")
+]
+
 
 @app.callback()
 def _machine() -> None:
@@ -51,7 +65,7 @@ def _fail(error: CirclesError) -> None:
 def run(
     spec: Annotated[Path, typer.Argument(help="Pipeline spec (YAML), e.g. pipelines/demo.yaml")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Report folder (overrides the spec)")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or messages")] = False,
+    quiet: Quiet = False,
     engine: Annotated[
         str | None,
         typer.Option(
@@ -67,18 +81,8 @@ def run(
             "without it the Dask engine starts a local cluster",
         ),
     ] = None,
-    from_stage: Annotated[
-        str | None,
-        typer.Option(
-            "--from",
-            metavar="STAGE",
-            help="Run STAGE and every stage after it again, whatever the stage cache beside the report holds",
-        ),
-    ] = None,
-    no_cache: Annotated[
-        bool,
-        typer.Option("--no-cache", help="Run every stage and leave the stage cache beside the report as it is"),
-    ] = False,
+    from_stage: FromStage = None,
+    no_cache: NoCache = False,
 ) -> None:
     """Run a pipeline spec and write its report folder."""
     from circles.pipeline.runner import run_pipeline
@@ -118,19 +122,9 @@ def demo(
     inputs: Annotated[Path, typer.Option("--inputs", help="Where the SYNTHETIC inputs are written and read")] = Path(
         "data/demo"
     ),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or messages")] = False,
-    from_stage: Annotated[
-        str | None,
-        typer.Option(
-            "--from",
-            metavar="STAGE",
-            help="Run STAGE and every stage after it again, whatever the stage cache beside the report holds",
-        ),
-    ] = None,
-    no_cache: Annotated[
-        bool,
-        typer.Option("--no-cache", help="Run every stage and leave the stage cache beside the report as it is"),
-    ] = False,
+    quiet: Quiet = False,
+    from_stage: FromStage = None,
+    no_cache: NoCache = False,
 ) -> None:
     """Run the embedded demo (Blackburn with Darwen, synthetic records) from any folder: what `make demo` does."""
     from circles.pipeline.runner import run_pipeline
