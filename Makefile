@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.circles-installed
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask,docs]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask,docs,postgres]'
 	@touch $(STAMP)
 
 setup: $(STAMP)

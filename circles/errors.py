@@ -23,6 +23,7 @@ __all__ = [
     "EngineError",
     "PublishError",
     "ScreeningError",
+    "PlannerError",
 ]
 
 
@@ -92,3 +93,11 @@ class PublishError(CirclesError):
 
 class ScreeningError(CirclesError):
     """A file the free-text screen reads (quote decisions, known names) cannot be used as given."""
+
+
+class PlannerError(CirclesError):
+    """The family service planner cannot do what was asked: its database, key file or an input is unusable.
+
+    Also raised for a request the person's role does not allow; the web pages and the API turn it into the HTTP
+    status the message names.
+    """
