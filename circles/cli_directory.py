@@ -12,7 +12,7 @@ The readers are imported when a command runs, so ``circles --help`` stays quick.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,36 +22,22 @@ if TYPE_CHECKING:
     from circles.challenge.directory import ServiceDirectory
     from circles.challenge.open_referral import ImportReport
 
-__all__ = ["directory_app", "read_any"]
+__all__ = ["directory_app"]
 
 directory_app = typer.Typer(
     help="Service directories: import, export (HSDS 3.0) and validate against the official Open Referral schemas.",
     no_args_is_help=True,
 )
-_ORUK_V1 = {"regular_schedules", "service_taxonomys", "service_taxonomies", "physical_addresses", "eligibilitys"}
 
 PathArg = Annotated[Path, typer.Argument(help="A folder of CSV tables, an HSDS JSON file, or a YAML directory")]
 ProfileOpt = Annotated[str, typer.Option("--profile", help="hsds (HSDS 3.0) or uk (Open Referral UK profile)")]
 CodebookOpt = Annotated[Path | None, typer.Option("--codebook", help="Codebook: every code met must be in it")]
 
 
-def read_any(path: Path, codebook: Path | None = None) -> tuple[ServiceDirectory, ImportReport | None]:
-    """Read a directory: ``.yaml``/``.yml``, HSDS ``.json``, or a folder of HSDS 3.0 / Open Referral UK v1 tables.
+def _read(path: Path, codebook: Path | None) -> tuple[ServiceDirectory, ImportReport | None]:
+    from circles.challenge.services import read_any_directory
 
-    The report of what was left out is given for folders (``None`` otherwise).
-    """
-    from circles.challenge.directory_yaml import read_services_yaml
-    from circles.challenge.hsds_json import import_hsds_json
-    from circles.challenge.open_referral import import_directory_report
-
-    suffix = path.suffix.lower()
-    if path.is_file() and suffix in (".yaml", ".yml"):
-        return read_services_yaml(path, codebook=codebook), None
-    if path.is_file() and suffix == ".json":
-        return import_hsds_json(path, codebook=codebook), None
-    stems = {p.stem.lower() for p in path.glob("*.csv")} if path.is_dir() else set()
-    standard: Literal["hsds", "open_referral"] = "open_referral" if stems & _ORUK_V1 else "hsds"
-    return import_directory_report(path, standard=standard, codebook=codebook)
+    return read_any_directory(path, codebook=codebook)
 
 
 def _fail(error: CirclesError) -> None:
@@ -77,7 +63,7 @@ def _summary(directory: ServiceDirectory, report: ImportReport | None) -> list[s
 def import_(path: PathArg, codebook: CodebookOpt = None) -> None:
     """Read a service directory and say what was read, and which tables and columns were left out."""
     try:
-        directory, report = read_any(path, codebook)
+        directory, report = _read(path, codebook)
     except CirclesError as error:
         _fail(error)
     typer.echo("\n".join(_summary(directory, report)))
@@ -94,7 +80,7 @@ def export(
     from circles.challenge.hsds import export_hsds
 
     try:
-        directory, report = read_any(path, codebook)
+        directory, report = _read(path, codebook)
         package = export_hsds(directory, to, profile=profile)  # type: ignore[arg-type]
     except CirclesError as error:
         _fail(error)
