@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -139,7 +139,7 @@ def upgrade(db: Database, revision: str = "head") -> None:
     try:
         command.upgrade(_alembic_config(db), revision)
     except OperationalError as exc:
-        raise PlannerError(f"Cannot migrate the planner database {db.engine.url!r}: {exc.orig}") from None
+        raise PlannerError(f"Cannot migrate the planner database {db.engine.url.render_as_string(hide_password=True)}: {exc.orig}") from None
 
 
 def downgrade(db: Database, revision: str = "base") -> None:
@@ -165,8 +165,7 @@ def require_current(db: Database) -> None:
     try:
         have = current_revision(db)
     except OperationalError as exc:
-        raise PlannerError(f"Cannot open the planner database {db.engine.url!r}: {exc.orig}") from None
+        raise PlannerError(f"Cannot open the planner database {db.engine.url.render_as_string(hide_password=True)}: {exc.orig}") from None
     if have != head:
-        tables = inspect(db.engine).get_table_names()
-        what = "has no planner tables" if not tables else f"is at migration {have}, not {head}"
-        raise PlannerError(f"The planner database {db.engine.url!r} {what}: run `circles planner init --db URL`.")
+        what = "has no planner tables" if have is None else f"is at migration {have}, not {head}"
+        raise PlannerError(f"The planner database {db.engine.url.render_as_string(hide_password=True)} {what}: run `circles planner init --db URL`.")
