@@ -132,6 +132,11 @@ def _alembic_config(db: Database):
     return config
 
 
+def _where(db: Database) -> str:
+    """The database URL for a message (any password hidden)."""
+    return db.engine.url.render_as_string(hide_password=True)
+
+
 def upgrade(db: Database, revision: str = "head") -> None:
     """Migrate the database up to ``revision`` (default the newest)."""
     from alembic import command
@@ -139,7 +144,7 @@ def upgrade(db: Database, revision: str = "head") -> None:
     try:
         command.upgrade(_alembic_config(db), revision)
     except OperationalError as exc:
-        raise PlannerError(f"Cannot migrate the planner database {db.engine.url.render_as_string(hide_password=True)}: {exc.orig}") from None
+        raise PlannerError(f"Cannot migrate the planner database {_where(db)}: {exc.orig}") from None
 
 
 def downgrade(db: Database, revision: str = "base") -> None:
@@ -165,7 +170,7 @@ def require_current(db: Database) -> None:
     try:
         have = current_revision(db)
     except OperationalError as exc:
-        raise PlannerError(f"Cannot open the planner database {db.engine.url.render_as_string(hide_password=True)}: {exc.orig}") from None
+        raise PlannerError(f"Cannot open the planner database {_where(db)}: {exc.orig}") from None
     if have != head:
         what = "has no planner tables" if have is None else f"is at migration {have}, not {head}"
-        raise PlannerError(f"The planner database {db.engine.url.render_as_string(hide_password=True)} {what}: run `circles planner init --db URL`.")
+        raise PlannerError(f"The planner database {_where(db)} {what}: run `circles planner init --db URL`.")
