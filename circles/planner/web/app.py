@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from circles.errors import PlannerError
 from circles.planner.db import Database
@@ -72,7 +74,9 @@ def create_app(
     app.state.issues = issues or default_family_issues()
     app.state.gazetteer = gazetteer
     app.state.secure_cookies = secure_cookies
-    app.state.templates = Jinja2Templates(directory=str(_HERE / "templates"), autoescape=True)
+    app.state.templates = Jinja2Templates(
+        env=jinja2.Environment(loader=jinja2.FileSystemLoader(str(_HERE / "templates")), autoescape=True)
+    )
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
 
     @app.middleware("http")
@@ -97,6 +101,14 @@ def create_app(
             )
 
         return handler
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return app.state.templates.TemplateResponse(
+            request, "error.html", {"status": exc.status_code, "message": str(exc.detail)}, status_code=exc.status_code
+        )
 
     app.add_exception_handler(NotFound, _error(404))
     app.add_exception_handler(Forbidden, _error(403))
