@@ -10,6 +10,7 @@ import typer
 
 from circles import __version__
 from circles.cli_directory import directory_app
+from circles.cli_planner import planner_app
 from circles.cli_refi import refi_app
 from circles.errors import CirclesError
 
@@ -221,6 +222,7 @@ key_app = typer.Typer(help="Pseudonymisation keys.", no_args_is_help=True)
 app.add_typer(key_app, name="key")
 app.add_typer(directory_app, name="directory")
 app.add_typer(refi_app, name="refi")
+app.add_typer(planner_app, name="planner")
 
 
 @key_app.command("new")

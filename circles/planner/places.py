@@ -9,15 +9,19 @@ address, and distances to services are worked out from the grid reference when a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from circles.errors import PlannerError
 
 __all__ = ["Place", "Gazetteer", "default_gazetteer"]
+
+#: Furthest a postcode outside every area may lie from the nearest one and still be placed in it (metres).
+NEAREST_M = 200.0
 
 #: The layers a family is placed in, and the embedded boundaries they come from.
 LAYERS = {"ward_code": "ward2025", "lsoa_code": "lsoa11", "msoa_code": "msoa11"}
@@ -73,18 +77,23 @@ class Gazetteer:
         pcds = normal["pcds"].iloc[0]
         if not isinstance(pcds, str) or pcds not in self._grid.index:
             return None
+        return self._place(pcds)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 (one gazetteer per process, kept for its life)
+    def _place(self, pcds: str) -> Place:
         easting, northing = (float(v) for v in self._grid.loc[pcds])
         return Place(pcds, easting, northing, **self._areas(easting, northing))
 
     def _areas(self, easting: float, northing: float) -> dict[str, str | None]:
-        from circles.geo.areas import assign_areas, points_from_grid
-
-        point = points_from_grid(pd.DataFrame({"oseast1m": [easting], "osnrth1m": [northing]}))
+        """The area containing the point in each layer, else the nearest within 200 m (as ``assign_areas``)."""
+        point = shapely.Point(easting, northing)
         found: dict[str, str | None] = {}
         for column, layer in self._layers.items():
-            placed = assign_areas(point, layer).placed
-            code_column = f"{layer.name}_code"
-            found[column] = str(placed[code_column].iloc[0]) if len(placed) else None
+            areas = layer.areas
+            hits = areas.sindex.query(point, predicate="intersects")
+            if not len(hits):
+                hits = areas.sindex.nearest(point, max_distance=NEAREST_M, return_all=True)[1]
+            found[column] = min(areas["area_code"].iloc[hits]) if len(hits) else None  # a shared edge: lowest code
         return found
 
 

@@ -68,8 +68,11 @@ class Forbidden(PlannerError):
     """The user's role does not allow this at all (HTTP 403)."""
 
 
-def _casework(user: User) -> None:
+def _casework(session: Session, user: User, action: str) -> None:
+    """Refuse (and audit) a role that never works with family records."""
     if user.role not in CASEWORK_ROLES:
+        record(session, user, action, "family", "", f"role {user.role} may not", outcome="denied")
+        session.commit()
         raise Forbidden(f"A {user.role} does not work with family records: only advisors and managers do.")
 
 
@@ -86,21 +89,27 @@ def visible_families(user: User) -> Select:
 
 def list_families(session: Session, user: User) -> list[Family]:
     """The families ``user`` may see, newest change first (names are opened for the caseload page)."""
-    _casework(user)
+    _casework(session, user, "family.list")
     families = session.scalars(visible_families(user).order_by(Family.updated_at.desc())).all()
     record(session, user, "family.list", "family", "", f"{len(families)} families")
     return list(families)
 
 
-def get_family(session: Session, user: User, family_id: str, *, action: str = "family.read") -> Family:
-    """One family, if ``user`` may see it; else :class:`NotFound`. The read (or refusal) is audited."""
-    _casework(user)
+def get_family(
+    session: Session, user: User, family_id: str, *, action: str = "family.read", audit_success: bool = True
+) -> Family:
+    """One family, if ``user`` may see it; else :class:`NotFound`. The read (or refusal) is audited.
+
+    ``audit_success=False`` leaves the entry for a successful read to the caller (who records what it did).
+    """
+    _casework(session, user, action)
     family = session.scalar(visible_families(user).where(Family.id == str(family_id)))
     if family is None:
         record(session, user, action, "family", str(family_id)[:64], "not found or not visible", outcome="denied")
         session.commit()  # the refusal stays on record although the request fails
         raise NotFound("No such family (or not one you may see).")
-    record(session, user, action, "family", family.id)
+    if audit_success:
+        record(session, user, action, "family", family.id)
     return family
 
 
@@ -117,7 +126,7 @@ def create_family(
 
     The postcode is kept only inside the sealed address (added to it when the address does not hold it).
     """
-    _casework(user)
+    _casework(session, user, "family.create")
     name = _text(name, "name", 200, required=True)
     address = _text(address, "address", 500)
     family = Family(name=name, owner_id=user.id, team_id=user.team_id, lead_practitioner_id=user.id)
@@ -328,7 +337,7 @@ def add_score(
 
 def erase_family(session: Session, user: User, family_id: str) -> None:
     """Erase a family on request: every row about it goes; the audit log keeps an entry naming no one."""
-    family = get_family(session, user, family_id, action="family.erase")
+    family = get_family(session, user, family_id, action="family.erase", audit_success=False)
     family_ref = family.id
     session.delete(family)
     session.flush()

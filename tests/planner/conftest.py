@@ -10,6 +10,7 @@ import os
 import uuid
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from sqlalchemy import create_engine, text
 
 from circles.planner.auth import add_user
@@ -35,6 +36,15 @@ def _postgres_database() -> tuple[str, callable]:
         admin.dispose()
 
     return server.rsplit("/", 1)[0] + "/" + name, drop
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Argon2id with its cheapest parameters (argon2-cffi's test profile): the same code, in milliseconds.
+
+    ``tests/planner/test_auth.py`` checks the parameters the planner really uses.
+    """
+    monkeypatch.setattr("circles.planner.auth._HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 
 @pytest.fixture(params=BACKENDS)

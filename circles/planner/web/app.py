@@ -65,7 +65,7 @@ def create_app(
     secure_cookies : bool
         Mark the session cookie ``Secure`` (browsers send it to ``https://`` and to ``http://127.0.0.1``).
     """
-    from circles.planner.web import api, pages
+    from circles.planner.web import api, family_pages, pages
 
     app = FastAPI(
         title="circles family service planner", docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json"
@@ -116,4 +116,5 @@ def create_app(
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(family_pages.router)
     return app

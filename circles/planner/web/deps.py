@@ -61,7 +61,9 @@ def db_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+# scope="function": the session commits when the endpoint returns, before the response is sent, so a client is
+# never told a change succeeded that then fails to commit
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 class SignInNeeded(HTTPException):
