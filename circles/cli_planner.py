@@ -286,7 +286,7 @@ def export(
 ) -> None:
     """Write take-up and issues as a circles source (pseudonyms, area codes, no personal data) with a spec."""
     from circles.planner.audit import record
-    from circles.planner.export import PIPELINE_GAP, export_source
+    from circles.planner.export import export_source
 
     with _errors():
         db = _open(db_url, key_file)
@@ -301,7 +301,6 @@ def export(
         f"to {summary.folder}"
     )
     typer.echo(f"run it with: circles run {summary.spec}")
-    typer.secho(f"note: {PIPELINE_GAP}; the run accounts for every row but places none yet.", fg=typer.colors.YELLOW)
 
 
 @planner_app.command("backup")

@@ -17,6 +17,10 @@ Each record gets an outcome, counted for the manifest:
     in the directory without coordinates (ONSPD gives these ``lat`` 99.999999).
 ``outside_study_area``
     in the directory but in another local authority than the study area.
+``area_codes``
+    no postcode, but the record carries its areas' codes already (``area_codes``: a source such as the family
+    service planner's export, which keeps ward and LSOA codes and never a postcode): kept without a point, for
+    ``assign_areas`` to place by those codes.
 
 Matched and terminated records go on, with a ``terminated`` flag and, when the directory has them, its own
 area codes as ``directory_<column>`` (e.g. ``directory_lsoa11``). The rest are returned for the quarantine
@@ -42,8 +46,17 @@ from circles.ingest.accounting import quarantine_frame
 
 __all__ = ["OUTCOMES", "Geocoded", "geocode"]
 
-OUTCOMES = ("matched", "terminated", "blank", "invalid", "unknown", "no_grid_reference", "outside_study_area")
-_ACCEPTED = ("matched", "terminated")
+OUTCOMES = (
+    "matched",
+    "terminated",
+    "area_codes",
+    "blank",
+    "invalid",
+    "unknown",
+    "no_grid_reference",
+    "outside_study_area",
+)
+_ACCEPTED = ("matched", "terminated", "area_codes")
 
 _MESSAGES = {
     "blank": lambda pc, la: "No postcode given.",
@@ -112,6 +125,7 @@ def geocode(
     postcode_field: str = "postcode",
     study_area: Collection[str] | None = None,
     stage: str = "geocode",
+    area_codes: Collection[str] = (),
 ) -> Geocoded:
     """Look up every record's postcode in ``directory`` (columns ``pcds``, ``oseast1m``, ``osnrth1m``, ``oslaua``).
 
@@ -125,6 +139,10 @@ def geocode(
         Column holding the postcode as given.
     study_area : collection of str, optional
         Local authority codes (``oslaua``) of the study area; records elsewhere are quarantined.
+    area_codes : collection of str, optional
+        Columns of ``records`` that may carry the postcode directory's area codes (``directory_lsoa11``...). A
+        record with no postcode but a code in every one of them is kept (outcome ``area_codes``) with an empty
+        point, to be placed by its codes; a record with a postcode is looked up as usual.
 
     Examples
     --------
@@ -153,7 +171,13 @@ def geocode(
         outcome[in_directory & has_grid & elsewhere] = "outside_study_area"
     outcome[valid & ~in_directory] = "unknown"
     outcome[~valid] = "invalid"
-    outcome[norm["blank"].to_numpy()] = "blank"
+    blank = norm["blank"].to_numpy()
+    outcome[blank] = "blank"
+    if area_codes:
+        carried = np.logical_and.reduce(
+            [records[c].astype("string").str.strip().fillna("").ne("").to_numpy(dtype=bool) for c in area_codes]
+        )
+        outcome[blank & carried] = "area_codes"
 
     ok = outcome.isin(_ACCEPTED).to_numpy()
     matched = records.loc[ok].drop(columns=[postcode_field])
@@ -164,6 +188,10 @@ def geocode(
     for column in AREA_COLUMNS:
         if column in found:
             matched[f"directory_{column}"] = found.loc[ok, column].to_numpy()
+    if area_codes:  # a record placed by the codes it carries keeps them (the directory has none for it)
+        by_code = outcome[ok].eq("area_codes").to_numpy()
+        for column in area_codes:
+            matched.loc[by_code, column] = records.loc[ok, column].to_numpy()[by_code]
     matched["oseast1m"] = found.loc[ok, "oseast1m"].to_numpy()
     matched["osnrth1m"] = found.loc[ok, "osnrth1m"].to_numpy()
     points = points_from_grid(matched)

@@ -60,6 +60,7 @@ from circles.pipeline.dask_cluster import LOCAL_WORKER_CONFIG, dask_client, loca
 from circles.pipeline.spec import PipelineSpec
 from circles.pipeline.stages import (
     RunState,
+    carried_area_codes,
     directory_column,
     input_files,
     load_layers,
@@ -415,9 +416,11 @@ def _stage_pseudonymise(run: RunState) -> None:
 # ------------------------------------------------------------------------------------------------ geocode
 
 
-def _geocode(part: pd.DataFrame, directory: pd.DataFrame, study_area: list[str] | None) -> tuple[Any, dict]:
+def _geocode(
+    part: pd.DataFrame, directory: pd.DataFrame, study_area: list[str] | None, area_codes: list[str]
+) -> tuple[Any, dict]:
     postcodes = part["postcode"].dropna().astype(str).unique()
-    result = geocode(part, directory, study_area=study_area)
+    result = geocode(part, directory, study_area=study_area, area_codes=area_codes)
     records = _without_geometry(result.records)
     small = {
         "postcodes": postcodes,
@@ -433,7 +436,7 @@ def _stage_geocode(run: RunState) -> None:
     parts, spec = _partitions(run, "geocode"), run.spec
     directory = postcode_directory(spec)
     shared = parts.client.scatter(directory, broadcast=True)  # every worker holds the directory once
-    smalls = parts.map(_geocode, shared, list(spec.geography.study_area) or None)
+    smalls = parts.map(_geocode, shared, list(spec.geography.study_area) or None, carried_area_codes(spec))
     _ledger(run, smalls)
     _quarantine(run, smalls)
     outcomes: dict[str, int] = {}

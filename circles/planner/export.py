@@ -24,9 +24,9 @@ Pseudonyms are HMAC-SHA256 under a key derived from the planner's key file
 (``cipher.derive("circles-planner-export")``), truncated to 20 hex digits: stable from one export to the next,
 never the database's own identifiers, and not recomputable without the key file.
 
-The pipeline today places a record only through its postcode (``geocode`` quarantines a blank one, and
-``assign_areas`` needs the points ``geocode`` makes), so a run of ``planner.yaml`` reads and accounts for every
-row but places none: see :data:`PIPELINE_GAP`.
+The records carry no postcode: ``geocode`` keeps a record whose postcode is blank when it carries the
+``directory_<code>`` fields of the spec's layers (outcome ``area_codes``), and ``assign_areas`` places it by those
+codes, so a run of ``planner.yaml`` counts the planner's families in their wards, LSOAs and MSOAs.
 
 The folder is written only when it is new, empty or an earlier export (its marker file
 :data:`MARKER` lists the files it wrote); each file is written atomically.
@@ -47,20 +47,13 @@ from circles.planner.db import Database
 from circles.planner.issues import default_family_issues
 from circles.planner.models import Family, FamilyIssue, Member, PlanEvent, PlanItem, Service
 
-__all__ = ["EXPORT_STATUSES", "ExportSummary", "MARKER", "PIPELINE_GAP", "TAKE_UP_COLUMNS", "export_source"]
+__all__ = ["EXPORT_STATUSES", "ExportSummary", "MARKER", "TAKE_UP_COLUMNS", "export_source"]
 
 #: The marker file of an export folder: what wrote it and which files.
 MARKER = ".circles-planner-export.json"
 
 #: Plan items in these statuses (at any time) are take-up.
 EXPORT_STATUSES = ("referred", "engaged", "ended")
-
-#: What the pipeline lacks to place the export's records by their area codes.
-PIPELINE_GAP = (
-    "the pipeline places records only through a postcode: every source must map a 'postcode' field, 'geocode' "
-    "quarantines a blank one, and 'assign_areas' needs the points 'geocode' makes, although it would place a "
-    "record by its own directory_<code> columns (assign_by_code)"
-)
 
 TAKE_UP_COLUMNS = (
     "client_id",
@@ -237,7 +230,7 @@ def pipeline_spec(folder: Path, *, key_file: Path | None, scope: str) -> dict:
                     "family_id": {"column": "family_id", "privacy": "pseudonymise"},
                     "age_band": {"column": "age_band", "type": "category", "allowed": _AGE_BANDS, "required": False},
                     "sex": {"column": "sex", "type": "category", "allowed": ["F", "M", "X", "U"]},
-                    # always blank: see circles.planner.export.PIPELINE_GAP
+                    # always blank: records are placed by the area codes they carry (directory_*)
                     "postcode": {"column": "postcode", "type": "postcode", "required": False},
                     "directory_osward": {"column": "directory_osward", "required": False},
                     "directory_lsoa11": {"column": "directory_lsoa11", "required": False},

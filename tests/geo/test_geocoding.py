@@ -33,6 +33,7 @@ def test_each_outcome():
     assert result.outcomes == {
         "matched": 2,
         "terminated": 0,
+        "area_codes": 0,
         "blank": 1,
         "invalid": 1,
         "unknown": 1,
@@ -75,3 +76,16 @@ def test_terminated_postcodes_are_kept_and_flagged_and_directory_codes_carried()
     assert result.outcomes["matched"] == 1 and result.outcomes["terminated"] == 1
     assert result.records["terminated"].tolist() == [False, True]
     assert result.records["directory_lsoa11"].tolist() == ["E01000001", "E01000002"]
+
+
+def test_records_without_a_postcode_are_kept_when_they_carry_their_area_codes():
+    recs = _records(["BB2 1AA", "", "", " "])
+    recs["directory_lsoa11"] = [None, "E01012632", None, "E01012644"]
+    result = geocode(recs, DIRECTORY, study_area=["E06000008"], area_codes=["directory_lsoa11"])
+    assert result.outcomes["matched"] == 1 and result.outcomes["area_codes"] == 2 and result.outcomes["blank"] == 1
+    kept = result.records.set_index("source_row")
+    assert kept["directory_lsoa11"].iloc[1:].to_dict() == {"a.csv:3": "E01012632", "a.csv:5": "E01012644"}
+    assert kept["postcode_district"].isna().tolist() == [False, True, True]
+    assert result.quarantine["reason"].tolist() == ["blank"]
+    # without area_codes the same records are blank, as before
+    assert geocode(recs, DIRECTORY, study_area=["E06000008"]).outcomes["blank"] == 3

@@ -13,7 +13,7 @@ from circles.errors import PlannerError
 from circles.ingest.pseudonyms import write_key_file
 from circles.planner import records
 from circles.planner.directory import import_directory
-from circles.planner.export import MARKER, PIPELINE_GAP, TAKE_UP_COLUMNS, export_source
+from circles.planner.export import MARKER, TAKE_UP_COLUMNS, export_source
 from circles.resources import packaged
 
 
@@ -146,26 +146,40 @@ def _run(summary, tmp_path):
     return run_pipeline(summary.spec, output=tmp_path / "report", quiet=True, cache=False)
 
 
-def test_circles_run_accounts_for_every_row(exported, tmp_path) -> None:
-    """Every exported row is read and accounted for (accepted + quarantined); today none is placed (see below)."""
+def test_circles_run_places_every_row_by_its_area_codes(exported, tmp_path) -> None:
+    """Every exported row is read and accepted: placed by the area codes it carries (it has no postcode)."""
     summary, _, _ = exported
     result = _run(summary, tmp_path)
     rows = result.manifest["rows"]
-    assert rows["read"] == summary.take_up_rows == rows["accepted"] + rows["quarantined"]
-    assert rows["balanced"]
-    assert result.manifest["quarantine_reasons"] == {"blank": summary.take_up_rows}, PIPELINE_GAP
+    assert rows["read"] == summary.take_up_rows == rows["accepted"] == 3 and rows["quarantined"] == 0
+    assert result.manifest["geocoding"]["outcomes"]["area_codes"] == 3
+    assert {layer: c["by_code"] for layer, c in result.manifest["placement"]["by_layer"].items()} == {
+        "lsoa": 3,
+        "msoa": 3,
+        "ward2025": 3,
+    }
 
 
-@pytest.mark.xfail(strict=True, reason=f"pipeline gap: {PIPELINE_GAP}")
-def test_circles_run_counts_match_the_planner(exported, planner_db, tmp_path) -> None:
-    """When the pipeline places records by their own area codes, its counts per ward are the planner's."""
-    summary, _, _ = exported
-    result = _run(summary, tmp_path)
-    assert result.manifest["rows"]["accepted"] == summary.take_up_rows
-    take_up = pd.read_csv(summary.folder / "take_up.csv", dtype=str)
-    expected = take_up.groupby("ward_code")["client_id"].nunique()
+@pytest.fixture
+def many_families(planner_db, users, tmp_path):
+    """12 families near the town hall (Blackburn Central) and 9 near the hospital, each referred to Housing."""
+    ann = users["ann"]
+    with planner_db.session() as session:
+        import_directory(session, None, packaged("pipelines") / "demo_services.yaml")
+        for number, postcode in enumerate(["BB1 7DY"] * 12 + ["BB2 3HH"] * 9):
+            family = records.create_family(session, ann, f"Family {number}", postcode=postcode)
+            issue = records.add_issue(session, ann, family.id, "rent_arrears", raised_at=datetime(2024, 5, 1))
+            records.add_plan_item(session, ann, family.id, "housing", issue_id=issue.id, status="referred")
+    write_key_file(tmp_path / "keys" / "pseudonym.key")
+    return export_source(planner_db, tmp_path / "export", pseudonymisation_key_file=tmp_path / "keys/pseudonym.key")
+
+
+def test_circles_run_counts_by_ward_are_the_planners(many_families, tmp_path) -> None:
+    """The Understand stage re-run on the export counts the planner's families in their wards (published: nhs
+    rounding to the nearest 5; the wards with no family 0)."""
+    result = _run(many_families, tmp_path)
     table = pd.read_csv(result.output_dir / "tables" / "ward2025_areas.csv", dtype={"area_code": str})
-    counted = table.set_index("area_code")["people"]
-    for ward, people in expected.items():  # published counts: 1-7 suppressed under the nhs policy
-        assert counted.get(ward) in (people, None) or pd.isna(counted.get(ward))
-    assert counted.fillna(0).sum() > 0
+    people = table.set_index("area_code")["people"].astype(str)
+    assert people["E05011511"] == "10"  # Blackburn Central: 12 families, published rounded to 10
+    assert people["E05011513"] == "10"  # Blackburn South East: 9, rounded to 10
+    assert set(people.drop(["E05011511", "E05011513"])) == {"0"}

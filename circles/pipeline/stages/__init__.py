@@ -31,6 +31,7 @@ from circles.pipeline.stages.base import (
     stage,
 )
 from circles.pipeline.stages.geo import (
+    carried_area_codes,
     directory_column,
     load_layers,
     log_placement,
@@ -85,6 +86,7 @@ __all__ = [
     "note_geocoding",
     "load_layers",
     "placement_rule",
+    "carried_area_codes",
     "directory_column",
     "place",
     "unplaced_quarantine",

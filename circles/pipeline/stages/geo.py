@@ -37,10 +37,28 @@ def _stage_geocode(run: RunState) -> None:
     spec, records = run.spec, records_of(run, "geocode")
     directory = postcode_directory(spec)
     run.secrets_postcodes.update(records["postcode"].dropna().astype(str).unique())
-    result = geocode(records, directory, study_area=spec.geography.study_area or None)
+    result = geocode(
+        records, directory, study_area=spec.geography.study_area or None, area_codes=carried_area_codes(spec)
+    )
     account(run, "geocode", records, result.records, result.quarantine)
     run.records = result.records
     note_geocoding(run, len(directory), result.outcomes, len(records))
+
+
+def carried_area_codes(spec: PipelineSpec) -> list[str]:
+    """The area-code fields records may carry instead of a postcode: ``directory_<code>`` of every layer placed by
+    the directory's codes (``geography.layers.<name>.directory``) that a source maps as a field.
+
+    A record with no postcode but all of these is placed by them (the family service planner's export); with
+    none declared, a record without a postcode is quarantined as ``blank``.
+    """
+    fields = {name for source in spec.sources.values() for name in source.column_specs()}
+    layers = spec.geography.layers.values()
+    return [
+        f"directory_{layer.directory}"
+        for layer in layers
+        if layer.directory and f"directory_{layer.directory}" in fields
+    ]
 
 
 def postcode_directory(spec: PipelineSpec) -> pd.DataFrame:
