@@ -233,6 +233,9 @@ def serve(
         bool,
         typer.Option("--allow-remote", help="Listen beyond this machine: only behind a reverse proxy with TLS"),
     ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Server processes (one per core suits PostgreSQL)")
+    ] = 1,
 ) -> None:
     """Run the planner's web app (uvicorn). Other machines reach it only through a reverse proxy with TLS."""
     from circles.planner.serve import check_host
@@ -243,7 +246,14 @@ def serve(
         db = _open(db_url, key_file)
         try:
             run(
-                db, host=host, port=port, allow_remote=allow_remote, secure_cookies=not insecure_cookies, log=typer.echo
+                db,
+                host=host,
+                port=port,
+                allow_remote=allow_remote,
+                secure_cookies=not insecure_cookies,
+                workers=workers,
+                key_file=str(_key_path(key_file)),
+                log=typer.echo,
             )
         finally:
             db.dispose()

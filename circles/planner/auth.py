@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from circles.errors import PlannerError
 from circles.planner.audit import record
@@ -143,7 +143,11 @@ def session_user(session: Session, token: str | None, *, now: datetime | None = 
     """The live session for a cookie token, or None (no token, unknown, expired or user deactivated)."""
     if not token:
         return None
-    row = session.get(WebSession, _token_hash(token))
+    row = session.scalar(  # one round trip for the session, its user and the user's team
+        select(WebSession)
+        .options(joinedload(WebSession.user).joinedload(User.team))
+        .where(WebSession.token_hash == _token_hash(token))
+    )
     if row is None or row.expires_at <= (now or utcnow()) or not row.user.active:
         return None
     return row

@@ -118,7 +118,8 @@ def connect(url: str | None, cipher: FieldCipher | None = None, *, pool_size: in
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        # (no pre-ping: a SELECT 1 before every request; connections are recycled after 30 minutes instead)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
     engine.dialect.circles_cipher = cipher
     return Database(engine, cipher)
 

@@ -245,7 +245,10 @@ class PlanItem(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
-    events: Mapped[list[PlanEvent]] = relationship(cascade="all, delete-orphan", order_by="PlanEvent.at")
+    # loaded with the items (one query for all of a family's items, not one per item)
+    events: Mapped[list[PlanEvent]] = relationship(
+        cascade="all, delete-orphan", order_by="PlanEvent.at", lazy="selectin"
+    )
 
 
 class PlanEvent(Base):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from circles.errors import PlannerError
 from circles.planner.db import Database, require_current
 
-__all__ = ["build_app", "check_host", "is_loopback", "serve"]
+__all__ = ["app_from_environment", "build_app", "check_host", "is_loopback", "serve"]
 
 
 def is_loopback(host: str) -> bool:
@@ -58,6 +58,22 @@ def build_app(db: Database, *, secure_cookies: bool = True):
     return create_app(db, secure_cookies=secure_cookies)
 
 
+#: Set for worker processes (``serve(workers=N)``): whether the session cookie is marked Secure.
+_SECURE_ENV = "CIRCLES_PLANNER_SECURE_COOKIES"
+
+
+def app_from_environment():
+    """The app in a uvicorn worker process: the database from ``CIRCLES_PLANNER_DB``, the key from
+    ``CIRCLES_PLANNER_KEY_FILE`` (both set by :func:`serve` before it starts the workers)."""
+    import os
+
+    from circles.planner.crypto import default_key_path, load_key_file
+    from circles.planner.db import connect
+
+    db = connect(None, load_key_file(default_key_path()))
+    return build_app(db, secure_cookies=os.environ.get(_SECURE_ENV, "1") == "1")
+
+
 def serve(
     db: Database,
     *,
@@ -65,9 +81,15 @@ def serve(
     port: int = 8000,
     allow_remote: bool = False,
     secure_cookies: bool = True,
+    workers: int = 1,
+    key_file: str | None = None,
     log: Callable[[str], None] = print,
 ) -> None:
-    """Check the host and the database, then run the app with uvicorn until interrupted."""
+    """Check the host and the database, then run the app with uvicorn until interrupted.
+
+    ``workers`` above 1 runs that many server processes (uvicorn's process manager), each with its own
+    connections; they need the key file's path (``key_file``) to open the sealed fields.
+    """
     import uvicorn
 
     check_host(host, allow_remote=allow_remote, secure_cookies=secure_cookies)
@@ -78,4 +100,26 @@ def serve(
     log(f"family service planner on http://{where}:{port}/ (Ctrl+C stops it)")
     if not is_loopback(host):
         log("listening beyond this machine: only behind a reverse proxy that terminates TLS (HTTPS)")
-    uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
+        return
+    import os
+
+    from circles.planner.crypto import KEY_ENV
+    from circles.planner.db import DB_ENV
+
+    if key_file is None:
+        raise PlannerError("Several workers need the key file's path: give --key-file.")
+    os.environ[DB_ENV] = db.engine.url.render_as_string(hide_password=False)
+    os.environ[KEY_ENV] = str(key_file)
+    os.environ[_SECURE_ENV] = "1" if secure_cookies else "0"
+    log(f"{workers} worker processes")
+    uvicorn.run(
+        "circles.planner.serve:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        server_header=False,
+        log_level="info",
+    )
