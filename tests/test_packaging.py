@@ -79,6 +79,15 @@ def test_the_wheel_holds_every_sub_package_and_the_shipped_folders(wheel):
         in_repo = {str(p.relative_to(ROOT / folder)) for p in (ROOT / folder).rglob("*") if p.is_file()}
         in_repo = {p for p in in_repo if "__pycache__" not in p}
         assert shipped == in_repo, folder
+    # the planner's own files that are not Python: migrations' template, page templates, stylesheets
+    planner = ROOT / "circles" / "planner"
+    data = {
+        str(p.relative_to(ROOT))
+        for p in planner.rglob("*")
+        if p.is_file() and p.suffix in (".html", ".css", ".mako", ".svg")
+    }
+    data |= {str(p.relative_to(ROOT)) for p in (planner / "migrations").rglob("*.py")}
+    assert len(data) > 15 and data <= set(names)
 
 
 def test_the_installed_wheel_runs_the_demo_from_an_empty_folder(installed, tmp_path):
@@ -116,3 +125,27 @@ def test_the_installed_wheel_runs_the_demo_from_an_empty_folder(installed, tmp_p
     assert (work / "data" / "demo" / "take_up").is_dir()  # the synthetic inputs, beside the report, not in the wheel
     # the report, its inputs and the stage cache beside the report (nothing else written)
     assert sorted(p.name for p in work.iterdir()) == [".report.cache", "data", "report"]
+    # the family service planner from the wheel: its migrations run and its app builds
+    _run(
+        [
+            str(circles),
+            "planner",
+            "init",
+            "--db",
+            f"sqlite:///{tmp_path / 'planner.db'}",
+            "--key-file",
+            str(tmp_path / "planner.key"),
+        ],
+        cwd=tmp_path,
+        env=env,
+    )
+    built = _run(
+        [
+            str(python),
+            "-c",
+            "from circles.planner.web.app import create_app; import circles.planner.web.app as a; print(a.__file__)",
+        ],
+        cwd=tmp_path,
+        env=env,
+    )
+    assert Path(built.stdout.strip()).is_relative_to(env_dir)
