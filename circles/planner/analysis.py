@@ -28,7 +28,6 @@ audit log (action ``analysis.read``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -41,6 +40,7 @@ from circles.planner.audit import record
 from circles.planner.directory import search_services
 from circles.planner.issues import FamilyIssues, default_family_issues
 from circles.planner.models import Family, FamilyIssue, PlanEvent, PlanItem, Service, User
+from circles.planner.places import ward_names
 from circles.planner.records import Forbidden, visible_families
 
 __all__ = [
@@ -51,7 +51,6 @@ __all__ = [
     "analyse",
     "issues_by_ward_table",
     "table_records",
-    "ward_names",
 ]
 
 #: Who may read the aggregates: an analyst (every family) and a manager (their team's).
@@ -107,15 +106,6 @@ class PlannerAnalysis:
     def rule(self) -> str:
         """The disclosure rule in words, to print beside any of the tables."""
         return f"Disclosure control ({self.policy.name}): {self.policy.describe()}"
-
-
-@cache
-def ward_names() -> dict[str, str]:
-    """Ward code → ward name, from the embedded 2025 ward boundaries (read once per process)."""
-    from circles.geo.layers import embedded_layer
-
-    areas = embedded_layer("ward2025").areas
-    return dict(zip(areas["area_code"].astype(str), areas["area_name"].astype(str), strict=True))
 
 
 def _scope(session: Session, user: User) -> tuple[Select, str]:

@@ -8,6 +8,7 @@ address, and distances to services are worked out from the grid reference when a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -18,7 +19,9 @@ import shapely
 
 from circles.errors import PlannerError
 
-__all__ = ["Place", "Gazetteer", "default_gazetteer"]
+__all__ = ["Place", "Gazetteer", "default_gazetteer", "ward_names"]
+
+_POSTCODE = re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}\b")
 
 #: Furthest a postcode outside every area may lie from the nearest one and still be placed in it (metres).
 NEAREST_M = 200.0
@@ -84,6 +87,17 @@ class Gazetteer:
         easting, northing = (float(v) for v in self._grid.loc[pcds])
         return Place(pcds, easting, northing, **self._areas(easting, northing))
 
+    def locate_in(self, text: str | None) -> Place | None:
+        """The place of the last postcode written in ``text`` (an address), or None.
+
+        Examples
+        --------
+        >>> default_gazetteer().locate_in("Flat 2, 10 Some Road, Blackburn BB2 3HH").ward_code
+        'E05011513'
+        """
+        found = _POSTCODE.findall((text or "").upper())
+        return self.locate(found[-1]) if found else None
+
     def _areas(self, easting: float, northing: float) -> dict[str, str | None]:
         """The area containing the point in each layer, else the nearest within 200 m (as ``assign_areas``)."""
         point = shapely.Point(easting, northing)
@@ -104,3 +118,16 @@ def default_gazetteer() -> Gazetteer:
         return Gazetteer()
     except Exception as exc:  # a broken install: say so rather than fail on every page
         raise PlannerError(f"Cannot read the embedded postcode directory or boundaries: {exc}") from exc
+
+
+@cache
+def ward_names() -> dict[str, str]:
+    """Ward code → ward name, from the embedded 2025 ward boundaries (read once per process).
+
+    >>> ward_names()["E05011513"]
+    'Blackburn South East'
+    """
+    from circles.geo.layers import embedded_layer
+
+    areas = embedded_layer("ward2025").areas
+    return dict(zip(areas["area_code"].astype(str), areas["area_name"].astype(str), strict=True))

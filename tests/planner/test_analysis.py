@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from circles.planner import records
-from circles.planner.analysis import UNKNOWN_WARD, analyse, issues_by_ward_table, ward_names
+from circles.planner.analysis import UNKNOWN_WARD, analyse, issues_by_ward_table
 from circles.planner.directory import import_directory
 from circles.planner.issues import FamilyIssue, default_family_issues
 from circles.planner.models import AuditEntry, Service
+from circles.planner.places import ward_names
 from circles.planner.web.app import create_app
 from circles.resources import packaged
 from tests.planner.conftest import PASSWORD

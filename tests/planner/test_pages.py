@@ -133,7 +133,7 @@ def test_caseload_shows_only_the_advisors_own_families(app):
 
     ann_home = ann.get("/").text
     assert "Ashworth family" in ann_home and "Barlow family" not in ann_home
-    assert "E05011511" in ann_home  # the ward of BB1 7DY, from the postcode
+    assert "Blackburn Central" in ann_home  # the ward of BB1 7DY (E05011511), from the postcode
     bob_home = bob.get("/").text
     assert "Barlow family" in bob_home and "Ashworth family" not in bob_home
 

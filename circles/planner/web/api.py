@@ -13,7 +13,6 @@ Changes are committed before the answer is sent, so a 2xx means the change is st
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -28,7 +27,7 @@ from circles.planner.auth import end_session, sign_in
 from circles.planner.directory import ServiceMatch, search_services
 from circles.planner.issues import FamilyIssues
 from circles.planner.models import STATUSES, Family, FamilyIssue, PlanItem
-from circles.planner.places import Gazetteer, Place, default_gazetteer
+from circles.planner.places import Gazetteer, default_gazetteer
 from circles.planner.web.deps import (
     ChangingSession,
     CurrentSession,
@@ -124,15 +123,6 @@ def _gazetteer(request: Request) -> Gazetteer:
 def _stored(session: Session) -> None:
     """Commit now: the answer is only sent once the change (or the read's audit entry) is stored."""
     session.commit()
-
-
-_POSTCODE = re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}\b")
-
-
-def _family_place(family: Family, gazetteer: Gazetteer) -> Place | None:
-    """The family's place, from the postcode kept inside its sealed address (the last one in it), if any."""
-    found = _POSTCODE.findall((family.address or "").upper())
-    return gazetteer.locate(found[-1]) if found else None
 
 
 def _service(match: ServiceMatch) -> dict[str, Any]:
@@ -355,7 +345,7 @@ def new_issue(
         issues=issues,
     )
     _stored(session)
-    place = _family_place(session.get(Family, row.family_id), _gazetteer(request))  # add_issue checked access
+    place = _gazetteer(request).locate_in(session.get(Family, row.family_id).address)  # add_issue checked access
     matches = search_services(session, issues.find(row.issue_code), place=place)
     return {"issue": _issue(row, issues), "suggested_services": [_service(m) for m in matches]}
 

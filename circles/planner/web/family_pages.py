@@ -19,6 +19,7 @@ from circles.errors import PlannerError
 from circles.planner import records
 from circles.planner.directory import search_services
 from circles.planner.models import Family, Service, utcnow
+from circles.planner.places import ward_names
 from circles.planner.web.deps import (
     DbSession,
 )
@@ -117,6 +118,7 @@ def family_page(request: Request, session: DbSession, web_session: Reading, fami
         )
     context = {
         "family": family,
+        "ward_name": ward_names().get(family.ward_code or "", ""),
         "members": family.members,
         "consents": [
             {

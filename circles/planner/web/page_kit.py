@@ -9,7 +9,6 @@ log live there); a page never queries families itself. Each handler commits its 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -70,8 +69,6 @@ FAMILY_STATUS_WORDS = {
 }
 #: How many suggested services the family page lists for each open issue.
 SUGGESTIONS = 5
-
-_POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})\b")
 
 
 # ------------------------------------------------------------------------------------------------ who is asking
@@ -167,11 +164,8 @@ def gazetteer(request: Request):
 
 def family_place(request: Request, family: Family) -> Place | None:
     """Where the family lives, from the postcode inside its sealed address (used for distances, never stored)."""
-    found = _POSTCODE.findall((family.address or "").upper())
-    if not found:
-        return None
     try:
-        return gazetteer(request).locate(found[-1])
+        return gazetteer(request).locate_in(family.address)
     except PlannerError:
         return None
 

@@ -24,6 +24,7 @@ from circles.planner.audit import export_audit, record
 from circles.planner.auth import end_session, sign_in
 from circles.planner.directory import search_services
 from circles.planner.models import Service, User, utcnow
+from circles.planner.places import ward_names
 from circles.planner.records import Forbidden
 from circles.planner.web.deps import (
     DbSession,
@@ -128,7 +129,7 @@ def home(request: Request, session: DbSession, web_session: Reading) -> Response
             {
                 "id": family.id,
                 "name": family.name,
-                "ward": family.ward_code or "",
+                "ward": ward_names().get(family.ward_code or "", family.ward_code or ""),
                 "open_issues": [issue_label(issues, i.issue_code) for i in open_issues],
                 "plan_items": len(family.plan_items),
                 "updated_at": family.updated_at,
