@@ -115,15 +115,40 @@ def _service_sites(directory) -> dict[str, str]:
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def _day_span(days: list[int]) -> str:
+    """Days as a reader says them: ``"Mon to Fri"``, ``"Tue, Thu"``, ``"Mon to Wed, Sat"``."""
+    runs: list[list[int]] = []
+    for day in sorted(days):
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(f"{_DAYS[r[0]]} to {_DAYS[r[-1]]}" if len(r) > 2 else ", ".join(_DAYS[d] for d in r) for r in runs)
+
+
 def _hours_text(directory, service_id: str) -> str:
-    """Weekly opening hours in plain English, e.g. ``"Mon 09:00-17:00; Tue 09:00-17:00"``."""
+    """Weekly opening hours in plain English, days with the same hours together.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from circles.challenge.directory import ServiceDirectory
+    >>> d = ServiceDirectory(
+    ...     services=pd.DataFrame({"id": ["c"], "name": ["Centre"]}),
+    ...     schedules=pd.DataFrame({"service_id": ["c"] * 7, "weekday": [0, 1, 2, 3, 4, 1, 5],
+    ...                             "opens_at": ["09:00"] * 5 + ["18:00", "10:00"],
+    ...                             "closes_at": ["16:00"] * 5 + ["21:00", "14:00"]}),
+    ... )
+    >>> _hours_text(d, "c")
+    'Mon to Fri 09:00-16:00; Tue 18:00-21:00; Sat 10:00-14:00'
+    """
     rows = directory.schedules[directory.schedules["service_id"] == service_id]
-    parts = [
-        f"{_DAYS[int(r.weekday)]} {r.opens_at}-{r.closes_at}"
-        + ("" if r.freq == "WEEKLY" and r.interval == 1 else " (some weeks)")
-        for r in rows.itertuples(index=False)
-    ]
-    return "; ".join(parts)
+    sessions: dict[str, list[int]] = {}
+    for r in rows.itertuples(index=False):
+        when = f"{r.opens_at}-{r.closes_at}" + ("" if r.freq == "WEEKLY" and r.interval == 1 else " (some weeks)")
+        sessions.setdefault(when, []).append(int(r.weekday))
+    ordered = sorted(sessions.items(), key=lambda item: (min(item[1]), item[0]))
+    return "; ".join(f"{_day_span(days)} {when}" for when, days in ordered)
 
 
 def search_services(
