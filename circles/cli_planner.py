@@ -113,6 +113,17 @@ def _open(db_url: str | None, key_file: Path | None, *, check_key: bool = True) 
     return db
 
 
+@contextmanager
+def _database(db_url: str | None, key_file: Path | None) -> Iterator[Database]:
+    """The open database for one command (see :func:`_open`), closed afterwards; errors printed, exit 2."""
+    with _errors():
+        db = _open(db_url, key_file)
+        try:
+            yield db
+        finally:
+            db.dispose()
+
+
 @planner_app.command("init")
 def init(db_url: DbOpt = None, key_file: KeyOpt = None) -> None:
     """Make the key file if there is none, and migrate the database to the newest revision (safe to repeat)."""
@@ -161,14 +172,10 @@ def user_add(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with _errors():
-        db = _open(db_url, key_file)
-        try:
-            with db.session() as session:
-                user = add_user(session, name, role, password, team=team)
-                typer.echo(f"added {user.username} ({user.role}{', team ' + team if team else ''})")
-        finally:
-            db.dispose()
+    with _database(db_url, key_file) as db:
+        with db.session() as session:
+            user = add_user(session, name, role, password, team=team)
+            typer.echo(f"added {user.username} ({user.role}{', team ' + team if team else ''})")
 
 
 @user_app.command("list")
@@ -178,21 +185,17 @@ def user_list(db_url: DbOpt = None, key_file: KeyOpt = None) -> None:
 
     from circles.planner.models import User, utcnow
 
-    with _errors():
-        db = _open(db_url, key_file)
-        try:
-            with db.session() as session:
-                users = session.scalars(select(User).order_by(User.username)).all()
-                now = utcnow()
-                for user in users:
-                    state = "active" if user.active else "inactive"
-                    if user.locked_until is not None and user.locked_until > now:
-                        state += f", locked until {user.locked_until:%Y-%m-%d %H:%M} UTC"
-                    team = user.team.name if user.team else "-"
-                    typer.echo(f"{user.username}\t{user.role}\t{team}\t{state}")
-                typer.echo(f"{len(users)} user{'s' * (len(users) != 1)}")
-        finally:
-            db.dispose()
+    with _database(db_url, key_file) as db:
+        with db.session() as session:
+            users = session.scalars(select(User).order_by(User.username)).all()
+            now = utcnow()
+            for user in users:
+                state = "active" if user.active else "inactive"
+                if user.locked_until is not None and user.locked_until > now:
+                    state += f", locked until {user.locked_until:%Y-%m-%d %H:%M} UTC"
+                team = user.team.name if user.team else "-"
+                typer.echo(f"{user.username}\t{user.role}\t{team}\t{state}")
+            typer.echo(f"{len(users)} user{'s' * (len(users) != 1)}")
 
 
 @user_app.command("unlock")
@@ -206,18 +209,14 @@ def user_unlock(
     from circles.planner.audit import record
     from circles.planner.models import User
 
-    with _errors():
-        db = _open(db_url, key_file)
-        try:
-            with db.session() as session:
-                user = session.scalar(select(User).where(User.username == name.strip()))
-                if user is None:
-                    raise PlannerError(f"No user {name!r}: `circles planner user list` lists them.")
-                user.locked_until, user.failed_logins = None, 0
-                record(session, None, "user.unlock", "user", user.id, "unlocked from the command line")
-            typer.echo(f"unlocked {user.username}")
-        finally:
-            db.dispose()
+    with _database(db_url, key_file) as db:
+        with db.session() as session:
+            user = session.scalar(select(User).where(User.username == name.strip()))
+            if user is None:
+                raise PlannerError(f"No user {name!r}: `circles planner user list` lists them.")
+            user.locked_until, user.failed_logins = None, 0
+            record(session, None, "user.unlock", "user", user.id, "unlocked from the command line")
+        typer.echo(f"unlocked {user.username}")
 
 
 @planner_app.command("serve")
@@ -243,20 +242,17 @@ def serve(
 
     with _errors():
         check_host(host, allow_remote=allow_remote, secure_cookies=not insecure_cookies)
-        db = _open(db_url, key_file)
-        try:
-            run(
-                db,
-                host=host,
-                port=port,
-                allow_remote=allow_remote,
-                secure_cookies=not insecure_cookies,
-                workers=workers,
-                key_file=str(_key_path(key_file)),
-                log=typer.echo,
-            )
-        finally:
-            db.dispose()
+    with _database(db_url, key_file) as db:
+        run(
+            db,
+            host=host,
+            port=port,
+            allow_remote=allow_remote,
+            secure_cookies=not insecure_cookies,
+            workers=workers,
+            key_file=str(_key_path(key_file)),
+            log=typer.echo,
+        )
 
 
 @planner_app.command("import-directory")
@@ -268,13 +264,9 @@ def import_directory(
     """Add or update the planner's services from a service directory (services not in it are kept)."""
     from circles.planner.directory import import_directory as load
 
-    with _errors():
-        db = _open(db_url, key_file)
-        try:
-            with db.session() as session:
-                done = load(session, None, path)
-        finally:
-            db.dispose()
+    with _database(db_url, key_file) as db:
+        with db.session() as session:
+            done = load(session, None, path)
     typer.echo(f"services: {done.added} added, {done.updated} updated, {done.kept} kept (not in {path.name})")
     if done.without_site:
         typer.echo(f"{done.without_site} service{'s' * (done.without_site != 1)} with no site (no distance search)")
@@ -298,14 +290,10 @@ def export(
     from circles.planner.audit import record
     from circles.planner.export import export_source
 
-    with _errors():
-        db = _open(db_url, key_file)
-        try:
-            summary = export_source(db, to, pseudonymisation_key_file=pseudonymisation_key_file)
-            with db.session() as session:
-                record(session, None, "planner.export", "export", "", f"{summary.take_up_rows} take-up rows")
-        finally:
-            db.dispose()
+    with _database(db_url, key_file) as db:
+        summary = export_source(db, to, pseudonymisation_key_file=pseudonymisation_key_file)
+        with db.session() as session:
+            record(session, None, "planner.export", "export", "", f"{summary.take_up_rows} take-up rows")
     typer.echo(
         f"wrote {summary.take_up_rows} take-up rows and {summary.issue_rows} issues ({summary.families} families) "
         f"to {summary.folder}"
@@ -322,12 +310,8 @@ def backup(
     """Back the whole database up to one file (sealed fields stay sealed)."""
     from circles.planner.backup import backup as make
 
-    with _errors():
-        db = _open(db_url, key_file)
-        try:
-            summary = make(db, to)
-        finally:
-            db.dispose()
+    with _database(db_url, key_file) as db:
+        summary = make(db, to)
     typer.echo(f"backed up {summary.rows} rows of {len(summary.tables)} tables (migration {summary.revision}) to {to}")
     typer.secho(_KEY_APART, fg=typer.colors.YELLOW)
 
@@ -341,12 +325,8 @@ def restore(
     """Restore a backup into an empty database made with `circles planner init` (a non-empty one is refused)."""
     from circles.planner.backup import restore as load
 
-    with _errors():
-        db = _open(db_url, key_file)
-        try:
-            summary = load(db, path)
-        finally:
-            db.dispose()
+    with _database(db_url, key_file) as db:
+        summary = load(db, path)
     typer.echo(f"restored {summary.rows} rows of {len(summary.tables)} tables (migration {summary.revision})")
 
 
@@ -359,13 +339,9 @@ def audit_export(
     """Write the whole audit log as CSV, oldest first."""
     from circles.planner.audit import export_audit, record
 
-    with _errors():
-        db = _open(db_url, key_file)
-        try:
-            with db.session() as session:
-                record(session, None, "audit.export", "audit_log", "", f"to {to.name}")
-            with db.session() as session:
-                count = export_audit(session, to)
-        finally:
-            db.dispose()
+    with _database(db_url, key_file) as db:
+        with db.session() as session:
+            record(session, None, "audit.export", "audit_log", "", f"to {to.name}")
+        with db.session() as session:
+            count = export_audit(session, to)
     typer.echo(f"wrote {count} audit entries to {to}")

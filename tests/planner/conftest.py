@@ -76,3 +76,32 @@ def users(planner_db):
             "root": add_user(session, "root", "admin", PASSWORD),
         }
     return made
+
+
+@pytest.fixture
+def app(planner_db, users):
+    """The planner app over ``planner_db`` (with ``users``), cookies without Secure for the test client."""
+    from circles.planner.web.app import create_app
+
+    return create_app(planner_db, secure_cookies=False)
+
+
+@pytest.fixture
+def directory(planner_db):
+    """The demo service directory imported into ``planner_db``."""
+    from circles.planner.directory import import_directory
+    from circles.resources import packaged
+
+    with planner_db.session() as session:
+        import_directory(session, None, packaged("pipelines") / "demo_services.yaml")
+
+
+def signed_in(app, username: str):
+    """A test client signed in through the API as ``username``, sending its CSRF token with every request."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app)
+    answer = client.post("/api/v1/session", json={"username": username, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+    return client

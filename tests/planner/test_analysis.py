@@ -13,23 +13,15 @@ from sqlalchemy import select
 
 from circles.planner import records
 from circles.planner.analysis import UNKNOWN_WARD, analyse, issues_by_ward_table
-from circles.planner.directory import import_directory
 from circles.planner.issues import FamilyIssue, default_family_issues
 from circles.planner.models import AuditEntry, Service
 from circles.planner.places import ward_names
 from circles.planner.web.app import create_app
-from circles.resources import packaged
 from tests.planner.conftest import PASSWORD
 
 SOUTH_EAST = "BB2 3HH"  # ward E05011513, Blackburn South East
 CENTRAL = "BB1 7DY"  # ward E05011511, Blackburn Central
 AUDLEY = "BB1 1AE"  # ward E05011508, Audley & Queen's Park
-
-
-@pytest.fixture
-def directory(planner_db):
-    with planner_db.session() as session:
-        import_directory(session, None, packaged("pipelines") / "demo_services.yaml")
 
 
 def add_families(db, user, count, postcode, issue, **issue_options) -> list[str]:

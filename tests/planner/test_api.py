@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 
 from circles.planner import records
-from circles.planner.directory import import_directory
-from circles.planner.web.app import create_app
-from circles.resources import packaged
-from tests.planner.conftest import PASSWORD
+from tests.planner.conftest import PASSWORD, signed_in
 
 HOSPITAL = "BB2 3HH"  # Royal Blackburn Hospital: ward E05011513 (Blackburn South East)
 TOWN_HALL = "BB1 7DY"  # Blackburn Town Hall: ward E05011511 (Blackburn Central)
-
-
-@pytest.fixture
-def app(planner_db, users):
-    return create_app(planner_db, secure_cookies=False)
-
-
-@pytest.fixture
-def directory(planner_db):
-    with planner_db.session() as session:
-        import_directory(session, None, packaged("pipelines") / "demo_services.yaml")
-
-
-def signed_in(app, username: str) -> TestClient:
-    """A client signed in as ``username``, sending its CSRF token with every request."""
-    client = TestClient(app)
-    answer = client.post("/api/v1/session", json={"username": username, "password": PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
-    return client
 
 
 def test_sign_in_gives_a_csrf_token_and_an_http_only_cookie(app):

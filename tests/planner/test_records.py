@@ -7,7 +7,6 @@ from sqlalchemy import func, select, text
 
 from circles.errors import PlannerError
 from circles.planner import records
-from circles.planner.directory import import_directory
 from circles.planner.models import (
     AuditEntry,
     Consent,
@@ -20,15 +19,8 @@ from circles.planner.models import (
     PlanItem,
     ProgressScore,
 )
-from circles.resources import packaged
 
 NAME = "Wilhelmina Farthingale"
-
-
-@pytest.fixture
-def directory(planner_db):
-    with planner_db.session() as session:
-        import_directory(session, None, packaged("pipelines") / "demo_services.yaml")
 
 
 def raw_bytes(value) -> bytes:

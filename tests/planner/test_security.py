@@ -10,32 +10,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy import inspect as inspect_db
 from sqlalchemy.exc import DBAPIError
 
-from circles.planner.directory import import_directory
 from circles.planner.models import AuditEntry, Family, FamilyIssue, Member, PlanItem, Service, WebSession
-from circles.planner.web.app import create_app
-from circles.resources import packaged
-from tests.planner.conftest import PASSWORD
+from tests.planner.conftest import PASSWORD, signed_in
 
 COOKIE = "circles_session"  # the cookie's name with secure_cookies=False
-
-
-@pytest.fixture
-def app(planner_db, users):
-    return create_app(planner_db, secure_cookies=False)
-
-
-@pytest.fixture
-def directory(planner_db):
-    with planner_db.session() as session:
-        import_directory(session, None, packaged("pipelines") / "demo_services.yaml")
-
-
-def signed_in(app, username: str) -> TestClient:
-    client = TestClient(app)
-    answer = client.post("/api/v1/session", json={"username": username, "password": PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
-    return client
 
 
 @pytest.fixture
