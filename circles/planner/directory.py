@@ -191,7 +191,8 @@ def search_services(
 def _why(service: Service, issue: FamilyIssue | None) -> tuple[str, ...]:
     if issue is None:
         return ()
-    codes = [f"meets {c}" for c in issue.needs if c in (service.codes or [])]
+    names = dict(zip(issue.needs, issue.need_names or issue.needs, strict=False))
+    codes = [f"meets the need “{names.get(c, c)}” ({c})" for c in issue.needs if c in (service.codes or [])]
     lowered = {t.casefold() for t in service.taxonomy or []}
     terms = [f"is {t}" for t in issue.taxonomy if t.casefold() in lowered]
     return tuple(codes + terms)

@@ -37,6 +37,7 @@ class _Issue(BaseModel):
 class _File(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
+    codebook: str | None = None
     outcomes: dict[str, str]
     wellbeing_areas: list[str] = Field(min_length=1)
     issues: list[_Issue] = Field(min_length=1)
@@ -59,6 +60,7 @@ class FamilyIssue:
     outcome_label: str
     needs: tuple[str, ...]
     taxonomy: tuple[str, ...]
+    need_names: tuple[str, ...] = ()  # the codebook's name of each need (the code itself when not known)
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,11 @@ class FamilyIssues:
 
 
 def read_family_issues(path: str | Path, *, codebook_codes: set[str] | None = None) -> FamilyIssues:
-    """Read and check an issue list (YAML); ``codebook_codes`` checks that every need is a code of the codebook."""
+    """Read and check an issue list (YAML).
+
+    Every need must be a code of the codebook: ``codebook_codes``, else the codebook the file names (``codebook:``,
+    relative to the file), whose names are then shown for the needs.
+    """
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -107,6 +113,17 @@ def read_family_issues(path: str | Path, *, codebook_codes: set[str] | None = No
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise PlannerError(f"{path}: {where}: {first['msg']}") from None
+    names: dict[str, str] = {}
+    if parsed.codebook:
+        from circles.errors import CirclesError
+        from circles.qualitative.codebook import read_codebook
+
+        try:
+            book = read_codebook(path.parent / parsed.codebook)
+        except CirclesError as exc:
+            raise PlannerError(f"{path}: codebook: {exc}") from None
+        names = {code.id: code.name for code in book.codes}
+        codebook_codes = set(names) if codebook_codes is None else codebook_codes
     problems = []
     seen: set[str] = set()
     for number, issue in enumerate(parsed.issues, start=1):
@@ -125,7 +142,15 @@ def read_family_issues(path: str | Path, *, codebook_codes: set[str] | None = No
     return FamilyIssues(
         parsed.name,
         tuple(
-            FamilyIssue(i.code, i.label, i.outcome, parsed.outcomes[i.outcome], tuple(i.needs), tuple(i.taxonomy))
+            FamilyIssue(
+                i.code,
+                i.label,
+                i.outcome,
+                parsed.outcomes[i.outcome],
+                tuple(i.needs),
+                tuple(i.taxonomy),
+                tuple(names.get(n, n) for n in i.needs),
+            )
             for i in parsed.issues
         ),
         dict(parsed.outcomes),

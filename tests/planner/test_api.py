@@ -68,7 +68,10 @@ def test_a_family_record_through_the_api(app, directory):
     by_id = {s["id"]: s for s in suggested}
     # the demo directory's services for money and housing (codebook need NEE02, or the taxonomy term "Housing")
     assert set(by_id) == {"housing", "think-family", "family-intervention"}
-    assert by_id["housing"]["matched_by"] == ["meets NEE02", "is Housing"]
+    assert by_id["housing"]["matched_by"] == [
+        "meets the need “Practical help with money and housing” (NEE02)",
+        "is Housing",
+    ]
     assert all(s["matched_by"] for s in suggested)
     # nearest the family's postcode first: the town hall is 2.1 km from the hospital; no known site comes last
     assert [s["distance_km"] for s in suggested] == [2.1, 2.1, None]

@@ -319,7 +319,11 @@ def test_directory_search_by_issue_postcode_and_hours(app):
     page = ann.get("/services", params={"issue": "low_income", "postcode": "bb1 7dy"}).text
     assert "3 services for “Not enough money or debts”, nearest to BB1 7DY first" in page
     assert page.index("Housing") < page.index("Family Intervention Programme")  # no known site: last
-    assert "0.0 km" in page and "site not known" in page and "meets NEE02; is Family support" in page
+    assert (
+        "0.0 km" in page
+        and "site not known" in page
+        and "meets the need “Practical help with money and housing” (NEE02); is Family support" in page
+    )
 
     page = ann.get("/services", params={"issue": "worklessness", "evenings": "1", "weekends": "1"}).text
     assert "1 service for “Out of work for a while”" in page and "Shadsworth Community Centre" in page
