@@ -24,6 +24,7 @@ __all__ = [
     "PublishError",
     "ScreeningError",
     "PlannerError",
+    "ChangeError",
 ]
 
 
@@ -101,3 +102,7 @@ class PlannerError(CirclesError):
     Also raised for a request the person's role does not allow; the web pages and the API turn it into the HTTP
     status the message names.
     """
+
+
+class ChangeError(CirclesError):
+    """The Change stage's data cannot be analysed: an empty or too small group, a missing covariate or column."""
