@@ -1,4 +1,4 @@
-"""Synthetic demo inputs: agency take-up extracts, workshop notes and a README, seeded and byte-reproducible.
+"""Synthetic demo inputs: agency take-up extracts, workshop notes, a pilot evaluation and a README, seeded.
 
 The founding Circles of Need case study worked with parents in Blackburn with Darwen (E06000008) who drink at
 harmful levels, and their children. Its records are special-category personal data, so the demo runs on
@@ -16,8 +16,15 @@ What is generated
     ``client_id`` in every file, and ``family_id`` links parents and children.
 ``notes/*.md``
     Workshop and interview notes in ``Name: text`` speaker turns, voicing the case study's findings.
+``pilot/cohort.csv``, ``pilot/outcomes.csv``, ``pilot/family_needs.csv``
+    The Change stage's evaluation data (:mod:`circles.demo.pilot`): 30 pilot families in three pilot wards
+    (Bastwell, Shadsworth with Whitebirk and Audley) and 240 comparison families elsewhere in the borough, their
+    monthly A&E attendances and police incidents from 12 months before to 17 months after the pilot started
+    (2011-04-01), the pilot families' wellbeing scores and plan engagement, and their Supporting Families
+    headline needs. The pilot families are chosen for their high crisis rates, and the pilot has a planted
+    effect of -0.25 crisis contacts a family-month (:data:`circles.demo.pilot.PLANTED_EFFECT`).
 ``README.txt``
-    The notice, the seed, what each file is and the planted hotspots.
+    The notice, the seed, what each file is, the planted hotspots and the planted effect.
 
 Spatial model
 -------------
@@ -52,6 +59,7 @@ from circles.demo.design import (
     SyntheticDataError,
 )
 from circles.demo.notes import _notes
+from circles.demo.pilot import PILOT_START, PILOT_WARDS, PLANTED_EFFECT, write_pilot
 from circles.demo.take_up import _take_up_tables
 from circles.geo.layers import ATTRIBUTION
 from circles.io.writers import atomic_path
@@ -85,6 +93,8 @@ class DemoData:
         Rows in all take-up files together.
     seed : int
         The seed used.
+    pilot_files : tuple of pathlib.Path
+        The pilot evaluation's cohort, outcomes and family needs, under ``folder/pilot`` (empty by default).
     """
 
     folder: Path
@@ -92,6 +102,7 @@ class DemoData:
     notes_files: tuple[Path, ...]
     n_records: int
     seed: int
+    pilot_files: tuple[Path, ...] = ()
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -99,13 +110,13 @@ class DemoData:
 
 
 def generate_demo_data(folder: str | Path, seed: int = DEFAULT_SEED) -> DemoData:
-    """Write the synthetic demo inputs (take-up extracts, notes, README) into a folder.
+    """Write the synthetic demo inputs (take-up extracts, notes, pilot evaluation, README) into a folder.
 
     Parameters
     ----------
     folder : path-like
-        Output folder; created if needed. ``take_up/`` and ``notes/`` are written inside it, and files of the
-        same names are replaced (each atomically). Other files are left alone.
+        Output folder; created if needed. ``take_up/``, ``notes/`` and ``pilot/`` are written inside it, and files
+        of the same names are replaced (each atomically). Other files are left alone.
     seed : int
         Non-negative integer seed for :func:`numpy.random.default_rng`. The same seed gives byte-identical
         files.
@@ -125,8 +136,8 @@ def generate_demo_data(folder: str | Path, seed: int = DEFAULT_SEED) -> DemoData
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     demo = generate_demo_data(folder, seed=1)
-    >>> len(demo.take_up_files), 3000 <= demo.n_records <= 5000
-    (10, True)
+    >>> len(demo.take_up_files), 3000 <= demo.n_records <= 5000, [path.name for path in demo.pilot_files]
+    (10, True, ['cohort.csv', 'outcomes.csv', 'family_needs.csv'])
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise SyntheticDataError(f"The seed must be a non-negative whole number, not {seed!r}.")
@@ -135,7 +146,8 @@ def generate_demo_data(folder: str | Path, seed: int = DEFAULT_SEED) -> DemoData
     if folder.exists() and not folder.is_dir():
         raise SyntheticDataError(f"Cannot write the demo data into {folder}: it is a file, not a folder.")
 
-    take_up_rng, notes_rng = np.random.default_rng(seed).spawn(2)
+    # a third child for the pilot: spawning three leaves the first two as they were with two
+    take_up_rng, notes_rng, pilot_rng = np.random.default_rng(seed).spawn(3)
     tables = _take_up_tables(take_up_rng)
     notes = _notes(notes_rng)
 
@@ -153,7 +165,8 @@ def generate_demo_data(folder: str | Path, seed: int = DEFAULT_SEED) -> DemoData
             path = notes_dir / name
             _write_atomic(path, text)
             notes_files.append(path)
-        _write_atomic(folder / "README.txt", _readme(seed, tables, notes))
+        pilot_files = write_pilot(folder, pilot_rng)
+        _write_atomic(folder / "README.txt", _readme(seed, tables, notes, pilot_files))
     except OSError as exc:
         raise SyntheticDataError(
             f"Cannot write the demo data into {folder}: {exc.strerror or exc}. Choose a folder you can write to."
@@ -164,6 +177,7 @@ def generate_demo_data(folder: str | Path, seed: int = DEFAULT_SEED) -> DemoData
         notes_files=tuple(notes_files),
         n_records=sum(len(table) for table in tables.values()),
         seed=seed,
+        pilot_files=pilot_files,
     )
 
 
@@ -177,7 +191,7 @@ def _write_atomic(path: Path, text: str) -> None:
 # README
 
 
-def _readme(seed: int, tables: dict[str, pd.DataFrame], notes: dict[str, str]) -> str:
+def _readme(seed: int, tables: dict[str, pd.DataFrame], notes: dict[str, str], pilot_files: tuple[Path, ...]) -> str:
     lines = [
         SYNTHETIC_NOTICE,
         "",
@@ -204,6 +218,18 @@ def _readme(seed: int, tables: dict[str, pd.DataFrame], notes: dict[str, str]) -
         "Planted hotspots: family homes are drawn across the 91 LSOAs (2011) with a baseline weight times a",
         f"seeded jitter in [0.7, 1.3], and these LSOAs at {HOTSPOT_INTENSITY:g} times the weight:",
         *[f"  {code}  {_HOTSPOT_WARDS[code]}" for code in PLANTED_HOTSPOTS],
+        "",
+        "pilot/ - the Change stage's evaluation of a key-worker pilot (circles.demo.pilot), every row marked",
+        "  synthetic in its synthetic column:",
+        *[f"  {path.name}" for path in pilot_files],
+        f"  30 pilot families in the pilot wards {', '.join(PILOT_WARDS)} (Bastwell, Shadsworth with Whitebirk,",
+        f"  Audley) starting in the quarter from {PILOT_START}, and 240 comparison families elsewhere in the",
+        "  borough. outcomes.csv has ae_attendances and police_incidents for months -12..+17 of every family (0 rows",
+        "  written), wellbeing and plan_items_engaged for pilot families while open (to 2012-09).",
+        "  Pilot families are chosen for high crisis rates, so a naive comparison of the groups is biased.",
+        "  Planted effect, added to a pilot family's monthly rate from its start: "
+        + ", ".join(f"{measure} {value:+.2f}" for measure, value in PLANTED_EFFECT.items()),
+        f"  (together {sum(PLANTED_EFFECT.values()):+.2f} crisis contacts a family-month).",
         "",
         "Geography: " + ATTRIBUTION,
         "",

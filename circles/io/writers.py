@@ -17,7 +17,15 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-__all__ = ["atomic_path", "write_csv", "write_geopackage", "write_json", "save_figure", "neutralise_formulas"]
+__all__ = [
+    "atomic_path",
+    "write_csv",
+    "write_xlsx",
+    "write_geopackage",
+    "write_json",
+    "save_figure",
+    "neutralise_formulas",
+]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -71,6 +79,41 @@ def write_csv(frame: pd.DataFrame, path: str | Path, *, na_rep: str = "") -> Pat
     path = Path(path)
     with atomic_path(path) as tmp:
         neutralise_formulas(frame).to_csv(tmp, index=False, na_rep=na_rep, lineterminator="\n")
+    return path
+
+
+def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path, *, title: str = "") -> Path:
+    """Write an ``.xlsx`` workbook (openpyxl) atomically: one sheet a frame, a bold frozen header, widths to fit.
+
+    Text that a spreadsheet would run as a formula is neutralised (:func:`neutralise_formulas`) and every text cell
+    is stored as text, so no cell of the workbook is a formula; missing values are empty cells. The document's
+    creator is "circles" and its title ``title``: nothing else about who ran it.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    path = Path(path)
+    book = Workbook()
+    book.remove(book.active)
+    book.properties.creator, book.properties.title = "circles", title
+    for name, frame in sheets.items():
+        sheet = book.create_sheet(name[:31])
+        safe = neutralise_formulas(frame)
+        sheet.append([str(c) for c in safe.columns])
+        for row in safe.itertuples(index=False):
+            sheet.append([None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in row])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+        for i, column in enumerate(safe.columns, start=1):
+            width = max([len(str(column)), *(len(str(v)) for v in safe[column].head(200))])
+            sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(60, width + 2)
+        sheet.freeze_panes = "A2"
+    with atomic_path(path) as tmp:
+        book.save(tmp)
     return path
 
 

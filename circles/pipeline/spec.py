@@ -31,6 +31,7 @@ from circles.geo.embedded import (
 )
 from circles.pipeline.sources import ColumnSpec, SourceSpec, share_age_bands
 from circles.pipeline.sources import StrictModel as _Strict
+from circles.pipeline.spec_change import ChangeSpec
 from circles.pipeline.spec_design import DesignSpec
 from circles.pipeline.stages import STAGES as STAGE_REGISTRY
 from circles.pipeline.stages import check_stage_order
@@ -473,6 +474,7 @@ class PipelineSpec(_Strict):
     services: ServicesSpec | None = None
     costs: CostsSpec | None = None
     design: DesignSpec | None = None
+    change: ChangeSpec | None = None
     spec_path: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="before")
@@ -667,6 +669,11 @@ def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> lis
             if isinstance(getattr(spec.design, key), Path):
                 declared_files.append((("design", key), getattr(spec.design, key), False))
         declared_files.append((("design", "best_placed", "centroids"), spec.design.best_placed.centroids, False))
+    if spec.change is not None:
+        for key in ("cohort", "outcomes", "family_needs", "case"):
+            path = getattr(spec.change, key)
+            if path is not None and not will_be_generated(spec.resolve(path)):
+                declared_files.append((("change", key), path, False))
     if spec.coding is not None:
         for key in ("codebook", "rules", "codings", "known_people", "quote_decisions"):
             declared_files.append((("coding", key), getattr(spec.coding, key), False))

@@ -1,6 +1,6 @@
 """What the planner learned, as a circles source: ``circles run`` re-runs the Understand stage on it.
 
-:func:`export_source` writes three files into a folder:
+:func:`export_source` writes six files into a folder:
 
 ``take_up.csv``
     One row per plan item that reached *referred*, *engaged* or *ended*: pseudonymous ``client_id`` and
@@ -14,6 +14,14 @@
 ``issues.csv``
     One row per issue: family pseudonym, issue code, label, Supporting Families outcome, codebook needs, the month
     it was raised (``YYYY-MM``) and the family's ward code.
+``cohort.csv``, ``outcomes.csv``, ``family_needs.csv``
+    The planner's families as the Change stage's pilot group (:mod:`circles.planner.export_outcomes` says how each
+    column is made): one row per family (``family_id``, ``group`` = pilot, ``start_date``, ``age_band`` of the eldest
+    adult, ``lsoa_code``, ``ward_code``, ``lead_practitioner`` and ``whole_family_plan`` yes/no, ``closed_date``);
+    monthly ``wellbeing`` and ``plan_items_engaged`` (``family_id``, ``period`` ``YYYY-MM``, ``measure``,
+    ``value``); one row per family and Supporting Families headline outcome (``identified_date``, ``outcome``
+    positive / not yet, ``outcome_date``, ``sustained_to``). Dates ``YYYY-MM-DD``; the family pseudonyms are
+    ``take_up.csv``'s.
 ``planner.yaml``
     A pipeline spec reading ``take_up.csv`` over the embedded Blackburn with Darwen geography, stages read,
     validate, pseudonymise, geocode, assign_areas, aggregate; disclosure policy ``nhs``; the pseudonymisation key
@@ -38,14 +46,16 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
 
 from circles.errors import PlannerError
 from circles.planner.db import Database
+from circles.planner.export_outcomes import OUTCOME_FILES, outcome_tables
 from circles.planner.issues import default_family_issues
-from circles.planner.models import Family, FamilyIssue, Member, PlanEvent, PlanItem, Service
+from circles.planner.models import Family, FamilyIssue, Member, PlanEvent, PlanItem, Service, utcnow
 
 __all__ = ["EXPORT_STATUSES", "ExportSummary", "MARKER", "TAKE_UP_COLUMNS", "export_source"]
 
@@ -80,7 +90,7 @@ REFERRAL_SOURCE = "Family service planner"
 _PURPOSE = "circles-planner-export"
 _DIGITS = 20
 _AGE_BANDS = ["0-4", "5-9", "10-15", "16-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
-_FILES = ("take_up.csv", "issues.csv", "planner.yaml")
+_FILES = ("take_up.csv", "issues.csv", *OUTCOME_FILES, "planner.yaml")
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,9 @@ class ExportSummary:
     issue_rows: int
     families: int
     spec: Path
+    cohort_rows: int = 0
+    outcome_rows: int = 0
+    need_rows: int = 0
 
 
 class _Pseudonyms:
@@ -256,6 +269,7 @@ def export_source(
     *,
     pseudonymisation_key_file: str | Path | None = None,
     scope: str = "circles-planner",
+    as_of: date | None = None,
 ) -> ExportSummary:
     """Write the planner's take-up and issues as a circles source, with a pipeline spec, into ``folder``.
 
@@ -270,6 +284,9 @@ def export_source(
         one the spec reads the key from ``CIRCLES_PSEUDONYM_KEY``. It is named, never copied.
     scope : str
         The pipeline's pseudonymisation scope.
+    as_of : date, optional
+        The export date (default today, UTC): ``sustained_to`` of a need that has held, the last month of an open
+        family's ``plan_items_engaged``.
     """
     import pandas as pd
     import yaml
@@ -284,12 +301,15 @@ def export_source(
     with db.session() as session:
         take_up = _take_up(session, pseudonym)
         issues = _issues(session, pseudonym)
+        change = outcome_tables(session, pseudonym, as_of=as_of or utcnow().date())
     folder.mkdir(parents=True, exist_ok=True)
     key_file = Path(pseudonymisation_key_file) if pseudonymisation_key_file else None
     with atomic_path(folder / MARKER) as tmp:  # the marker first: an interrupted export can be run again
         tmp.write_text(json.dumps({"written_by": "circles planner export", "files": list(_FILES)}, indent=2) + "\n")
     write_csv(pd.DataFrame(take_up, columns=list(TAKE_UP_COLUMNS), dtype="string"), folder / "take_up.csv")
     write_csv(pd.DataFrame(issues, columns=list(ISSUE_COLUMNS), dtype="string"), folder / "issues.csv")
+    for name, columns in OUTCOME_FILES.items():
+        write_csv(pd.DataFrame(change[name], columns=list(columns), dtype="string"), folder / name)
     spec_path = folder / "planner.yaml"
     header = (
         "# Written by `circles planner export`: take-up recorded in the family service planner.\n"
@@ -303,4 +323,13 @@ def export_source(
             encoding="utf-8",
         )
     families = len({row["family_id"] for row in take_up} | {row["family_id"] for row in issues})
-    return ExportSummary(folder, len(take_up), len(issues), families, spec_path)
+    return ExportSummary(
+        folder,
+        len(take_up),
+        len(issues),
+        families,
+        spec_path,
+        cohort_rows=len(change["cohort.csv"]),
+        outcome_rows=len(change["outcomes.csv"]),
+        need_rows=len(change["family_needs.csv"]),
+    )

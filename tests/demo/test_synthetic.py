@@ -94,7 +94,7 @@ def test_same_seed_gives_byte_identical_files(demo, tmp_path):
     again = generate_demo_data(tmp_path / "again", seed=DEFAULT_SEED)
     first, second = files_under(demo.folder), files_under(again.folder)
     assert sorted(first) == sorted(second)
-    assert len(first) == len(demo.take_up_files) + len(demo.notes_files) + 1  # + README, no temp files left
+    assert len(first) == len(demo.take_up_files) + len(demo.notes_files) + len(demo.pilot_files) + 1  # + README
     for name in first:
         assert first[name] == second[name], name
     assert again.n_records == demo.n_records

@@ -105,7 +105,9 @@ def test_no_personal_data_or_keys_in_the_export(exported) -> None:
                    "2015-06-01", "lost job", "catalogue", *families.values()):  # fmt: skip
         assert secret not in text, secret
     assert key.secret.hex() not in text
-    assert sorted(p.name for p in summary.folder.iterdir()) == [MARKER, "issues.csv", "planner.yaml", "take_up.csv"]
+    assert sorted(p.name for p in summary.folder.iterdir()) == sorted(
+        [MARKER, "cohort.csv", "family_needs.csv", "issues.csv", "outcomes.csv", "planner.yaml", "take_up.csv"]
+    )
 
 
 def test_pseudonyms_are_stable(exported, planner_db) -> None:

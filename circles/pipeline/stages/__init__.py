@@ -10,6 +10,7 @@
 ``challenge``       network, circle, challenge
 ``costs``           costs
 ``design``          design (journeys, failure demand, who is best placed, options)
+``change``          change (the pilot against a matched comparison group, benefits, the register)
 ==================  ======================================================================================
 
 A stage reads what it declared, makes its library call and publishes; the method itself lives in the
@@ -54,7 +55,7 @@ from circles.pipeline.stages.ingest import (
 from circles.pipeline.stages.stats import publish_area_counts, publish_area_tables
 
 #: The stage modules in the method's data-flow order: importing them registers their stages in this order.
-MODULES = ("ingest", "geo", "stats", "figures", "qualitative", "challenge", "costs", "design")
+MODULES = ("ingest", "geo", "stats", "figures", "qualitative", "challenge", "costs", "design", "change")
 for _module in MODULES:
     import_module(f"circles.pipeline.stages.{_module}")
 _ordered = sorted(STAGES.values(), key=lambda s: MODULES.index(s.func.__module__.rsplit(".", 1)[1]))
