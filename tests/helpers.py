@@ -53,6 +53,10 @@ def demo_spec_in(folder: Path, *, optional_present: bool = True, maps: bool = Tr
         if isinstance((spec.get("design") or {}).get(key), str):
             spec["design"][key] = str((DEMO.parent / spec["design"][key]).resolve())
     spec["coding"]["sources"] = str(folder / "data" / "notes")
+    if spec.get("change"):
+        for key in ("cohort", "outcomes", "family_needs"):
+            spec["change"][key] = str(folder / "data" / "pilot" / Path(spec["change"][key]).name)
+        spec["change"]["case"] = str((DEMO.parent / spec["change"]["case"]).resolve())
     path = folder / "demo.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path

@@ -73,6 +73,8 @@ class MatchResult:
         The caliper in logit units (``caliper`` × SD of the logit), or None for none.
     ratio : int
         Comparison families sought for each pilot family.
+    covariates : list of str
+        The cohort columns the propensity model was fitted on.
     """
 
     propensity: pd.Series
@@ -82,6 +84,7 @@ class MatchResult:
     balance: pd.DataFrame
     caliper: float | None
     ratio: int
+    covariates: list[str]
 
 
 def _check(
@@ -378,4 +381,5 @@ def propensity_match(
         balance=balance_table(cohort, covariates, is_pilot, weight),
         caliper=width,
         ratio=int(ratio),
+        covariates=list(covariates),
     )

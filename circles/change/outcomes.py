@@ -51,6 +51,8 @@ __all__ = [
     "read_outcomes",
     "read_family_needs",
     "keep_cohort_families",
+    "combine_tables",
+    "frame_of",
 ]
 
 #: The two groups of a cohort.
@@ -303,3 +305,39 @@ def keep_cohort_families(table: ChangeTable, cohort: ChangeTable) -> ChangeTable
         table.file,
         table.read,
     )
+
+
+def combine_tables(tables: list[ChangeTable], key: list[str]) -> list[ChangeTable]:
+    """Several files of one kind read as one: a row whose ``key`` an earlier file already gave is quarantined
+    ("given by an earlier file") in its own file's table, so each file still accounts for every row it had.
+
+    Examples
+    --------
+    >>> one = ChangeTable(pd.DataFrame({ROW_ID: ["a.csv:2"], "family_id": ["F1"]}), pd.DataFrame(), "a.csv", 1)
+    >>> two = ChangeTable(pd.DataFrame({ROW_ID: ["b.csv:2", "b.csv:3"], "family_id": ["F1", "F2"]}),
+    ...                   pd.DataFrame(), "b.csv", 2)
+    >>> [t.frame["family_id"].tolist() for t in combine_tables([one, two], ["family_id"])]
+    [['F1'], ['F2']]
+    """
+    seen: pd.DataFrame | None = None
+    out = []
+    for table in tables:
+        frame = table.frame
+        if seen is not None and len(frame):
+            given = frame[key].merge(seen.drop_duplicates(), on=key, how="left", indicator=True)["_merge"].eq("both")
+            given.index = frame.index
+            if given.any():
+                moved = pd.DataFrame(
+                    {"stage": "change", "file": table.file, ROW_ID: frame.loc[given, ROW_ID], "field": key[0],
+                     "reason": "given by an earlier file", "message": f"an earlier file has the same {', '.join(key)}"}
+                )  # fmt: skip
+                quarantine = pd.concat([table.quarantine, moved], ignore_index=True)
+                table = ChangeTable(frame[~given].reset_index(drop=True), quarantine, table.file, table.read)
+        seen = table.frame[key] if seen is None else pd.concat([seen, table.frame[key]], ignore_index=True)
+        out.append(table)
+    return out
+
+
+def frame_of(tables: list[ChangeTable]) -> pd.DataFrame:
+    """The accepted rows of several files of one kind, one after another."""
+    return pd.concat([t.frame for t in tables], ignore_index=True)

@@ -547,8 +547,8 @@ class PipelineSpec(_Strict):
     def with_synthetic_folder(self, folder: str | Path) -> PipelineSpec:
         """The spec with its synthetic inputs written to, and read from, ``folder`` (``circles demo --inputs``).
 
-        Every path under the old synthetic folder (the sources' files, the coding notes) moves with it, so the
-        embedded demo spec runs from any folder.
+        Every path under the old synthetic folder (the sources' files, the coding notes, the pilot's files) moves
+        with it, so the embedded demo spec runs from any folder.
 
         Raises
         ------
@@ -569,6 +569,13 @@ class PipelineSpec(_Strict):
         }
         if self.coding is not None:
             update["coding"] = self.coding.model_copy(update={"sources": moved(self.coding.sources)})
+        if self.change is not None:
+            files = {}
+            for key in ("cohort", "outcomes", "family_needs"):
+                paths = getattr(self.change, key)
+                if paths is not None:
+                    files[key] = [moved(p) for p in paths] if isinstance(paths, list) else moved(paths)
+            update["change"] = self.change.model_copy(update=files)
         return self.model_copy(update=update)
 
     def source_files(self, source: SourceSpec) -> list[Path]:
@@ -671,9 +678,12 @@ def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> lis
         declared_files.append((("design", "best_placed", "centroids"), spec.design.best_placed.centroids, False))
     if spec.change is not None:
         for key in ("cohort", "outcomes", "family_needs", "case"):
-            path = getattr(spec.change, key)
-            if path is not None and not will_be_generated(spec.resolve(path)):
-                declared_files.append((("change", key), path, False))
+            paths = getattr(spec.change, key)
+            listed = paths if isinstance(paths, list) else [paths]
+            for i, path in enumerate(listed):
+                if path is not None and not will_be_generated(spec.resolve(path)):
+                    where = ("change", key, i) if isinstance(paths, list) else ("change", key)
+                    declared_files.append((where, path, False))
     if spec.coding is not None:
         for key in ("codebook", "rules", "codings", "known_people", "quote_decisions"):
             declared_files.append((("coding", key), getattr(spec.coding, key), False))
@@ -681,7 +691,8 @@ def _missing_files(spec: PipelineSpec, lines: dict[tuple[Any, ...], int]) -> lis
             declared_files.append((("coding", "sources"), spec.coding.sources, False))
     for key, declared, optional in declared_files:
         if declared is not None and not optional and not spec.resolve(declared).exists():
-            problems.append(f"line {line_for(lines, key)}, {'.'.join(key)}: {spec.resolve(declared)} does not exist")
+            where = ".".join(map(str, key))
+            problems.append(f"line {line_for(lines, key)}, {where}: {spec.resolve(declared)} does not exist")
     directory = spec.geography.postcode_directory
     if directory != "embedded" and not spec.resolve(directory).exists():
         line = line_for(lines, ("geography", "postcode_directory"))

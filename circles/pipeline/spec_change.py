@@ -30,9 +30,16 @@ MATCH_COVARIATES = ("age_band", "deprivation", "prior_crisis", "ward_code")
 class ChangeSpec(StrictModel):
     """The Change stage: outcome tracking, the matched difference-in-differences, benefits, SFOF, the register."""
 
-    cohort: Path = Field(description="CSV: family_id, group (pilot|comparison), start_date, age_band, lsoa_code...")
-    outcomes: Path = Field(description="CSV: family_id, period (YYYY-MM), measure, value")
-    family_needs: Path | None = Field(None, description="CSV: the Supporting Families needs and their outcomes")
+    cohort: Path | list[Path] = Field(
+        description="CSV (or a list of them): family_id, group (pilot|comparison), start_date, age_band, lsoa_code..."
+    )
+    outcomes: Path | list[Path] = Field(
+        description="CSV (or a list: the planner's export and the council's crisis contacts): family_id, period "
+        "(YYYY-MM), measure, value"
+    )
+    family_needs: Path | list[Path] | None = Field(
+        None, description="CSV (or a list): the Supporting Families needs and their outcomes"
+    )
     case: Path | None = Field(None, description="the case for change YAML (reason, champions, risks, register)")
     crisis_measures: dict[str, str] = Field(
         default_factory=lambda: {"ae_attendances": "A&E attendance", "police_incidents": "Police incident attended"},

@@ -178,3 +178,22 @@ def test_a_missing_file_or_unknown_covariate_is_a_spec_error_with_its_line(tmp_p
         load_spec(change_spec(tmp_path, outcomes="nowhere.csv"))
     with pytest.raises(SpecError, match=r"line \d+.*unknown covariate 'income'"):
         load_spec(change_spec(tmp_path, match_on=["income"]))
+
+
+def test_several_files_of_one_kind_are_read_as_one_and_a_repeat_is_quarantined(tmp_path):
+    write_inputs(tmp_path, PLANTED_EFFECT)
+    outcomes = pd.read_csv(tmp_path / "outcomes.csv", dtype=str, keep_default_na=False)
+    wellbeing = outcomes["measure"].eq("wellbeing")
+    outcomes[~wellbeing].to_csv(tmp_path / "crisis.csv", index=False)  # the council's crisis contacts
+    planner = outcomes[wellbeing]
+    pd.concat([planner, planner.head(2)]).to_csv(tmp_path / "planner.csv", index=False)  # two rows given twice
+    run_pipeline(load_spec(change_spec(tmp_path, outcomes=["crisis.csv", "planner.csv"])), quiet=True)
+    rows = pd.read_csv(tmp_path / "report" / "change" / "rows.csv")
+    planner_rows = rows[rows["file"] == "planner.csv"].set_index("reason")["rows"]
+    assert planner_rows.to_dict() == {"accepted": len(planner), "duplicate family_id and period and measure": 2}
+    manifest = json.loads((tmp_path / "report" / "manifest.json").read_text(encoding="utf-8"))
+    register = pd.read_csv(tmp_path / "report" / "change" / "benefits_register.csv").set_index("measure")
+    assert 1 <= float(register.loc["wellbeing", "latest"]) <= 10
+    assert manifest["change"]["rows"]["crisis.csv"]["quarantined"] == 0
+    with pytest.raises(SpecError, match=r"change.outcomes.1: .*missing.csv does not exist"):
+        load_spec(change_spec(tmp_path, outcomes=["crisis.csv", "missing.csv"]))

@@ -155,6 +155,7 @@ def _messy_spec(folder: Path, *, duplicates: str = "drop") -> Path:
     spec = yaml.safe_load(demo_spec_in(folder).read_text())
     spec.pop("synthetic")
     spec.pop("coding")
+    spec.pop("change")  # the pilot's files are the synthetic generator's, and no change stage is listed
     spec["stages"] = [
         s for s in spec["stages"] if s in ("read", "validate", "pseudonymise", "geocode", "assign_areas", "aggregate")
     ] + ["rates", "deprivation", "hotspots", "network"]

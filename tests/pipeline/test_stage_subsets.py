@@ -70,7 +70,8 @@ def build_spec(folder: Path, inputs: Path, stages: list[str], sections: set[str]
     """The demo spec in ``folder`` with ``stages`` and only the optional parts in ``sections`` (see OPTIONAL).
 
     Reads the inputs already in ``inputs`` (no ``synthetic:`` section); the files that travel with the demo spec
-    (codebook, rules, codings, service directory, cost model, unit costs, options) are given by absolute path.
+    (codebook, rules, codings, service directory, cost model, unit costs, options, case for change) are given by
+    absolute path, and the pilot's files are read from ``inputs/pilot``.
     """
     unknown = set(sections) - set(OPTIONAL)
     assert not unknown, f"not an optional section: {unknown}"
@@ -90,6 +91,9 @@ def build_spec(folder: Path, inputs: Path, stages: list[str], sections: set[str]
     spec["coding"]["sources"] = str(inputs / "notes")
     for key in ("unit_costs", "options"):
         spec["design"][key] = str((DEMO.parent / spec["design"][key]).resolve())
+    for key in ("cohort", "outcomes", "family_needs"):
+        spec["change"][key] = str(inputs / "pilot" / Path(spec["change"][key]).name)
+    spec["change"]["case"] = str((DEMO.parent / spec["change"]["case"]).resolve())
     spec["hotspots"]["permutations"] = 99  # tracebacks, not significance, are tested here: 99 is enough
     for section in ("coding", "services", "costs", "deprivation"):
         if section not in sections:

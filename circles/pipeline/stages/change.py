@@ -29,14 +29,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from circles.change.case import CaseForChange
+from circles.change.outcomes import ChangeTable
 from circles.errors import ChangeError
 from circles.ingest.disclosure import SUPPRESSED, protect_table, protect_total
-from circles.io.writers import write_csv, write_xlsx
+from circles.io.writers import write_csv, write_json, write_xlsx
 from circles.pipeline.stages.base import RunState, disclosure_policy, publish_svgs, stage, synthetic_mark
 
 if TYPE_CHECKING:
     from circles.change.effect import DiDResult
-    from circles.change.outcomes import ChangeTable
     from circles.pipeline.spec_change import ChangeSpec
 
 
@@ -50,14 +51,12 @@ def _stage_change(run: RunState) -> None:
     if spec is None:
         run.log("stage 'change' skipped: no 'change:' section in the spec")
         return
-    cohort, outcomes, needs = _inputs(run, spec)
-    as_of, after = _window(run, spec, cohort.frame, outcomes.frame)
+    tables, cohort, outcomes, needs = _inputs(run, spec)
+    as_of, after = _window(run, spec, cohort, outcomes)
     crisis = list(spec.crisis_measures)
-    contacts = family_rates(
-        outcomes.frame, cohort.frame, measures=crisis, before_months=spec.before_months, after_months=after
-    )
-    families = _covariates(run, spec, cohort.frame, contacts)
-    match = propensity_match(families, covariates=spec.match_on, ratio=spec.ratio, caliper=spec.caliper, seed=spec.seed)
+    contacts = family_rates(outcomes, cohort, measures=crisis, before_months=spec.before_months, after_months=after)
+    families, match_on = _covariates(run, spec, cohort, contacts)
+    match = propensity_match(families, covariates=match_on, ratio=spec.ratio, caliper=spec.caliper, seed=spec.seed)
     weights = match.matched.set_index("family_id")["weight"]
     shown = _counts_text(run, match)
     summary: dict[str, Any] = {
@@ -65,30 +64,32 @@ def _stage_change(run: RunState) -> None:
         "before_months": spec.before_months,
         "after_months": after,
         "ratio": spec.ratio,
-        "match_on": spec.match_on,
+        "match_on": match_on,
     }
     effects = {"crisis contacts": _did(spec, contacts, weights, "crisis contacts", shown)}
     costs = _unit_costs(run)
     if costs is not None:
         priced = family_rates(
-            outcomes.frame,
-            cohort.frame,
+            outcomes,
+            cohort,
             measures=crisis,
             before_months=spec.before_months,
             after_months=after,
             weights=_prices(spec, costs),
         )
         effects["crisis cost (£)"] = _did(spec, priced, weights, "crisis cost (£)", shown)
+    case = _case(run, spec)
     summary |= _publish_effect(run, spec, match, effects, contacts, weights, shown)
-    _publish_trend(run, spec, outcomes.frame, cohort.frame, match, after)
+    _publish_trend(run, spec, outcomes, cohort, match, after)
     if costs is not None:
-        summary |= _benefits(run, spec, cohort.frame, effects["crisis cost (£)"], costs, as_of, after)
+        summary |= _benefits(run, spec, case, cohort, effects["crisis cost (£)"], costs, as_of, after)
     else:
         run.warnings.append("change: benefits are not priced: add design.unit_costs (and list 'design')")
     if needs is not None:
-        summary |= _family_outcomes(run, spec, cohort.frame, needs.frame, as_of)
-    summary |= _register(run, spec, outcomes.frame, cohort.frame, effects, summary)
-    summary["rows"] = _publish_rows(run, [t for t in (cohort, outcomes, needs) if t is not None])
+        summary |= _family_outcomes(run, spec, cohort, needs, as_of)
+    summary |= _register(run, spec, case, outcomes, cohort, effects, summary)
+    summary |= _publish_case(run, case)
+    summary["rows"] = _publish_rows(run, tables)
     run.manifest["change"] = summary
     effect = effects["crisis contacts"]
     run.log(
@@ -98,35 +99,56 @@ def _stage_change(run: RunState) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ inputs
-def _inputs(run: RunState, spec: ChangeSpec) -> tuple[ChangeTable, ChangeTable, ChangeTable | None]:
-    """The three files read, strays quarantined, family ids pseudonymised with the run's key (and audited)."""
-    from circles.change.outcomes import keep_cohort_families, read_cohort, read_family_needs, read_outcomes
+def _inputs(
+    run: RunState, spec: ChangeSpec
+) -> tuple[list[ChangeTable], pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """Every file read (a later file repeating an earlier one's family, or month and measure, quarantined), rows of
+    families the cohort lacks quarantined, family ids pseudonymised with the run's key (and audited); the tables
+    for the row accounting, and the cohort, outcomes and family needs (``None`` without a needs file)."""
+    from circles.change.outcomes import (
+        combine_tables,
+        frame_of,
+        keep_cohort_families,
+        read_cohort,
+        read_family_needs,
+        read_outcomes,
+    )
 
-    cohort = read_cohort(run.spec.resolve(spec.cohort))
-    outcomes = keep_cohort_families(read_outcomes(run.spec.resolve(spec.outcomes)), cohort)
-    needs = None
+    def read(paths: Any, reader: Any, key: list[str]) -> list[ChangeTable]:
+        listed = paths if isinstance(paths, list) else [paths]
+        return combine_tables([reader(run.spec.resolve(p)) for p in listed], key)
+
+    cohorts = read(spec.cohort, read_cohort, ["family_id"])
+    known = ChangeTable(frame_of(cohorts), cohorts[0].quarantine, ", ".join(t.file for t in cohorts), 0)
+    outcomes = [
+        keep_cohort_families(t, known) for t in read(spec.outcomes, read_outcomes, ["family_id", "period", "measure"])
+    ]
+    needs = []
     if spec.family_needs is not None:
-        needs = keep_cohort_families(read_family_needs(run.spec.resolve(spec.family_needs)), cohort)
-    for table in (cohort, outcomes, needs):
-        if table is not None and len(table.quarantine):
+        needs = [
+            keep_cohort_families(t, known)
+            for t in read(spec.family_needs, read_family_needs, ["family_id", "headline_outcome"])
+        ]
+    tables = [*cohorts, *outcomes, *needs]
+    for table in tables:
+        if len(table.quarantine):
             run.warnings.append(f"change: {table.file}: {len(table.quarantine)} row(s) quarantined (change/rows.csv)")
-    return _pseudonymised(run, cohort), _pseudonymised(run, outcomes), needs and _pseudonymised(run, needs)
+    frames = [_pseudonymised(run, frame_of(group)) for group in (cohorts, outcomes, needs) if group]
+    return tables, frames[0], frames[1], frames[2] if needs else None
 
 
-def _pseudonymised(run: RunState, table: ChangeTable) -> ChangeTable:
-    from dataclasses import replace
-
+def _pseudonymised(run: RunState, frame: pd.DataFrame) -> pd.DataFrame:
     from circles.ingest.pseudonyms import pseudonymise
     from circles.pipeline.stages.ingest import pseudonym_key
 
-    ids = table.frame["family_id"]
+    ids = frame["family_id"]
     run.secrets_identifiers.update(ids.unique())
     key, scope = pseudonym_key(run.spec)
     if key is None:
-        return table
+        return frame
     pseudonyms = pseudonymise(ids, key, scope=scope, field="family_id")
     run.secrets_pseudonyms.update(pseudonyms.unique())
-    return replace(table, frame=table.frame.assign(family_id=pseudonyms))
+    return frame.assign(family_id=pseudonyms)
 
 
 def _window(run: RunState, spec: ChangeSpec, cohort: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[pd.Timestamp, int]:
@@ -150,17 +172,29 @@ def _window(run: RunState, spec: ChangeSpec, cohort: pd.DataFrame, outcomes: pd.
     return as_of, after
 
 
-def _covariates(run: RunState, spec: ChangeSpec, cohort: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
-    """The cohort with the derived covariates it is matched on (deprivation, prior crisis contacts)."""
+def _covariates(
+    run: RunState, spec: ChangeSpec, cohort: pd.DataFrame, contacts: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str]]:
+    """The cohort with the derived covariates (deprivation, prior crisis contacts), and those it can be matched on.
+
+    An optional IMD table that is absent drops deprivation from the matching, with a warning saying so.
+    """
     families = cohort.merge(contacts[["family_id", "before"]], on="family_id", how="left")
     families["prior_crisis"] = families["before"].fillna(0.0)
-    if "deprivation" in spec.match_on:
+    match_on = list(spec.match_on)
+    if "deprivation" in match_on:
         from circles.geo.deprivation import read_imd
 
         if run.spec.deprivation is None:
             raise ChangeError("change.match_on has 'deprivation': add a 'deprivation:' section (the IMD by LSOA)")
         d = run.spec.deprivation
-        imd = read_imd(run.spec.resolve(d.path), code=d.code, decile=d.decile).set_index("area_code")["imd_decile"]
+        path = run.spec.resolve(d.path)
+        if d.optional and not path.exists():
+            run.warnings.append(
+                f"change: the IMD table {path} is absent (optional), so the families are matched without deprivation"
+            )
+            return families.drop(columns="before"), [c for c in match_on if c != "deprivation"]
+        imd = read_imd(path, code=d.code, decile=d.decile).set_index("area_code")["imd_decile"]
         families["deprivation"] = families["lsoa_code"].map(imd).astype(float)
         unknown = int(families["deprivation"].isna().sum())
         if unknown:
@@ -169,15 +203,17 @@ def _covariates(run: RunState, spec: ChangeSpec, cohort: pd.DataFrame, contacts:
                 "are matched at the borough's median decile"
             )
             families["deprivation"] = families["deprivation"].fillna(families["deprivation"].median())
-    return families.drop(columns="before")
+    return families.drop(columns="before"), match_on
 
 
 def _unit_costs(run: RunState) -> pd.DataFrame | None:
-    from circles.pipeline.stages.design import _unit_costs as design_unit_costs
+    """The design section's unit costs (file or inline), which price the crisis contacts avoided, or ``None``."""
+    from circles.design.unit_costs import read_unit_costs
 
-    if run.spec.design is None or run.spec.design.unit_costs is None:
+    declared = run.spec.design.unit_costs if run.spec.design is not None else None
+    if declared is None:
         return None
-    return design_unit_costs(run, run.spec.design)
+    return read_unit_costs(declared if isinstance(declared, list) else run.spec.resolve(declared))
 
 
 def _prices(spec: ChangeSpec, costs: pd.DataFrame) -> dict[str, float]:
@@ -298,7 +334,7 @@ def _publish_effect(
             "statement": mde.statement,
         },
         "method": {
-            "matching": f"propensity scores (logistic regression on {', '.join(spec.match_on)}), nearest "
+            "matching": f"propensity scores (logistic regression on {', '.join(match.covariates)}), nearest "
             f"neighbour on the logit without replacement, {spec.ratio} comparison families a pilot family, "
             f"caliper {spec.caliper} SD of the logit (Austin 2011)",
             "effect": e.method,
@@ -340,6 +376,7 @@ def _publish_trend(
 def _benefits(
     run: RunState,
     spec: ChangeSpec,
+    case: CaseForChange,
     cohort: pd.DataFrame,
     effect: DiDResult,
     costs: pd.DataFrame,
@@ -349,7 +386,7 @@ def _benefits(
     """``benefits_by_quarter.csv`` and its figure: realised against what the appraisal expected."""
     from circles.change.benefits import benefits_by_quarter, expected_per_family_month, pilot_family_months
 
-    expected, option, unmeasured = _expected(run, spec, costs)
+    expected, option, unmeasured = _expected(run, spec, case, costs)
     months = pilot_family_months(cohort, after_months=after, as_of=as_of)
     start = cohort.loc[cohort["group"] == "pilot", "start_date"].min()
     rate = _rate(run)
@@ -389,9 +426,9 @@ def _rate(run: RunState) -> float:
     return run.spec.costs.discount_rate if run.spec.costs is not None else GREEN_BOOK_RATE
 
 
-def _case(run: RunState, spec: ChangeSpec) -> Any:
+def _case(run: RunState, spec: ChangeSpec) -> CaseForChange:
     """The case for change file, its option checked against the appraisal's options when there are any."""
-    from circles.change.case import CaseForChange, read_case
+    from circles.change.case import read_case
 
     if spec.case is None:
         return CaseForChange()
@@ -406,11 +443,12 @@ def _options(run: RunState) -> list[str] | None:
     return [o.id for o in read_options(run.spec.resolve(run.spec.design.options)).options]
 
 
-def _expected(run: RunState, spec: ChangeSpec, costs: pd.DataFrame) -> tuple[dict[str, tuple], str | None, list]:
+def _expected(
+    run: RunState, spec: ChangeSpec, case: CaseForChange, costs: pd.DataFrame
+) -> tuple[dict[str, tuple], str | None, list]:
     """The contacts a family a year the appraisal expected the pilot's option to avoid (none without one)."""
     from circles.design.options import read_options
 
-    case = _case(run, spec)
     if case.option is None or run.spec.design is None or run.spec.design.options is None:
         run.warnings.append(
             "change: no expected benefits to compare with: name the option the pilot tests "
@@ -461,6 +499,7 @@ def _family_outcomes(
 def _register(
     run: RunState,
     spec: ChangeSpec,
+    case: CaseForChange,
     outcomes: pd.DataFrame,
     cohort: pd.DataFrame,
     effects: dict[str, DiDResult],
@@ -469,7 +508,6 @@ def _register(
     """``benefits_register.csv`` and ``.xlsx``: the case file's benefits with their latest values."""
     from circles.change.register import benefits_register
 
-    case = _case(run, spec)
     if not case.benefits:
         return {"register": "no benefits listed (change.case's benefits)"}
     contacts, cost = effects["crisis contacts"], effects.get("crisis cost (£)")
@@ -499,6 +537,17 @@ def _register(
     title = "Benefits register" + synthetic_mark(run)
     run.publish("change/benefits_register.xlsx", lambda p: write_xlsx({"Benefits register": table}, p, title=title))
     return {"register": dict(zip(table["id"], table["status"], strict=True))}
+
+
+def _publish_case(run: RunState, case: CaseForChange) -> dict[str, Any]:
+    """``case_for_change.json``: the case file's words for the pack (reason, champions, owners, risks, measures,
+    next steps). Champions and owners are roles, so nothing in it describes a person."""
+    from circles.change.case import MEASURES
+
+    text = case.model_dump(exclude={"benefits"})
+    text["measures"] = [m | {"what": MEASURES.get(m["measure"], "")} for m in text["measures"]]
+    run.publish("change/case_for_change.json", lambda p: write_json(text, p))
+    return {"case": {"name": case.name, "option": case.option, "illustrative": case.illustrative}}
 
 
 def _counterfactual(e: DiDResult) -> float:
