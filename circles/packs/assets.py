@@ -17,7 +17,14 @@ from circles.resources import packaged
 __all__ = ["PACKS", "PAGE_SIZES", "PackError", "templates_dir", "font_files"]
 
 #: The packs, in the order the method uses them.
-PACKS: tuple[str, ...] = ("customer_definition", "customer_engagement", "challenge", "design", "hotspot_report")
+PACKS: tuple[str, ...] = (
+    "customer_definition",
+    "customer_engagement",
+    "challenge",
+    "design",
+    "case_for_change",
+    "hotspot_report",
+)
 
 #: CSS ``@page`` size declared for each pack (the challenge pack is laid out on the wall: A3 landscape).
 PAGE_SIZES: dict[str, str] = {
@@ -25,6 +32,7 @@ PAGE_SIZES: dict[str, str] = {
     "customer_engagement": "A4 portrait",
     "challenge": "A3 landscape",
     "design": "A4 portrait",
+    "case_for_change": "A4 portrait",
     "hotspot_report": "A4 portrait",
 }
 
@@ -33,6 +41,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "customer_engagement": ("Customer engagement workshop", "Facilitator guide, prompt sheets and coding sheets"),
     "challenge": ("Challenge workshop", "What families told us, what services do, and what it costs"),
     "design": ("Design workshop", "Journeys, failure demand, who is best placed, and the options"),
+    "case_for_change": ("The case for change", "Why change, what the pilot shows so far, and what happens next"),
     "hotspot_report": ("Hotspot report for commissioners", "Where the need is concentrated, and how we know"),
 }
 

@@ -178,6 +178,7 @@ class _Images:
 
 def _context(name: str, report: Path, out: Path, large_print: bool) -> dict[str, Any]:
     """Everything the templates need, read from the report folder's published files only."""
+    from circles.packs.change_context import change_context
     from circles.packs.design_context import design_context
 
     manifest = _manifest(report)
@@ -221,6 +222,8 @@ def _context(name: str, report: Path, out: Path, large_print: bool) -> dict[str,
         **_challenge(report, manifest, image, wide, wards),
         # design
         **design_context(report, manifest, image, missing),
+        # case for change
+        **change_context(report, manifest, image, missing),
         # hotspot report
         "layers": [layer_info(layer) for layer in layers if layer == "lsoa" or layer.startswith("ward")],
     }

@@ -152,6 +152,7 @@ def missing_data(manifest: dict[str, Any]) -> MissingData:
         run.coding_note(),
         run.network_note(),
         run.design_note(),
+        run.change_note(),
         run.maps_note(),
     ]
     return MissingData(tuple(n for n in notes if n is not None))
@@ -481,6 +482,33 @@ class _Run:
                 ],
             )
             + self._stage_line("design", "challenge"),
+        )
+
+    def change_note(self) -> Missing | None:
+        """No change stage: the pilot's effect, the benefits realised and the register are missing."""
+        if "change" in self.manifest or not self.stages:
+            return None
+        detail = (
+            "The spec lists no 'change' stage." if not self.listed("change") else "The spec has no 'change:' section."
+        )
+        return Missing(
+            key="change",
+            what="No change stage",
+            detail=detail,
+            gives="the case for change pack's evidence: the pilot's effect on crisis contacts against a matched "
+            "comparison group (difference-in-differences with its interval, and the smallest effect the pilot "
+            "could detect), the benefits realised so far against those expected, the Supporting Families "
+            "successful family outcomes, and the benefits register",
+            snippet=_yaml_block(
+                "change",
+                [
+                    ("cohort: pilot/cohort.csv", "pilot and comparison families: group, start date, LSOA, age band"),
+                    ("outcomes: pilot/outcomes.csv", "family, month, measure, value (A&E, police, wellbeing)"),
+                    ("family_needs: pilot/family_needs.csv", "Supporting Families headline needs (planner export)"),
+                    ("case: case_for_change.yaml", "reason, champions, risks, measures, benefits register"),
+                ],
+            )
+            + self._stage_line("change", "design"),
         )
 
     def maps_note(self) -> Missing | None:
