@@ -35,7 +35,7 @@ __all__ = ["MEASURES", "FROM_COMPARISON", "Champion", "Risk", "Measure", "Benefi
 MEASURES: dict[str, str] = {
     "crisis_contacts_per_family_month": "crisis contacts (A&E, police) a pilot family-month after the start",
     "crisis_cost_per_family_month": "cost of crisis contacts a pilot family-month after the start (pounds)",
-    "wellbeing": "pilot families' mean wellbeing score (1-10) in the latest month",
+    "wellbeing": "pilot families' mean wellbeing score (1-10), each family's latest",
     "successful_families": "families meeting the Supporting Families successful outcome rule (published count)",
     "realised_benefit_gbp": "benefit realised to date, pounds, discounted (central estimate)",
 }

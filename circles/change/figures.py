@@ -30,6 +30,12 @@ def _title(figure: Figure, title: str, medium: Medium) -> None:
         )
 
 
+def _height(medium: Medium, print_mm: float) -> float:
+    """A figure's height: ``print_mm`` in standard print; in large print all the page allows, as 16 pt type, a
+    wrapped title and the legend would otherwise leave the plot a sliver."""
+    return medium.height_mm if medium.large_print else min(medium.height_mm, print_mm)
+
+
 def crisis_trend_figure(trend: pd.DataFrame, *, title: str = "", medium: Medium | str = "print") -> Figure:
     """Crisis contacts a family-month by month relative to the start, pilot against its matched comparison.
 
@@ -45,7 +51,7 @@ def crisis_trend_figure(trend: pd.DataFrame, *, title: str = "", medium: Medium 
     """
     medium = find_medium(medium)
     size = medium.type
-    figure = Figure(figsize=medium.figsize(height_mm=min(medium.height_mm, 105)), layout="constrained")
+    figure = Figure(figsize=medium.figsize(height_mm=_height(medium, 105)), layout="constrained")
     axes = figure.subplots()
     for group, colour, label in (
         ("pilot", PILOT, "Pilot families"),
@@ -71,8 +77,10 @@ def crisis_trend_figure(trend: pd.DataFrame, *, title: str = "", medium: Medium 
         fontsize=size["text"],
     )
     axes.set_ylim(bottom=0)
-    axes.set_xlabel("Months from the start of support (0 = the month support began)", fontsize=size["heading"])
-    axes.set_ylabel("Crisis contacts a family a month", fontsize=size["heading"])
+    xlabel = "Months from the start of support (0 = the month support began)"
+    axes.set_xlabel(textwrap.fill(xlabel, medium.chars_per_line("heading")), fontsize=size["heading"])
+    ylabel = "Crises a family a month" if medium.large_print else "Crisis contacts a family a month"
+    axes.set_ylabel(ylabel, fontsize=size["heading"])
     axes.tick_params(labelsize=size["small"])
     axes.xaxis.set_major_locator(MaxNLocator(8 if medium.large_print else 12, integer=True))
     figure.legend(fontsize=size["text"], loc="outside lower center", ncols=2, frameon=False)
@@ -96,7 +104,7 @@ def benefits_figure(table: pd.DataFrame, *, title: str = "", medium: Medium | st
     """
     medium = find_medium(medium)
     size = medium.type
-    figure = Figure(figsize=medium.figsize(height_mm=min(medium.height_mm, 110)), layout="constrained")
+    figure = Figure(figsize=medium.figsize(height_mm=_height(medium, 110)), layout="constrained")
     axes = figure.subplots()
     x = np.arange(len(table))
     axes.fill_between(
@@ -139,7 +147,9 @@ def benefits_figure(table: pd.DataFrame, *, title: str = "", medium: Medium | st
     axes.yaxis.set_major_locator(MaxNLocator(4 if medium.large_print else 6))
     axes.yaxis.set_major_formatter(lambda v, _pos: format_gbp_rounded(v))
     axes.tick_params(axis="y", labelsize=size["small"])
-    axes.set_ylabel("Benefit to date, discounted", fontsize=size["heading"])
+    axes.set_ylabel(
+        "Benefit to date" if medium.large_print else "Benefit to date, discounted", fontsize=size["heading"]
+    )
     axes.set_xlabel("Financial quarter", fontsize=size["heading"])
     figure.legend(
         fontsize=size["text"], loc="outside lower center", ncols=1 if medium.large_print else 2, frameon=False

@@ -79,7 +79,7 @@ CASE = {
         {
             "measure": "wellbeing",
             "why": "A fall in crises should come with families feeling better.",
-            "what": "pilot families' mean wellbeing score (1-10) in the latest month",
+            "what": "pilot families' mean wellbeing score (1-10), each family's latest",
         }
     ],  # fmt: skip
     "next_steps": ["Agree the benefits register at the partnership board."],
