@@ -46,6 +46,9 @@ from circles.ingest.accounting import QUARANTINE_COLUMNS, ROW_ID
 __all__ = [
     "GROUPS",
     "OUTCOME_VALUES",
+    "COHORT_COLUMNS",
+    "OUTCOME_COLUMNS",
+    "FAMILY_NEEDS_COLUMNS",
     "ChangeTable",
     "read_cohort",
     "read_outcomes",
@@ -143,6 +146,10 @@ _NEEDS: _Checks = {
     "sustained_to": [("not a date (YYYY-MM-DD)", lambda s: _date_ok(s, required=False))],
 }
 _OPTIONAL = {"lead_practitioner", "whole_family_plan", "closed_date", "age_band", "lsoa_code", "ward_code"}
+#: The columns of each file, in the order the planner's export and the demo generator write them.
+COHORT_COLUMNS: tuple[str, ...] = tuple(_COHORT)
+OUTCOME_COLUMNS: tuple[str, ...] = tuple(_OUTCOMES)
+FAMILY_NEEDS_COLUMNS: tuple[str, ...] = tuple(_NEEDS)
 
 
 def _read(path: Path, checks: _Checks, what: str, key: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, int]:

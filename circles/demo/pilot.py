@@ -62,6 +62,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from circles.change import outcomes
 from circles.demo.design import SyntheticDataError
 from circles.geo.deprivation import read_imd
 from circles.geo.embedded import EMBEDDED_DEPRIVATION, embedded_file
@@ -106,28 +107,10 @@ HEADLINE_OUTCOMES: tuple[str, ...] = (
     "housing",
     "financial_stability",
 )
-COHORT_COLUMNS: tuple[str, ...] = (
-    "family_id",
-    "group",
-    "start_date",
-    "age_band",
-    "lsoa_code",
-    "ward_code",
-    "lead_practitioner",
-    "whole_family_plan",
-    "closed_date",
-    "synthetic",
-)
-OUTCOME_COLUMNS: tuple[str, ...] = ("family_id", "period", "measure", "value", "synthetic")
-FAMILY_NEEDS_COLUMNS: tuple[str, ...] = (
-    "family_id",
-    "headline_outcome",
-    "identified_date",
-    "outcome",
-    "outcome_date",
-    "sustained_to",
-    "synthetic",
-)
+#: The change stage's file formats (:mod:`circles.change.outcomes`), each row marked synthetic.
+COHORT_COLUMNS: tuple[str, ...] = (*outcomes.COHORT_COLUMNS, "synthetic")
+OUTCOME_COLUMNS: tuple[str, ...] = (*outcomes.OUTCOME_COLUMNS, "synthetic")
+FAMILY_NEEDS_COLUMNS: tuple[str, ...] = (*outcomes.FAMILY_NEEDS_COLUMNS, "synthetic")
 _SYNTHETIC = "SYNTHETIC"
 _FILES = {"cohort": "cohort.csv", "outcomes": "outcomes.csv", "family_needs": "family_needs.csv"}
 

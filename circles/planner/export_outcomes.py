@@ -33,26 +33,18 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from circles.change.outcomes import COHORT_COLUMNS, FAMILY_NEEDS_COLUMNS, OUTCOME_COLUMNS
 from circles.planner.issues import default_family_issues
 from circles.planner.models import Family, FamilyIssue, Member, PlanEvent, PlanItem, ProgressScore
 
-__all__ = ["COHORT_COLUMNS", "OUTCOME_COLUMNS", "NEED_COLUMNS", "OUTCOME_FILES", "outcome_tables"]
+__all__ = ["OUTCOME_FILES", "outcome_tables"]
 
-COHORT_COLUMNS = (
-    "family_id",
-    "group",
-    "start_date",
-    "age_band",
-    "lsoa_code",
-    "ward_code",
-    "lead_practitioner",
-    "whole_family_plan",
-    "closed_date",
-)
-OUTCOME_COLUMNS = ("family_id", "period", "measure", "value")
-NEED_COLUMNS = ("family_id", "headline_outcome", "identified_date", "outcome", "outcome_date", "sustained_to")
-#: The files, in the order written, and their columns.
-OUTCOME_FILES = {"cohort.csv": COHORT_COLUMNS, "outcomes.csv": OUTCOME_COLUMNS, "family_needs.csv": NEED_COLUMNS}
+#: The files the export writes, in the Change stage's formats (:mod:`circles.change.outcomes`).
+OUTCOME_FILES = {
+    "cohort.csv": COHORT_COLUMNS,
+    "outcomes.csv": OUTCOME_COLUMNS,
+    "family_needs.csv": FAMILY_NEEDS_COLUMNS,
+}
 
 _ADULT_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 _TAKE_UP = ("referred", "engaged", "ended")

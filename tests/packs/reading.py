@@ -121,3 +121,17 @@ def near_empty_pages(pages: list[PageReading], least: float = 0.2) -> dict[int, 
         if page.fill < least and not page.opens_section and not following.opens_section:
             out[page.number] = round(page.fill, 2)
     return out
+
+
+def spaceless(phrase: str) -> str:
+    """``phrase`` without spaces or line breaks: compare with :func:`spaceless_text`, as large print breaks lines
+    anywhere."""
+    return re.sub(r"\s+", "", phrase)
+
+
+def spaceless_text(pdf: Path) -> str:
+    """A PDF's text (pypdf) without spaces or line breaks, words hyphenated at a line end (U+2010) joined again."""
+    import pypdf
+
+    text = " ".join((page.extract_text() or "") for page in pypdf.PdfReader(pdf).pages)
+    return spaceless(re.sub("\u2010\\s*", "", text))

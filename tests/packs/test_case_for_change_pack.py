@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from pathlib import Path
 
-import pypdf
 import pytest
 
 from circles.packs.assets import PACKS, PAGE_SIZES, TITLES
 from circles.packs.change_context import effect_sentence
 from circles.packs.render import build_pack
 from tests.packs.reading import broken_words, read_pdf, small_type
+from tests.packs.reading import spaceless as _flat
+from tests.packs.reading import spaceless_text as _text
 
 EFFECT = [
     {"measure": "crisis contacts a family-month", "pilot_before": "0.6552", "pilot_after": "0.4828",
@@ -119,16 +119,6 @@ def _write(folder: Path, manifest: dict, *, change: bool = True, effect: list[di
                 writer.writerows(rows)
         (folder / "change" / "case_for_change.json").write_text(json.dumps(CASE), encoding="utf-8")
     return folder
-
-
-def _text(pdf: Path) -> str:
-    """The PDF's text without spaces or line breaks, words hyphenated at a line end joined again."""
-    text = " ".join((page.extract_text() or "") for page in pypdf.PdfReader(pdf).pages)
-    return _flat(re.sub("\u2010\\s*", "", text))
-
-
-def _flat(phrase: str) -> str:
-    return re.sub(r"\s+", "", phrase)
 
 
 @pytest.fixture(scope="module")

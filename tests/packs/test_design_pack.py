@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from pathlib import Path
 
-import pypdf
 import pytest
 
 from circles.packs.assets import PACKS, PAGE_SIZES, TITLES
 from circles.packs.render import build_pack
 from tests.packs.reading import broken_words, read_pdf, small_type
+from tests.packs.reading import spaceless as _flat
+from tests.packs.reading import spaceless_text as _text
 
 FAILURE = [
     {"service": "Police", "contacts": "200", "failure_demand": "50", "failure_demand_share": "0.25",
@@ -165,17 +165,6 @@ def _write(folder: Path, manifest: dict, design: bool = True) -> Path:
                 writer.writeheader()
                 writer.writerows(rows)
     return folder
-
-
-def _text(pdf: Path) -> str:
-    """The PDF's text without spaces or line breaks, and words hyphenated at a line end (U+2010) joined again:
-    compare with :func:`_flat` of a phrase, as large print breaks lines anywhere."""
-    text = " ".join((page.extract_text() or "") for page in pypdf.PdfReader(pdf).pages)
-    return _flat(re.sub("\u2010\\s*", "", text))
-
-
-def _flat(phrase: str) -> str:
-    return re.sub(r"\s+", "", phrase)
 
 
 @pytest.fixture(scope="module")

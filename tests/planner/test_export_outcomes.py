@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from circles.change.outcomes import COHORT_COLUMNS, FAMILY_NEEDS_COLUMNS, OUTCOME_COLUMNS
 from circles.change.sfof import successful_family_outcomes
 from circles.planner import records
 from circles.planner.directory import import_directory
 from circles.planner.export import MARKER, export_source
-from circles.planner.export_outcomes import COHORT_COLUMNS, NEED_COLUMNS, OUTCOME_COLUMNS
 from circles.planner.models import Family
 from circles.resources import packaged
 
@@ -146,7 +146,7 @@ def test_outcomes(exported) -> None:
 def test_family_needs(exported) -> None:
     summary, _, pseudonym = exported
     needs = _read(summary, "family_needs.csv")
-    assert tuple(NEED_COLUMNS) == tuple(needs.columns) and summary.need_rows == len(needs) == 5
+    assert tuple(FAMILY_NEEDS_COLUMNS) == tuple(needs.columns) and summary.need_rows == len(needs) == 5
     rows = needs.set_index(["family_id", "headline_outcome"])
     money = rows.loc[(pseudonym["smith"], "financial_stability")]
     assert money.tolist() == ["2024-05-03", "positive", "2024-09-10", AS_OF.isoformat()]
