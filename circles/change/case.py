@@ -21,6 +21,7 @@ unknown keys; :func:`read_case` names the file, line and key of every problem.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -29,16 +30,42 @@ from pydantic import BaseModel, ConfigDict, Field
 from circles.errors import SpecError
 from circles.validation import line_for, read_yaml, validate_model
 
-__all__ = ["MEASURES", "FROM_COMPARISON", "Champion", "Risk", "Measure", "Benefit", "CaseForChange", "read_case"]
+__all__ = [
+    "MEASURES",
+    "FROM_COMPARISON",
+    "describe_measures",
+    "Champion",
+    "Risk",
+    "Measure",
+    "Benefit",
+    "CaseForChange",
+    "read_case",
+]
 
 #: The measures a benefit can be tracked by, and what each is.
 MEASURES: dict[str, str] = {
-    "crisis_contacts_per_family_month": "crisis contacts (A&E, police) a pilot family-month after the start",
+    "crisis_contacts_per_family_month": "crisis contacts a pilot family-month after the start",
     "crisis_cost_per_family_month": "cost of crisis contacts a pilot family-month after the start (pounds)",
     "wellbeing": "pilot families' mean wellbeing score (1-10), each family's latest",
     "successful_families": "families meeting the Supporting Families successful outcome rule (published count)",
     "realised_benefit_gbp": "benefit realised to date, pounds, discounted (central estimate)",
 }
+
+
+def describe_measures(crisis_items: Sequence[str] = ()) -> dict[str, str]:
+    """What each measure is, the crisis contacts named by the unit-cost items they are priced as.
+
+    Examples
+    --------
+    >>> describe_measures(["A&E attendance", "Police incident"])["crisis_contacts_per_family_month"]
+    'crisis contacts (A&E attendance, Police incident) a pilot family-month after the start'
+    """
+    if not crisis_items:
+        return dict(MEASURES)
+    named = f"crisis contacts ({', '.join(crisis_items)})"
+    return {key: text.replace("crisis contacts", named, 1) for key, text in MEASURES.items()}
+
+
 #: A baseline given as this text is taken from the comparison group: the pilot's before-start value moved by the
 #: comparison group's change (what the pilot would have had without it).
 FROM_COMPARISON = "from the comparison group"

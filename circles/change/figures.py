@@ -45,9 +45,10 @@ def crisis_trend_figure(trend: pd.DataFrame, *, title: str = "", medium: Medium 
     --------
     >>> t = pd.DataFrame({"month": [-1, 0, -1, 0], "group": ["pilot", "pilot", "comparison", "comparison"],
     ...                   "rate": [0.8, 0.5, 0.6, 0.6]})
-    >>> figure = crisis_trend_figure(t, medium="large")
-    >>> figure.axes[0].get_xlabel()
+    >>> crisis_trend_figure(t).axes[0].get_xlabel()
     'Months from the start of support (0 = the month support began)'
+    >>> crisis_trend_figure(t, medium="large").axes[0].get_ylabel()  # 18 pt: shorter, and the x title wraps
+    'Crises a family a month'
     """
     medium = find_medium(medium)
     size = medium.type

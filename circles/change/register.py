@@ -97,6 +97,7 @@ def benefits_register(
     latest: Mapping[str, float | str | None],
     baselines: Mapping[str, float | None] | None = None,
     intervals: Mapping[str, tuple[float, float]] | None = None,
+    descriptions: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """The register: one row a benefit, with its latest value (and interval) and status.
 
@@ -112,8 +113,11 @@ def benefits_register(
         "from the comparison group".
     intervals : mapping, optional
         Measure → the (low, high) interval of its latest value, when it has one.
+    descriptions : mapping, optional
+        Measure → what it is, for ``what_is_measured`` (default :data:`circles.change.case.MEASURES`; see
+        :func:`circles.change.case.describe_measures` to name the crisis contacts).
     """
-    rows = []
+    rows, descriptions = [], descriptions or MEASURES
     for b in benefits:
         baseline = (baselines or {}).get(b.measure) if b.baseline == FROM_COMPARISON else b.baseline
         baseline = None if baseline is None or pd.isna(baseline) else round(float(baseline), 3)
@@ -123,6 +127,6 @@ def benefits_register(
         interval = (intervals or {}).get(b.measure)
         low, high = (round(float(v), 3) for v in interval) if interval else (None, None)
         status = benefit_status(baseline, b.target, value, b.direction, interval)
-        row = [b.id, b.benefit, b.measure, MEASURES[b.measure], baseline, b.target, b.direction, b.owner]
+        row = [b.id, b.benefit, b.measure, descriptions[b.measure], baseline, b.target, b.direction, b.owner]
         rows.append([*row, value, low, high, status])
     return pd.DataFrame(rows, columns=list(REGISTER_COLUMNS))

@@ -35,12 +35,12 @@ def effect_sentence(estimate: float, lower: float, upper: float, *, unit: str, m
 
     Examples
     --------
-    >>> effect_sentence(-0.2, -0.35, -0.03, unit="crisis contacts a family-month")[:71]
+    >>> effect_sentence(-0.2, -0.35, -0.03, unit="crisis contacts a family-month")[:73]
     'fell by 0.20 crisis contacts a family-month (interval 0.03 to 0.35 fewer)'
-    >>> effect_sentence(-0.2, -0.45, 0.05, unit="a family-month")[-30:]
+    >>> effect_sentence(-0.2, -0.45, 0.05, unit="a family-month")[-29:]
     'cannot yet rule out no effect'
     >>> effect_sentence(-72.6, -137.2, 3.7, unit="a family-month", money=True)[:60]
-    'fell by £73 a family-month (interval £137 fewer to £4 more): '
+    'fell by £73 a family-month (interval £137 fewer to £4 more):'
     """
 
     def size(value: float) -> str:
@@ -104,7 +104,7 @@ def _case(report: Path) -> dict[str, Any]:
     case = case if isinstance(case, dict) else {}
     for key in ("champions", "owners", "risks", "measures", "next_steps"):
         case.setdefault(key, [])
-    for key in ("name", "reason", "option"):
+    for key in ("name", "reason", "option", "crisis_contacts"):
         case.setdefault(key, "")
     case.setdefault("illustrative", False)
     return case

@@ -31,7 +31,8 @@ EFFECT = [
 ]  # fmt: skip
 REGISTER = [
     {"id": "B1", "benefit": "Fewer crises for families in the pilot", "measure": "crisis_contacts_per_family_month",
-     "what_is_measured": "crisis contacts (A&E, police) a pilot family-month after the start", "baseline": "0.685",
+     "what_is_measured": "crisis contacts (A&E attendance, Police incident) a pilot family-month after the start",
+     "baseline": "0.685",
      "target": "0.5", "direction": "down", "owner": "Director of Public Health", "latest": "0.483", "latest_low": "",
      "latest_high": "", "status": "target met"},
     {"id": "B5", "benefit": "Savings realised against the appraisal's expectation", "measure": "realised_benefit_gbp",

@@ -192,6 +192,7 @@ def _manifest(**extra):
         "coding": {},
         "network": {},
         "design": {},
+        "change": {},
         "stages": [
             {"stage": s}
             for s in (

@@ -43,6 +43,17 @@ HEADINGS = {
         "The options",
         "Questions for the room",
     ],
+    "case_for_change": [
+        "Why we are changing",
+        "The options and the chosen design",
+        "What the pilot shows so far",
+        "Benefits expected and realised so far",
+        "The benefits register",
+        "Risks",
+        "Champions and owners",
+        "Measures to watch",
+        "Next steps",
+    ],
     "hotspot_report": ["Summary", "LSOA (neighbourhoods): hot spots", "funnel plot", "area table", "Method notes"],
 }
 SIZES = {"A4 portrait": (595.3, 841.9), "A3 landscape": (1190.6, 841.9)}

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from circles.change.case import CaseForChange
+from circles.change.case import CaseForChange, describe_measures
 from circles.change.outcomes import ChangeTable
 from circles.errors import ChangeError
 from circles.ingest.disclosure import SUPPRESSED, protect_table, protect_total
@@ -88,7 +88,7 @@ def _stage_change(run: RunState) -> None:
     if needs is not None:
         summary |= _family_outcomes(run, spec, cohort, needs, as_of)
     summary |= _register(run, spec, case, outcomes, cohort, effects, summary)
-    summary |= _publish_case(run, case)
+    summary |= _publish_case(run, spec, case)
     summary["rows"] = _publish_rows(run, tables)
     run.manifest["change"] = summary
     effect = effects["crisis contacts"]
@@ -177,7 +177,8 @@ def _covariates(
 ) -> tuple[pd.DataFrame, list[str]]:
     """The cohort with the derived covariates (deprivation, prior crisis contacts), and those it can be matched on.
 
-    An optional IMD table that is absent drops deprivation from the matching, with a warning saying so.
+    No 'deprivation:' section, or an optional IMD table that is absent, drops deprivation from the matching, with
+    a warning saying so.
     """
     families = cohort.merge(contacts[["family_id", "before"]], on="family_id", how="left")
     families["prior_crisis"] = families["before"].fillna(0.0)
@@ -185,14 +186,11 @@ def _covariates(
     if "deprivation" in match_on:
         from circles.geo.deprivation import read_imd
 
-        if run.spec.deprivation is None:
-            raise ChangeError("change.match_on has 'deprivation': add a 'deprivation:' section (the IMD by LSOA)")
         d = run.spec.deprivation
-        path = run.spec.resolve(d.path)
-        if d.optional and not path.exists():
-            run.warnings.append(
-                f"change: the IMD table {path} is absent (optional), so the families are matched without deprivation"
-            )
+        path = run.spec.resolve(d.path) if d is not None else None
+        if path is None or (d.optional and not path.exists()):
+            why = "the spec has no 'deprivation:' section" if path is None else f"the IMD table {path} is absent"
+            run.warnings.append(f"change: {why}, so the families are matched without deprivation (change.match_on)")
             return families.drop(columns="before"), [c for c in match_on if c != "deprivation"]
         imd = read_imd(path, code=d.code, decile=d.decile).set_index("area_code")["imd_decile"]
         families["deprivation"] = families["lsoa_code"].map(imd).astype(float)
@@ -361,7 +359,7 @@ def _publish_trend(
     trend["families"] = [_published(int(n), run) for n in trend["families"]]
     trend = trend.round({"rate": 4})
     _publish(run, "crisis_by_month.csv", trend)
-    title = f"Crisis contacts (A&E, police) a family a month, pilot and matched comparison{synthetic_mark(run)}"
+    title = f"{_crisis_named(spec).capitalize()} a family a month, pilot and matched comparison{synthetic_mark(run)}"
     publish_svgs(run, "change/crisis_trend", lambda m: _figure("crisis_trend_figure", trend, title, m))
     sustained = sustained_change(
         outcomes, matched, measures=list(spec.crisis_measures), before_months=spec.before_months, followed=after
@@ -532,20 +530,30 @@ def _register(
         "crisis_cost_per_family_month": _counterfactual(cost) if cost else None,
     }
     intervals = {"realised_benefit_gbp": (benefits["realised_low"], benefits["realised_high"])} if benefits else {}
-    table = benefits_register(case.benefits, latest, baselines, intervals)
+    table = benefits_register(case.benefits, latest, baselines, intervals, describe_measures(_crisis_items(spec)))
     run.publish("change/benefits_register.csv", lambda p: write_csv(table, p))  # blank: no interval; "*": suppressed
     title = "Benefits register" + synthetic_mark(run)
     run.publish("change/benefits_register.xlsx", lambda p: write_xlsx({"Benefits register": table}, p, title=title))
     return {"register": dict(zip(table["id"], table["status"], strict=True))}
 
 
-def _publish_case(run: RunState, case: CaseForChange) -> dict[str, Any]:
-    """``case_for_change.json``: the case file's words for the pack (reason, champions, owners, risks, measures,
-    next steps). Champions and owners are roles, so nothing in it describes a person."""
-    from circles.change.case import MEASURES
+def _crisis_items(spec: ChangeSpec) -> list[str]:
+    """The unit-cost items the crisis measures are priced as (``A&E attendance``...): what the contacts are."""
+    return list(dict.fromkeys(spec.crisis_measures.values()))
 
+
+def _crisis_named(spec: ChangeSpec) -> str:
+    """``crisis contacts (A&E attendance, Police incident attended)``: the words figures and the pack use."""
+    return describe_measures(_crisis_items(spec))["crisis_contacts_per_family_month"].split(" a pilot")[0]
+
+
+def _publish_case(run: RunState, spec: ChangeSpec, case: CaseForChange) -> dict[str, Any]:
+    """``case_for_change.json``: the case file's words for the pack (reason, champions, owners, risks, measures,
+    next steps), and what the crisis contacts are. Champions and owners are roles: nothing describes a person."""
+    described = describe_measures(_crisis_items(spec))
     text = case.model_dump(exclude={"benefits"})
-    text["measures"] = [m | {"what": MEASURES.get(m["measure"], "")} for m in text["measures"]]
+    text["measures"] = [m | {"what": described.get(m["measure"], "")} for m in text["measures"]]
+    text["crisis_contacts"] = _crisis_named(spec)
     run.publish("change/case_for_change.json", lambda p: write_json(text, p))
     return {"case": {"name": case.name, "option": case.option, "illustrative": case.illustrative}}
 
