@@ -67,6 +67,11 @@ def effect_sentence(estimate: float, lower: float, upper: float, *, unit: str, m
     )
 
 
+def _first_upper(text: str) -> str:
+    """``text`` with its first letter upper case and the rest as it was (``str.capitalize`` lowers "A&E")."""
+    return text[:1].upper() + text[1:]
+
+
 def change_context(report: Path, manifest: dict[str, Any], image: Any, missing: MissingData) -> dict[str, Any]:
     """The case for change pack's context: ``change`` (``None`` without a ``change/`` folder), ``change_case`` (the
     case file's words) and ``missing_change``.
@@ -122,7 +127,7 @@ def _effect(report: Path, summary: dict[str, Any], image: Any) -> dict[str, Any]
         show = gbp if money else (lambda v, d=digits: _fmt(v, d))
         effects.append(
             {
-                "measure": label.capitalize(),
+                "measure": _first_upper(label),
                 "pilot_before": show(row.get("pilot_before")),
                 "pilot_after": show(row.get("pilot_after")),
                 "comparison_before": show(row.get("comparison_before")),
@@ -183,7 +188,7 @@ def _family_outcomes(report: Path, summary: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(outcomes, dict):
         return {"family_outcomes": None}
     statuses = [
-        {"status": r.get("status", "").capitalize(), "families": _fmt(r.get("families"))}
+        {"status": _first_upper(r.get("status", "")), "families": _fmt(r.get("families"))}
         for r in _csv(report, "change/family_outcomes.csv") or []
     ]
     holding = [

@@ -359,7 +359,8 @@ def _publish_trend(
     trend["families"] = [_published(int(n), run) for n in trend["families"]]
     trend = trend.round({"rate": 4})
     _publish(run, "crisis_by_month.csv", trend)
-    title = f"{_crisis_named(spec).capitalize()} a family a month, pilot and matched comparison{synthetic_mark(run)}"
+    named = _crisis_named(spec)
+    title = f"{named[:1].upper()}{named[1:]} a family a month, pilot and matched comparison{synthetic_mark(run)}"
     publish_svgs(run, "change/crisis_trend", lambda m: _figure("crisis_trend_figure", trend, title, m))
     sustained = sustained_change(
         outcomes, matched, measures=list(spec.crisis_measures), before_months=spec.before_months, followed=after
