@@ -43,9 +43,11 @@ NoCache = Annotated[
 @app.callback()
 def _machine() -> None:
     """Circles of Need: customer insight for local government and the NHS."""
-    # packs render one per core (circles.packs.render.build_all): safe here, where the spawned processes
-    # re-import only this command's guarded entry point
-    os.environ.setdefault("CIRCLES_PACK_WORKERS", str(os.cpu_count() or 1))
+    # outputs are written and packs rendered on every core (circles.pipeline.writing, circles.packs.render):
+    # safe here, where spawned processes re-import only this command's guarded entry point
+    from circles.pipeline.writing import usable_cores
+
+    os.environ.setdefault("CIRCLES_WORKERS", str(usable_cores()))
 
 
 def _stop_on(findings: list) -> None:

@@ -20,7 +20,7 @@ from tests.helpers import ROOT, SHARED, SHARED_GEO, demo_spec_in
 __all__ = ["ROOT", "SHARED", "SHARED_GEO", "DemoRun"]
 
 # the packs render in two processes, as `circles run` renders them on a 2-core machine
-os.environ.setdefault("CIRCLES_PACK_WORKERS", "2")
+os.environ.setdefault("CIRCLES_WORKERS", "2")
 
 
 class DemoRun(NamedTuple):

@@ -312,7 +312,7 @@ def build_all(
     and :attr:`BuiltPacks.failed` lists it for the run's manifest.
 
     The packs render in ``workers`` processes at once (at most one per pack); ``workers=1`` renders them one
-    after another in this process. The default is the ``CIRCLES_PACK_WORKERS`` environment variable, else 1:
+    after another in this process. The default is the ``CIRCLES_WORKERS`` environment variable, else 1:
     the processes are spawned, and a spawned process imports the calling script again, which is safe from the
     ``circles`` command (it sets one worker per core), a notebook or ``python -m``, but would run an unguarded
     script's top-level code twice.
@@ -360,7 +360,7 @@ def _render(
     """Each job's pack, or the exception that stopped it, in the jobs' order; in parallel processes (spawned, so
     nothing of this process's state is shared) when more than one worker is allowed."""
     if workers is None:
-        workers = int(os.environ.get("CIRCLES_PACK_WORKERS") or 1)
+        workers = int(os.environ.get("CIRCLES_WORKERS") or 1)
     workers = max(1, min(workers, len(jobs)))
 
     def one(name: str, large: bool) -> dict[str, Path] | BaseException:

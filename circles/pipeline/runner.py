@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import platform
 import shutil
 import tempfile
@@ -55,6 +56,7 @@ from circles.pipeline.spec import (
 )
 from circles.pipeline.stages import STAGE_FUNCTIONS, RunState, disclosure_policy, prepare_inputs, publish_area_tables
 from circles.pipeline.stages.challenge import publish_codebook
+from circles.pipeline.writing import write_outputs
 
 __all__ = ["RunResult", "run_pipeline", "audit_folder"]
 
@@ -127,6 +129,7 @@ def run_pipeline(
     scheduler: str | None = None,
     from_stage: str | None = None,
     cache: bool = True,
+    workers: int | None = None,
 ) -> RunResult:
     """Run a pipeline spec end to end and write its report folder.
 
@@ -151,6 +154,11 @@ def run_pipeline(
     cache : bool
         Reuse unchanged stages from the stage cache beside the report, and keep this run's there
         (:mod:`circles.pipeline.cache`); ``False`` runs every stage and leaves the cache as it is.
+    workers : int, optional
+        Processes to write the outputs and render the packs in (default: the ``CIRCLES_WORKERS`` environment
+        variable, which the ``circles`` command sets to the usable cores, else 1). Outputs are written in forked
+        processes only on Linux and while no other thread runs (:mod:`circles.pipeline.writing`); the report
+        is the same either way.
 
     Returns
     -------
@@ -176,7 +184,9 @@ def run_pipeline(
             notes += sweep_leftovers(out_dir, spec.name)
         except OSError as error:
             raise publish_error(error, f"removing what an interrupted run left beside {out_dir}") from error
-        run = RunState(spec=spec, log=say, quiet=quiet)
+        if workers is None:
+            workers = int(os.environ.get("CIRCLES_WORKERS") or 1)
+        run = RunState(spec=spec, log=say, quiet=quiet, workers=max(1, workers))
         for note in notes:
             run.warnings.append(f"publish: {note}")
             say(run.warnings[-1])
@@ -375,13 +385,8 @@ def _write_report(
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
-        produced: dict[str, list[str]] = {}  # each queued output's files: a map's PNG beside its PDF, a folder
-        for relative, writer in tqdm(
-            sorted(run.writers.items()), desc="writing", unit="file", leave=False, disable=run.quiet
-        ):
-            before = _files_under(staging, relative)
-            writer(staging / relative)
-            produced[relative] = sorted(_files_under(staging, relative) - before)
+        # each queued output's files (a map's PNG beside its PDF, a folder), written on every core allowed
+        produced = write_outputs(run.writers, staging, workers=run.workers, quiet=run.quiet)
         if cache is not None:
             cache.produced = produced
         if "packs" in run.spec.stages:
@@ -414,14 +419,6 @@ def _write_report(
     return (*written, "manifest.json")
 
 
-def _files_under(staging: Path, relative: str) -> set[str]:
-    """The files in the top folder of ``relative`` (or that file, at the top): what a writer may have added."""
-    top = staging / Path(relative).parts[0]
-    if top.is_dir():
-        return {p.relative_to(staging).as_posix() for p in top.rglob("*") if p.is_file()}
-    return {top.relative_to(staging).as_posix()} if top.is_file() else set()
-
-
 def _packs(run: RunState, staging: Path, manifest: dict[str, Any], report_name: str, cache: StageCache | None) -> None:
     """The packs: copied from the stage cache when nothing they are built from changed, else built."""
     if cache is None:
@@ -446,7 +443,7 @@ def _build_packs(run: RunState, staging: Path, manifest: dict[str, Any], report_
     write_json(manifest, staging / "manifest.json")  # packs read the method notes from it
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="pack '.*' could not be built")  # recorded below, by name
-        built = build_all(staging, report_name=report_name)
+        built = build_all(staging, report_name=report_name, workers=run.workers)
     timing: dict[str, Any] = {"stage": "packs", "status": "ran", "seconds": round(time.perf_counter() - t, 3)}
     if built.failed:
         timing["failed"] = sorted(built.failed)

@@ -168,7 +168,7 @@ def test_a_failing_pack_is_reported_and_the_others_are_built(no_coding, tmp_path
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(render, "_context", broken)
-    monkeypatch.setenv("CIRCLES_PACK_WORKERS", "1")  # the patch lives in this process: render the packs here
+    monkeypatch.setenv("CIRCLES_WORKERS", "1")  # the patch lives in this process: render the packs here
     with pytest.warns(UserWarning, match=r"pack 'challenge(_large)?' could not be built: 'segments'"):
         built = build_all(report)
     assert sorted(built.failed) == ["challenge", "challenge_large"]
@@ -199,7 +199,7 @@ def test_a_run_whose_pack_fails_still_publishes_and_audits(tmp_path, monkeypatch
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(render, "_context", broken)
-    monkeypatch.setenv("CIRCLES_PACK_WORKERS", "1")  # the patch lives in this process: render the packs here
+    monkeypatch.setenv("CIRCLES_WORKERS", "1")  # the patch lives in this process: render the packs here
     result = run_pipeline(path, quiet=True)
     manifest = result.manifest
     assert sorted(manifest["packs"]["failed"]) == ["customer_definition", "customer_definition_large"]

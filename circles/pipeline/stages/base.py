@@ -40,6 +40,8 @@ class RunState:
     spec: PipelineSpec
     log: Callable[[str], None]
     quiet: bool = False
+    #: Processes the outputs are written in (:func:`circles.pipeline.writing.write_outputs`).
+    workers: int = 1
     ledger: Ledger = field(default_factory=Ledger)
     warnings: list[str] = field(default_factory=list)
     quarantine: list[pd.DataFrame] = field(default_factory=list)

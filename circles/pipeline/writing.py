@@ -1,0 +1,220 @@
+"""Writing a run's queued outputs into its staging folder, on every core where the platform allows.
+
+A run queues its outputs as writers (:meth:`circles.pipeline.stages.base.RunState.publish`): closures over the
+run's tables and figures, most of them cheap (a CSV), some of them most of a run's time (a print map drawn as a
+vector PDF with its fonts embedded, and as a 300 dpi PNG). :func:`write_outputs` runs them all and says which
+files each one wrote.
+
+With more than one worker, the writers are shared out by their expected cost (the longest first, each to the
+least loaded worker) and all but the first share run in forked child processes. A fork inherits the writers as
+they are (closures cannot be pickled, and need not be), writes into a folder of its own beside the staging
+folder, and reports the files each writer made; the parent then moves those files into the staging folder. A
+writer's error in a child is raised in the parent as it would have been in one process. Fork is used only on
+Linux, and only while the process runs no other Python thread (a fork copies one thread, and a lock another
+thread holds would stay locked in the child; tqdm's monitor thread, which only tunes how often a bar redraws, is
+stopped for this): anywhere else the writers run one after another, as they always did, with the same result.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from circles.errors import CirclesError
+
+__all__ = ["write_outputs", "usable_cores", "fork_is_safe"]
+
+Writer = Callable[[Path], Any]
+
+#: The expected cost of a writer, by what it writes (relative units: a CSV is 1).
+_COSTS = ((".pdf", 40.0), (".svg", 4.0), (".png", 4.0), (".html", 3.0), (".gpkg", 3.0), (".xlsx", 2.0))
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform says, else the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def fork_is_safe() -> bool:
+    """Whether the writers may run in forked children: Linux, and no Python thread but this one."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+def write_outputs(
+    writers: Mapping[str, Writer], staging: Path, *, workers: int = 1, quiet: bool = True
+) -> dict[str, list[str]]:
+    """Run every writer into ``staging``; return each output's files (a print map's PNG beside its PDF).
+
+    Parameters
+    ----------
+    writers : mapping
+        Relative path → a function writing that output at ``staging / relative``.
+    staging : pathlib.Path
+        The staging folder (it exists).
+    workers : int
+        Processes to write in; more than one only where :func:`fork_is_safe`.
+    quiet : bool
+        No progress bar.
+
+    Returns
+    -------
+    dict
+        Relative path → the files (relative to ``staging``, sorted) its writer added.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     out = write_outputs({"a.txt": lambda p: p.write_text("a"), "b.txt": lambda p: p.write_text("b")},
+    ...                         Path(folder), workers=2)
+    >>> out
+    {'a.txt': ['a.txt'], 'b.txt': ['b.txt']}
+    """
+    order = sorted(writers)
+    if workers > 1 and len(order) > 1:
+        _stop_tqdm_monitor()
+    if workers > 1 and len(order) > 1 and fork_is_safe():
+        return _write_forked(writers, staging, _share_out(order, workers))
+    return _write_all(writers, order, staging, quiet=quiet)
+
+
+def _stop_tqdm_monitor() -> None:
+    """Stop tqdm's monitor threads (they only tune how often a bar redraws) and start no other: a fork is safe."""
+    from tqdm import std
+    from tqdm._monitor import TMonitor
+
+    std.tqdm.monitor_interval = 0  # every tqdm class (tqdm.auto's too) inherits it: no monitor is started again
+    for thread in threading.enumerate():
+        if isinstance(thread, TMonitor):
+            thread.exit()
+
+
+def _write_all(writers: Mapping[str, Writer], order: list[str], folder: Path, *, quiet: bool) -> dict[str, list[str]]:
+    """The writers of ``order``, one after another, into ``folder``; what each added."""
+    produced: dict[str, list[str]] = {}
+    for relative in tqdm(order, desc="writing", unit="file", leave=False, disable=quiet):
+        before = _files_under(folder, relative)
+        writers[relative](folder / relative)
+        produced[relative] = sorted(_files_under(folder, relative) - before)
+    return produced
+
+
+def _files_under(folder: Path, relative: str) -> set[str]:
+    """The files in the top folder of ``relative`` (or that file, at the top): what a writer may have added."""
+    top = folder / Path(relative).parts[0]
+    if top.is_dir():
+        return {p.relative_to(folder).as_posix() for p in top.rglob("*") if p.is_file()}
+    return {top.relative_to(folder).as_posix()} if top.is_file() else set()
+
+
+def _cost(relative: str) -> float:
+    return next((cost for suffix, cost in _COSTS if relative.endswith(suffix)), 1.0)
+
+
+def _share_out(order: list[str], workers: int) -> list[list[str]]:
+    """The writers in ``workers`` shares of about equal expected cost (longest first, to the least loaded)."""
+    shares: list[list[str]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for relative in sorted(order, key=lambda r: (-_cost(r), r)):
+        least = loads.index(min(loads))
+        shares[least].append(relative)
+        loads[least] += _cost(relative)
+    return [sorted(share) for share in shares if share]
+
+
+def _write_forked(writers: Mapping[str, Writer], staging: Path, shares: list[list[str]]) -> dict[str, list[str]]:
+    """The first share here, the others in forked children each writing into a folder of its own; merged."""
+    children: list[tuple[int, int, Path]] = []
+    try:
+        for share in shares[1:]:
+            folder = Path(tempfile.mkdtemp(prefix=f"{staging.name}.part-", dir=staging.parent))
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: write its share, report, and leave without running the parent's exit code
+                os.close(read)
+                _child(writers, share, folder, write)
+            os.close(write)
+            children.append((pid, read, folder))
+        produced = _write_all(writers, shares[0], staging, quiet=True)
+        outcomes = [_collect(pid, read) for pid, read, _ in children]
+        for (_, _, folder), outcome in zip(children, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
+            _merge(folder, staging, outcome)
+            produced |= outcome
+        return produced
+    finally:
+        for pid, read, folder in children:
+            _reap(pid, read)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _child(writers: Mapping[str, Writer], share: list[str], folder: Path, pipe: int) -> None:
+    """Write ``share`` into ``folder`` and send back what each writer made, or the error that stopped it."""
+    code = 0
+    try:
+        try:
+            message: Any = ("ok", _write_all(writers, share, folder, quiet=True))
+        except BaseException as error:  # every failure goes back to the parent, raised there
+            message = ("error", _portable(error))
+        with os.fdopen(pipe, "wb") as out:
+            out.write(pickle.dumps(message))
+    except BaseException:  # nothing may escape a forked child
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _portable(error: BaseException) -> BaseException:
+    """``error`` if it survives pickling, else a :class:`CirclesError` saying what it was."""
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:  # an exception pickle cannot carry is described instead
+        return CirclesError(f"{type(error).__name__}: {error}")
+
+
+def _collect(pid: int, read: int) -> dict[str, list[str]] | BaseException:
+    """A child's report (what its writers made, or its error), once it has ended."""
+    with os.fdopen(read, "rb", closefd=False) as handle:
+        data = handle.read()
+    _, status = os.waitpid(pid, 0)
+    if not data:
+        return CirclesError(f"a writing process ended without a report (status {status}); run again with one worker")
+    _, value = pickle.loads(data)  # ("ok", what each writer made) or ("error", the exception)
+    return value
+
+
+def _reap(pid: int, read: int) -> None:
+    """Close a child's pipe and wait for it, if nobody has yet (an error in this process came first)."""
+    try:
+        os.close(read)
+    except OSError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _merge(folder: Path, staging: Path, produced: dict[str, list[str]]) -> None:
+    """Move the files a child wrote into the staging folder (same file system: renames)."""
+    for files in produced.values():
+        for relative in files:
+            target = staging / relative
+            if target.exists():
+                raise CirclesError(f"two outputs of the run wrote {relative}: a circles bug")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(folder / relative, target)
