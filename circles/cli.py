@@ -43,9 +43,9 @@ NoCache = Annotated[
 @app.callback()
 def _machine() -> None:
     """Circles of Need: customer insight for local government and the NHS."""
-    # outputs are written and packs rendered on every core (circles.pipeline.writing, circles.packs.render):
+    # outputs are written and packs rendered on every core (circles.parallel):
     # safe here, where spawned processes re-import only this command's guarded entry point
-    from circles.pipeline.writing import usable_cores
+    from circles.parallel import usable_cores
 
     os.environ.setdefault("CIRCLES_WORKERS", str(usable_cores()))
 

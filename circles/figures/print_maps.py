@@ -497,5 +497,6 @@ def save_print_map(figure: Figure, path_stem: str | Path) -> list[Path]:
     pdf, png = stem.with_name(stem.name + ".pdf"), stem.with_name(stem.name + ".png")
     with matplotlib.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42}):
         save_figure(figure, pdf, metadata={"Creator": "circles", "CreationDate": None})
-        save_figure(figure, png, dpi=300)
+        # zlib level 1: a third faster to encode than the default 6 for about a fifth more bytes (still lossless)
+        save_figure(figure, png, dpi=300, pil_kwargs={"compress_level": 1})
     return [pdf, png]

@@ -312,10 +312,11 @@ def build_all(
     and :attr:`BuiltPacks.failed` lists it for the run's manifest.
 
     The packs render in ``workers`` processes at once (at most one per pack); ``workers=1`` renders them one
-    after another in this process. The default is the ``CIRCLES_WORKERS`` environment variable, else 1:
-    the processes are spawned, and a spawned process imports the calling script again, which is safe from the
-    ``circles`` command (it sets one worker per core), a notebook or ``python -m``, but would run an unguarded
-    script's top-level code twice.
+    after another in this process. The default is the ``CIRCLES_WORKERS`` environment variable, else 1 (the
+    ``circles`` command sets one per core). On Linux, with no other thread running, the processes are forked
+    (:func:`circles.parallel.fork_is_safe`); elsewhere they are spawned, and a spawned process imports the
+    calling script again, which is safe from the ``circles`` command, a notebook or ``python -m``, but would run
+    an unguarded script's top-level code twice.
 
     Returns
     -------
@@ -357,8 +358,12 @@ def build_all(
 def _render(
     jobs: list[tuple[str, bool]], report: Path, out: Path, report_name: str | None, workers: int | None
 ) -> list[dict[str, Path] | BaseException]:
-    """Each job's pack, or the exception that stopped it, in the jobs' order; in parallel processes (spawned, so
-    nothing of this process's state is shared) when more than one worker is allowed."""
+    """Each job's pack, or the exception that stopped it, in the jobs' order; in parallel processes when more than
+    one worker is allowed: forked where :func:`circles.parallel.fork_is_safe` (they start at once, with circles
+    already imported), else spawned (nothing of this process's state is shared). The longest packs (large print,
+    the A3 challenge pack) start first, so no worker is left with a long one at the end."""
+    from circles.parallel import fork_is_safe
+
     if workers is None:
         workers = int(os.environ.get("CIRCLES_WORKERS") or 1)
     workers = max(1, min(workers, len(jobs)))
@@ -371,16 +376,19 @@ def _render(
 
     if workers == 1:
         return [one(name, large) for name, large in jobs]
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork" if fork_is_safe() else "spawn")
+    first = sorted(jobs, key=lambda job: (not job[1], job[0] != "challenge"))  # large print, then the A3 pack
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [
-            pool.submit(build_pack, name, report, large_print=large, out_dir=out, report_name=report_name)
-            for name, large in jobs
-        ]
+        futures = {
+            (name, large): pool.submit(
+                build_pack, name, report, large_print=large, out_dir=out, report_name=report_name
+            )
+            for name, large in first
+        }
         outcomes: list[dict[str, Path] | BaseException] = []
-        for future in futures:
+        for job in jobs:
             try:
-                outcomes.append(future.result())
+                outcomes.append(futures[job].result())
             except Exception as exc:  # the pack's own error, or its process died (BrokenProcessPool)
                 outcomes.append(exc)
     return outcomes

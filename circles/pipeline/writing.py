@@ -9,10 +9,9 @@ With more than one worker, the writers are shared out by their expected cost (th
 least loaded worker) and all but the first share run in forked child processes. A fork inherits the writers as
 they are (closures cannot be pickled, and need not be), writes into a folder of its own beside the staging
 folder, and reports the files each writer made; the parent then moves those files into the staging folder. A
-writer's error in a child is raised in the parent as it would have been in one process. Fork is used only on
-Linux, and only while the process runs no other Python thread (a fork copies one thread, and a lock another
-thread holds would stay locked in the child; tqdm's monitor thread, which only tunes how often a bar redraws, is
-stopped for this): anywhere else the writers run one after another, as they always did, with the same result.
+writer's error in a child is raised in the parent as it would have been in one process. Forks are used only
+where :func:`circles.parallel.fork_is_safe` says so; anywhere else the writers run one after another, as they
+always did, with the same result.
 """
 
 from __future__ import annotations
@@ -20,9 +19,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
-import sys
 import tempfile
-import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,26 +27,14 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from circles.errors import CirclesError
+from circles.parallel import fork_is_safe
 
-__all__ = ["write_outputs", "usable_cores", "fork_is_safe"]
+__all__ = ["write_outputs"]
 
 Writer = Callable[[Path], Any]
 
 #: The expected cost of a writer, by what it writes (relative units: a CSV is 1).
 _COSTS = ((".pdf", 40.0), (".svg", 4.0), (".png", 4.0), (".html", 3.0), (".gpkg", 3.0), (".xlsx", 2.0))
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the platform says, else the machine's)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def fork_is_safe() -> bool:
-    """Whether the writers may run in forked children: Linux, and no Python thread but this one."""
-    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def write_outputs(
@@ -64,7 +49,7 @@ def write_outputs(
     staging : pathlib.Path
         The staging folder (it exists).
     workers : int
-        Processes to write in; more than one only where :func:`fork_is_safe`.
+        Processes to write in; more than one only where :func:`circles.parallel.fork_is_safe`.
     quiet : bool
         No progress bar.
 
@@ -83,22 +68,9 @@ def write_outputs(
     {'a.txt': ['a.txt'], 'b.txt': ['b.txt']}
     """
     order = sorted(writers)
-    if workers > 1 and len(order) > 1:
-        _stop_tqdm_monitor()
     if workers > 1 and len(order) > 1 and fork_is_safe():
         return _write_forked(writers, staging, _share_out(order, workers))
     return _write_all(writers, order, staging, quiet=quiet)
-
-
-def _stop_tqdm_monitor() -> None:
-    """Stop tqdm's monitor threads (they only tune how often a bar redraws) and start no other: a fork is safe."""
-    from tqdm import std
-    from tqdm._monitor import TMonitor
-
-    std.tqdm.monitor_interval = 0  # every tqdm class (tqdm.auto's too) inherits it: no monitor is started again
-    for thread in threading.enumerate():
-        if isinstance(thread, TMonitor):
-            thread.exit()
 
 
 def _write_all(writers: Mapping[str, Writer], order: list[str], folder: Path, *, quiet: bool) -> dict[str, list[str]]:
