@@ -54,7 +54,14 @@ from circles.pipeline.spec import (
     PipelineSpec,
     load_spec,
 )
-from circles.pipeline.stages import STAGE_FUNCTIONS, RunState, disclosure_policy, prepare_inputs, publish_area_tables
+from circles.pipeline.stages import (
+    STAGE_FUNCTIONS,
+    STAGES,
+    RunState,
+    disclosure_policy,
+    prepare_inputs,
+    publish_area_tables,
+)
 from circles.pipeline.stages.challenge import publish_codebook
 from circles.pipeline.writing import write_outputs
 
@@ -216,6 +223,8 @@ def _run(run: RunState, out_dir: Path, cache: StageCache | None) -> tuple[dict[s
             t = time.perf_counter()
             record_stage = stage in PARTITIONED_STAGES  # holds the records: always runs, never cached
             if cache is not None and not record_stage and cache.reuse(stage, run):
+                if STAGES[stage].secrets is not None:  # the cache keeps no identifier: read them again
+                    STAGES[stage].secrets(run)
                 timings.append({"stage": stage, "status": "reused", "seconds": round(time.perf_counter() - t, 3)})
                 continue
             with cache.watch(stage, run, keep_state=not record_stage) if cache is not None else nullcontext():

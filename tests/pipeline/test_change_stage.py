@@ -197,3 +197,15 @@ def test_several_files_of_one_kind_are_read_as_one_and_a_repeat_is_quarantined(t
     assert manifest["change"]["rows"]["crisis.csv"]["quarantined"] == 0
     with pytest.raises(SpecError, match=r"change.outcomes.1: .*missing.csv does not exist"):
         load_spec(change_spec(tmp_path, outcomes=["crisis.csv", "missing.csv"]))
+
+
+def test_a_change_stage_reused_from_the_cache_still_gives_the_audit_its_family_ids(tmp_path):
+    folder = tmp_path
+    write_inputs(folder, {"ae_attendances": -0.1, "police_incidents": -0.15})
+    spec = change_spec(folder)
+    first = run_pipeline(load_spec(spec), quiet=True)
+    again = run_pipeline(load_spec(spec), quiet=True)
+    assert "change" in again.manifest["cache"]["reused"]  # the cache keeps no identifier...
+    searched = first.manifest["audit"]["searched_for"]
+    assert again.manifest["audit"]["searched_for"] == searched  # ...so the cohort's ids are read again
+    assert searched["identifiers"] >= 30 * 4  # the pilot families and their candidate comparison families

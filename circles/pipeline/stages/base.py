@@ -168,6 +168,10 @@ class Stage:
     section_required : bool
         ...unless the stage cannot run without it: then a spec listing the stage without the section is
         refused when it loads.
+    secrets : callable or None
+        ``secrets(run)`` adds the identifiers and pseudonyms the stage reads to the run's (for the audit to
+        search every published file for). It runs when the stage is reused from the stage cache, which never
+        keeps them.
     """
 
     name: str
@@ -177,6 +181,7 @@ class Stage:
     provides: frozenset[str] = frozenset()
     section: str | None = None
     section_required: bool = False
+    secrets: Callable[[RunState], None] | None = None
 
     @property
     def summary(self) -> str:
@@ -197,6 +202,7 @@ def stage(
     provides: tuple[str, ...] = (),
     section: str | None = None,
     section_required: bool = False,
+    secrets: Callable[[RunState], None] | None = None,
 ) -> Callable[[Callable[[RunState], None]], Callable[[RunState], None]]:
     """Register a stage function under ``name`` with its contract (see :class:`Stage`)."""
 
@@ -204,7 +210,7 @@ def stage(
         if name in STAGES:
             raise ValueError(f"stage {name!r} is registered twice")
         STAGES[name] = Stage(
-            name, func, frozenset(needs), frozenset(uses), frozenset(provides), section, section_required
+            name, func, frozenset(needs), frozenset(uses), frozenset(provides), section, section_required, secrets
         )
         return func
 

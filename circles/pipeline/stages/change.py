@@ -41,7 +41,18 @@ if TYPE_CHECKING:
     from circles.pipeline.spec_change import ChangeSpec
 
 
-@stage("change", uses=("design",), provides=("change",), section="change")
+def _secrets(run: RunState) -> None:
+    """The cohort's family ids and their pseudonyms, for the audit (when the stage is reused from the cache)."""
+    from circles.change.outcomes import combine_tables, frame_of, read_cohort
+
+    spec = run.spec.change
+    if spec is None:
+        return
+    paths = spec.cohort if isinstance(spec.cohort, list) else [spec.cohort]
+    _pseudonymised(run, frame_of(combine_tables([read_cohort(run.spec.resolve(p)) for p in paths], ["family_id"])))
+
+
+@stage("change", uses=("design",), provides=("change",), section="change", secrets=_secrets)
 def _stage_change(run: RunState) -> None:
     """The pilot against a matched comparison group: effect, benefits realised, family outcomes, the register."""
     from circles.change.effect import family_rates
