@@ -145,22 +145,23 @@ def _stage_maps(run: RunState) -> None:
         }
         for item in _map_plan(run, name, table):
             for paper in item.get("paper", run.spec.maps.paper[:1]):
-                orientation = "portrait" if paper == "A4" else "landscape"
-                figure = choropleth(
-                    table,
-                    item["column"],
-                    title=f"{item['title']} by {layer.title}{when}",
-                    subtitle=subtitle + (f"\n{_wrap(item['note'])}" if item.get("note") else ""),
-                    paper=paper,
-                    orientation=orientation,
-                    labels=labels,
-                    categorical=item.get("categorical"),
-                    legend_title=item["legend"],
-                    outlines=outlines,
-                    outline_title=run.layers[parent].title if outlines is not None else None,
-                )
+                drawn = {
+                    "title": f"{item['title']} by {layer.title}{when}",
+                    "subtitle": subtitle + (f"\n{_wrap(item['note'])}" if item.get("note") else ""),
+                    "paper": paper,
+                    "orientation": "portrait" if paper == "A4" else "landscape",
+                    "labels": labels,
+                    "categorical": item.get("categorical"),
+                    "legend_title": item["legend"],
+                    "outlines": outlines,
+                    "outline_title": run.layers[parent].title if outlines is not None else None,
+                }
                 stem = f"maps/{name}_{item['what']}_{paper.lower()}"
-                run.publish(stem + ".pdf", lambda p, f=figure: save_figure(f, p))
+                # drawn when published, in the writing processes: no figure waits in memory for its turn
+                run.publish(
+                    stem + ".pdf",
+                    lambda p, t=table, c=item["column"], kw=drawn: save_figure(choropleth(t, c, **kw), p),
+                )
             if item["what"] in PACK_MAPS and _in_packs(name):
                 _publish_pack_map(run, name, table, item, **style)
         funnel = _funnel(run, name)
