@@ -2,8 +2,8 @@
 
 Line numbers stay those of the file (whatever is left out is blanked to its line breaks), so a finding names the
 line to look at. Left out before reading, as they can hold no one's details: plotly.js embedded in an interactive
-page (code, as a ``.js`` file beside it is) and geometry attributes (an SVG's path data: numbers by the thousand
-that would only look like phone numbers).
+page (code, as a ``.js`` file beside it is), geometry attributes (an SVG's path data) and GeoJSON coordinates in
+an interactive map's data: numbers by the thousand that would only look like phone numbers.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ MARKUP = frozenset({".html", ".htm", ".xhtml", ".svg", ".xml", ".qdc", ".qde"})
 _TAG = re.compile(r"<[^>]*>")
 #: Geometry attributes of SVG and HTML: numbers only.
 _GEOMETRY = re.compile(r'\s(?:d|points|transform|viewBox|x|y|x1|x2|y1|y2|cx|cy|r|rx|ry|width|height)="[^"<>]*"')
+#: GeoJSON geometry in an interactive map's data (``"coordinates": [[[-2.48, 53.74], ...]]``): numbers only.
+_COORDINATES = re.compile(r'"coordinates":\s*\[[-0-9.eE+,\[\]\s]*')
 
 
 _NEWLINE = re.compile(r"\n")
@@ -73,5 +75,5 @@ def markup_texts(raw: str) -> tuple[str, str]:
     >>> without.split()
     ['Hi', '&', 'bye']
     """
-    raw = _GEOMETRY.sub(_blank, _without_plotlyjs(raw))
+    raw = _COORDINATES.sub(_blank, _GEOMETRY.sub(_blank, _without_plotlyjs(raw)))
     return _unescape(raw), _unescape(_TAG.sub(_blank, raw))

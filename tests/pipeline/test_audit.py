@@ -16,6 +16,7 @@ from shapely.geometry import Point
 
 from circles.ingest.disclosure import POLICIES
 from circles.pipeline.audit import Finding, Secrets, audit_report, format_findings
+from circles.pipeline.audit_markup import markup_texts
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -215,6 +216,24 @@ def test_postcode_in_a_matplotlib_svg(tmp_path):
     figure.savefig(tmp_path / "map.svg")
     plt.close(figure)
     assert only(audit_report(tmp_path, SECRETS)).kind == "postcode"
+
+
+def test_an_interactive_maps_geometry_is_not_read_but_its_hover_text_is(tmp_path):
+    import plotly.graph_objects as go
+
+    ring = [[-2.4823477, 53.7485341], [-2.4700000, 53.7485341], [-2.4700000, 53.7600000], [-2.4823477, 53.7485341]]
+    geojson = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": "E01012345", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    ]}  # fmt: skip
+    figure = go.Figure(go.Choropleth(geojson=geojson, locations=["E01012345"], z=[12], text=["call 07700 900123"]))
+    figure.write_html(tmp_path / "map.html", include_plotlyjs=True)
+    finding = only(audit_report(tmp_path, SECRETS))  # the phone number in the hover text, not the coordinates
+    assert (finding.file, finding.kind) == ("map.html", "phone")
+    raw = (tmp_path / "map.html").read_text(encoding="utf-8")
+    with_tags, without_tags = markup_texts(raw)
+    assert "53.7485341" in raw and "53.7485341" not in with_tags + without_tags  # geometry blanked...
+    assert with_tags.count("\n") == raw.count("\n")  # ...to its line breaks: line numbers stay the file's
+    assert "07700 900123" in with_tags and "E01012345" in with_tags
 
 
 def test_small_count_in_a_csv_people_column(tmp_path):
