@@ -135,3 +135,21 @@ def spaceless_text(pdf: Path) -> str:
 
     text = " ".join((page.extract_text() or "") for page in pypdf.PdfReader(pdf).pages)
     return spaceless(re.sub("\u2010\\s*", "", text))
+
+
+def write_crafted_report(folder: Path, manifest: dict, tables: dict[str, list[dict]] | None = None) -> Path:
+    """A crafted report folder: ``manifest.json`` and each of ``tables`` (``"design/options.csv"`` -> rows) as a
+    CSV whose columns are every key of its rows, in order of first appearance."""
+    import csv
+    import json
+
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    for relative, rows in (tables or {}).items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        with (folder / relative).open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+    return folder

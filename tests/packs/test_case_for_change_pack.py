@@ -17,7 +17,7 @@ import pytest
 from circles.packs.assets import PACKS, PAGE_SIZES, TITLES
 from circles.packs.change_context import effect_sentence
 from circles.packs.render import build_pack
-from tests.packs.reading import broken_words, read_pdf, small_type
+from tests.packs.reading import broken_words, read_pdf, small_type, write_crafted_report
 from tests.packs.reading import spaceless as _flat
 from tests.packs.reading import spaceless_text as _text
 
@@ -108,16 +108,9 @@ MANIFEST = {
 
 
 def _write(folder: Path, manifest: dict, *, change: bool = True, effect: list[dict] | None = None) -> Path:
-    folder.mkdir(parents=True)
-    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    tables = {f"change/{n}": rows for n, rows in (FILES | {"effect.csv": effect or EFFECT}).items()} if change else {}
+    write_crafted_report(folder, manifest, tables)
     if change:
-        (folder / "change").mkdir()
-        for name, rows in (FILES | {"effect.csv": effect or EFFECT}).items():
-            columns = list(dict.fromkeys(key for row in rows for key in row))
-            with (folder / "change" / name).open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.DictWriter(handle, fieldnames=columns)
-                writer.writeheader()
-                writer.writerows(rows)
         (folder / "change" / "case_for_change.json").write_text(json.dumps(CASE), encoding="utf-8")
     return folder
 

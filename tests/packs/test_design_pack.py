@@ -8,14 +8,13 @@ chosen to be found in the PDF (a failure-demand share, NPVs, suppressed counts).
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pytest
 
 from circles.packs.assets import PACKS, PAGE_SIZES, TITLES
 from circles.packs.render import build_pack
-from tests.packs.reading import broken_words, read_pdf, small_type
+from tests.packs.reading import broken_words, read_pdf, small_type, write_crafted_report
 from tests.packs.reading import spaceless as _flat
 from tests.packs.reading import spaceless_text as _text
 
@@ -154,17 +153,7 @@ MANIFEST = {
 
 
 def _write(folder: Path, manifest: dict, design: bool = True) -> Path:
-    folder.mkdir(parents=True)
-    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    if design:
-        (folder / "design").mkdir()
-        for name, rows in FILES.items():
-            columns = list(dict.fromkeys(key for row in rows for key in row))
-            with (folder / "design" / name).open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.DictWriter(handle, fieldnames=columns)
-                writer.writeheader()
-                writer.writerows(rows)
-    return folder
+    return write_crafted_report(folder, manifest, {f"design/{n}": rows for n, rows in FILES.items()} if design else {})
 
 
 @pytest.fixture(scope="module")
