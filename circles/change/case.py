@@ -34,6 +34,7 @@ __all__ = [
     "MEASURES",
     "FROM_COMPARISON",
     "describe_measures",
+    "crisis_contacts_named",
     "Champion",
     "Risk",
     "Measure",
@@ -52,6 +53,18 @@ MEASURES: dict[str, str] = {
 }
 
 
+def crisis_contacts_named(crisis_items: Sequence[str] = ()) -> str:
+    """``crisis contacts (A&E attendance, Police incident)``: the contacts named by the unit-cost items they are
+    priced as, the words the register, the figures and the pack use.
+
+    Examples
+    --------
+    >>> crisis_contacts_named(["A&E attendance", "Police incident"]), crisis_contacts_named()
+    ('crisis contacts (A&E attendance, Police incident)', 'crisis contacts')
+    """
+    return f"crisis contacts ({', '.join(crisis_items)})" if crisis_items else "crisis contacts"
+
+
 def describe_measures(crisis_items: Sequence[str] = ()) -> dict[str, str]:
     """What each measure is, the crisis contacts named by the unit-cost items they are priced as.
 
@@ -60,9 +73,7 @@ def describe_measures(crisis_items: Sequence[str] = ()) -> dict[str, str]:
     >>> describe_measures(["A&E attendance", "Police incident"])["crisis_contacts_per_family_month"]
     'crisis contacts (A&E attendance, Police incident) a pilot family-month after the start'
     """
-    if not crisis_items:
-        return dict(MEASURES)
-    named = f"crisis contacts ({', '.join(crisis_items)})"
+    named = crisis_contacts_named(crisis_items)
     return {key: text.replace("crisis contacts", named, 1) for key, text in MEASURES.items()}
 
 

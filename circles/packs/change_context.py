@@ -93,7 +93,6 @@ def change_context(report: Path, manifest: dict[str, Any], image: Any, missing: 
             **_benefits(report, summary, image),
             **_family_outcomes(report, summary),
             "register": _register(report),
-            "chosen": case["option"],
         },
         "missing_change": None,
     }
@@ -123,8 +122,7 @@ def _effect(report: Path, summary: dict[str, Any], image: Any) -> dict[str, Any]
         measure = row.get("measure", "")
         money = measure.startswith("crisis cost")
         label = measure.removesuffix(" a family-month").replace(" (£)", "")
-        digits = 0 if money else 2
-        show = gbp if money else (lambda v, d=digits: _fmt(v, d))
+        show = gbp if money else (lambda v: _fmt(v, 2))
         effects.append(
             {
                 "measure": _first_upper(label),

@@ -58,6 +58,17 @@ class ChangeSpec(StrictModel):
     as_of: dt.date | None = Field(None, description="the date the outcomes run to (default: the last month given)")
     sustain_months: int = Field(6, ge=1, le=36, description="Supporting Families: outcome sustained after closure")
 
+    def files(self, key: str) -> list[Path]:
+        """The files given for ``cohort``, ``outcomes`` or ``family_needs``, as a list (empty when none).
+
+        Examples
+        --------
+        >>> ChangeSpec(cohort="c.csv", outcomes=["a.csv", "b.csv"]).files("outcomes")
+        [PosixPath('a.csv'), PosixPath('b.csv')]
+        """
+        given = getattr(self, key)
+        return [] if given is None else list(given) if isinstance(given, list) else [given]
+
     @field_validator("match_on")
     @classmethod
     def _covariates(cls, value: list[str]) -> list[str]:

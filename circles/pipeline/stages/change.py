@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from circles.change.case import CaseForChange, describe_measures
+from circles.change.case import CaseForChange, crisis_contacts_named, describe_measures
 from circles.change.outcomes import ChangeTable
 from circles.errors import ChangeError
 from circles.ingest.disclosure import SUPPRESSED, protect_table, protect_total
@@ -48,8 +48,8 @@ def _secrets(run: RunState) -> None:
     spec = run.spec.change
     if spec is None:
         return
-    paths = spec.cohort if isinstance(spec.cohort, list) else [spec.cohort]
-    _pseudonymised(run, frame_of(combine_tables([read_cohort(run.spec.resolve(p)) for p in paths], ["family_id"])))
+    cohort = [read_cohort(run.spec.resolve(p)) for p in spec.files("cohort")]
+    _pseudonymised(run, frame_of(combine_tables(cohort, ["family_id"])))
 
 
 @stage("change", uses=("design",), provides=("change",), section="change", secrets=_secrets)
@@ -125,21 +125,16 @@ def _inputs(
         read_outcomes,
     )
 
-    def read(paths: Any, reader: Any, key: list[str]) -> list[ChangeTable]:
-        listed = paths if isinstance(paths, list) else [paths]
-        return combine_tables([reader(run.spec.resolve(p)) for p in listed], key)
+    def read(kind: str, reader: Any, key: list[str]) -> list[ChangeTable]:
+        return combine_tables([reader(run.spec.resolve(p)) for p in spec.files(kind)], key)
 
-    cohorts = read(spec.cohort, read_cohort, ["family_id"])
+    cohorts = read("cohort", read_cohort, ["family_id"])
     known = ChangeTable(frame_of(cohorts), cohorts[0].quarantine, ", ".join(t.file for t in cohorts), 0)
     outcomes = [
-        keep_cohort_families(t, known) for t in read(spec.outcomes, read_outcomes, ["family_id", "period", "measure"])
+        keep_cohort_families(t, known) for t in read("outcomes", read_outcomes, ["family_id", "period", "measure"])
     ]
-    needs = []
-    if spec.family_needs is not None:
-        needs = [
-            keep_cohort_families(t, known)
-            for t in read(spec.family_needs, read_family_needs, ["family_id", "headline_outcome"])
-        ]
+    given = read("family_needs", read_family_needs, ["family_id", "headline_outcome"])
+    needs = [keep_cohort_families(t, known) for t in given]
     tables = [*cohorts, *outcomes, *needs]
     for table in tables:
         if len(table.quarantine):
@@ -556,7 +551,7 @@ def _crisis_items(spec: ChangeSpec) -> list[str]:
 
 def _crisis_named(spec: ChangeSpec) -> str:
     """``crisis contacts (A&E attendance, Police incident attended)``: the words figures and the pack use."""
-    return describe_measures(_crisis_items(spec))["crisis_contacts_per_family_month"].split(" a pilot")[0]
+    return crisis_contacts_named(_crisis_items(spec))
 
 
 def _publish_case(run: RunState, spec: ChangeSpec, case: CaseForChange) -> dict[str, Any]:
