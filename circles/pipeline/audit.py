@@ -125,6 +125,9 @@ _PATTERN_DETAIL = {
 #: columns with a ``<name>_suppressed`` companion are count columns too.
 COUNT_COLUMNS = frozenset({"records", "people", "count", "n", "families", "clients", "cases"})
 
+#: Between the cells of a column read as one text: no secret, phone number or address runs across a comma.
+_CELLS = ",\n"
+
 #: Texts up to this length (table cells, names) are remembered once read clean.
 _MEMO_LENGTH = 256
 
@@ -266,6 +269,11 @@ class _Audit:
                 _contact(found.text),
             )
         return bool(machines or structured)
+
+    def suspect(self, text: str) -> bool:
+        """Whether a whole table's text (its cells joined by :data:`_CELLS`) may hold a secret or, in a published
+        file, a phone number, e-mail...: when it does not, no cell does, and only the counts need a look."""
+        return not self.scanner.clean(text) or (self.patterns and bool(self.structured(text)))
 
     def structured(self, text: str) -> list[Any]:
         """Phone numbers, e-mails, NHS numbers and dates of birth in ``text``, but the directory's contacts."""
@@ -432,8 +440,7 @@ class _Audit:
         text = self._read_text(path)
         # one pass over the whole file first: when it holds no secret, no cell does (quoting aside, handled by
         # also checking the text with "" unescaped), and only the counts need a look cell by cell
-        suspect = not (self.scanner.clean(text) and self.scanner.clean(text.replace('""', '"')))
-        suspect = suspect or (self.patterns and bool(self.structured(text)))
+        suspect = self.suspect(text) or not self.scanner.clean(text.replace('""', '"'))
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         labels: list[str] = []
         count_at: set[int] = set()
@@ -520,11 +527,17 @@ class _Audit:
             for j, column in enumerate(columns):
                 self.text(file, column, f"{name}, column {j + 1} name")
                 label = self.label(column, f"column {column!r}", f"column {j + 1}")
-                for row, value in enumerate(frame[column].tolist(), start=1):
-                    if _is_missing(value) or isinstance(value, bool):
-                        continue
-                    where = f"{name}, row {row}, {label}"
-                    self.text(file, str(value), where)
+                cells = [
+                    (row, value, str(value))
+                    for row, value in enumerate(frame[column].tolist(), start=1)
+                    if not (_is_missing(value) or isinstance(value, bool))
+                ]
+                suspect = self.suspect(_CELLS.join(text for *_, text in cells))
+                for row, value, text in cells:
+                    if suspect or j in count_at:
+                        where = f"{name}, row {row}, {label}"
+                    if suspect:
+                        self.text(file, text, where)
                     if j in count_at:
                         self.small_count(file, where, label.removeprefix("column "), value)
 

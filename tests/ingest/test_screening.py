@@ -132,6 +132,23 @@ def test_find_structured_finds_what_the_audit_flags_and_nothing_in_numbers():
         find_structured(text, ("name",))
 
 
+def test_a_phone_number_among_thousands_of_numbers_is_found_where_it_stands():
+    # the phone matcher reads only the lines that may hold a phone number: the rest of the table is blanked for
+    # it, but the offsets and the checks on either side are the text's own
+    rows = [f"E0{i:07d},{i * 0.0123456789:.12f},{i % 7},-2.{i:05d},53.{i:06d}" for i in range(3000)]
+    rows[1700] = "E01001700,call (01254) 585 585 after 5pm,3,-2.4,53.7"
+    rows[2100] = "E01002100,x07700 900123,3,-2.4,53.7"  # inside a code: not a phone number
+    text = "\n".join(rows)
+    found = [(d.kind, d.text, d.start) for d in find_structured(text, ("phone",))]
+    assert found == [("phone", "(01254) 585 585", text.index("(01254)"))]
+
+
+def test_a_digit_then_a_slash_or_a_dot_is_not_the_start_of_a_phone_number():
+    # the matcher reads "0/7.5/074204 x2" as one number; a number people write keeps its digits together
+    assert find_structured("0/7.5/074204 x2 or 0.161.496.0000", ("phone",)) == []
+    assert [d.text for d in find_structured("or 0161 496 0000.", ("phone",))] == ["0161 496 0000"]
+
+
 # ------------------------------------------------------------------------------------------------ tables
 
 

@@ -270,6 +270,28 @@ def test_small_count_in_a_geopackage_layer(tmp_path):
     assert "holds 4" in finding.detail
 
 
+def test_a_phone_number_in_one_cell_of_a_large_geopackage_layer_is_found_by_its_row(tmp_path):
+    # a column is read as one text first (clean: no cell is read alone), but a count column is still checked
+    # cell by cell and a column holding a phone number is then read cell by cell to say where
+    rows = 2000
+    frame = gpd.GeoDataFrame(
+        {
+            "area_code": [f"E01{i:06d}" for i in range(rows)],
+            "rate": [i / 7 for i in range(rows)],
+            "note": ["ring the hub"] * 1499 + ["ring 07700 900123"] + ["ring the hub"] * 500,
+            "people": [15] * 1899 + [3] + [15] * 100,
+        },
+        geometry=[Point(370000 + i, 428000) for i in range(rows)],
+        crs="EPSG:27700",
+    )
+    frame.to_file(tmp_path / "areas.gpkg", layer="lsoa", driver="GPKG", engine="pyogrio")
+    findings = audit_report(tmp_path, SECRETS)
+    assert [(f.location, f.kind) for f in findings] == [
+        ("layer 'lsoa', row 1500, column 'note'", "phone"),
+        ("layer 'lsoa', row 1900, column 'people'", "small_count"),
+    ]
+
+
 def test_small_count_in_an_xlsx_sheet(tmp_path):
     write_xlsx(tmp_path / "areas.xlsx", [["Area", "People"], ["E01012571", 15], ["E01012572", 2], ["E1", "*"]])
     finding = only(audit_report(tmp_path, SECRETS))

@@ -87,6 +87,9 @@ _DOB_CUE = re.compile(r"\b(?:born|birth|birthday|b'?day|b-day|dob|d\.o\.b)\b\.?[
 _NUMERIC_DATE = re.compile(r"[0-9]{1,4}\s*[-/.]\s*[0-9]{1,2}\s*[-/.]\s*[0-9]{2,4}")
 _HAS_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
 _PHONE_BODY = re.compile(r"[+(0-9][0-9()\s\-]*[0-9]")
+#: A run of digits with the separators a phone number is written with (any :data:`_PHONE_BODY` lies in one).
+_PHONE_RUN = re.compile(r"[+(0-9][0-9+()\s\-]*[0-9]")
+_ASCII_DIGITS = re.compile(r"[0-9]")
 _HAS_DAY = re.compile(r"(?<![0-9])(?:[0-2]?[0-9]|3[01])(?:st|nd|rd|th)?(?![0-9])")
 
 
@@ -303,10 +306,9 @@ def _detections(text: str, results: Iterable[Any], kinds: Iterable[str] = KINDS)
             continue
         start, end = result.start, result.end
         if kind == "phone":  # the matcher takes ", extension 2" in: keep the number itself
-            end = (
-                start + len(_PHONE_BODY.match(text, start, end).group()) if _PHONE_BODY.match(text, start, end) else end
-            )
-            if not _phone_shaped(text[start:end], text[start - 1 : start], text[end:][:1]):
+            body = _PHONE_BODY.match(text, start, end)  # none: a digit, then a dot or a slash ("0/7.5/074204")
+            end = start + len(body.group()) if body else start
+            if not body or not _phone_shaped(text[start:end], text[start - 1 : start], text[end : end + 1]):
                 continue
         span = text[start:end]
         if kind == "email" and "/" in span:  # "tiktok.com/@name": a profile address, not an e-mail address
@@ -348,8 +350,55 @@ def find_structured(text: str, kinds: Iterable[str] = AUDITED) -> list[Detection
         return []
     results = []
     for recogniser in structured_recognisers(kinds):
-        results += recogniser.analyze(text, entities=recogniser.supported_entities, nlp_artifacts=None)
+        # the phone matcher parses every digit run it meets: it reads only the lines that may hold a phone number
+        read = _phone_lines(text) if "PHONE_NUMBER" in recogniser.supported_entities else text
+        if read.strip():
+            results += recogniser.analyze(read, entities=recogniser.supported_entities, nlp_artifacts=None)
     return _resolve(_detections(text, results, kinds))
+
+
+def _phone_lines(text: str) -> str:
+    """``text`` with every line blanked (same length, so the same offsets) but those holding a span that
+    :func:`_phone_shaped` accepts: what the phone matcher finds elsewhere would be dropped anyway, and a table
+    of rates or coordinates is thousands of digit runs for it to parse."""
+    keep: list[tuple[int, int]] = []
+    for run in _PHONE_RUN.finditer(text):
+        long_enough = run.end() - run.start() >= 10 and len(_ASCII_DIGITS.findall(run.group())) >= 10
+        if long_enough and _holds_phone(text, run.start(), run.end()):
+            start = text.rfind("\n", 0, run.start()) + 1
+            end = text.find("\n", run.end())
+            keep.append((start, len(text) if end < 0 else end))
+    if not keep:
+        return ""
+    parts, at = [], 0
+    for start, end in keep:
+        if start > at:
+            parts.append(_BLANK.sub(" ", text[at:start]))
+        parts.append(text[max(start, at) : end])
+        at = max(at, end)
+    parts.append(_BLANK.sub(" ", text[at:]))
+    return "".join(parts)
+
+
+_BLANK = re.compile(r"[^\n]")
+
+
+def _holds_phone(text: str, start: int, end: int) -> bool:
+    """Whether some span of ``text[start:end]`` (a :data:`_PHONE_RUN`) is :func:`_phone_shaped` in place."""
+    for first in range(start, end):
+        if text[first] not in "+(0":
+            continue
+        digits = 0
+        for last in range(first, end):
+            if text[last].isascii() and text[last].isdigit():
+                digits += 1
+                if digits > 13:  # "0044" and 10 more is the longest
+                    break
+                if digits >= 10 and _phone_shaped(
+                    text[first : last + 1], text[first - 1 : first], text[last + 1 : last + 2]
+                ):
+                    return True
+    return False
 
 
 def _phone_shaped(span: str, before: str = "", after: str = "") -> bool:
