@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -21,15 +24,24 @@ def test_key_new_writes_a_private_key_outside_the_repo(tmp_path):
     assert again.exit_code == 2 and "exists" in again.output
 
 
-def test_audit_passes_the_demo_and_fails_on_a_planted_identifier(tmp_path):
-    spec = demo_spec_in(tmp_path, optional_present=False, maps=False)
-    assert runner.invoke(app, ["run", str(spec), "--quiet"]).exit_code == 0
-    report = tmp_path / "report"
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """The demo without maps or optional files, run once through ``circles run`` for this module's tests: the
+    folder holding the spec, the synthetic inputs and the report. A test that changes the report copies it."""
+    folder = tmp_path_factory.mktemp("cli_demo")
+    spec = demo_spec_in(folder, optional_present=False, maps=False)
+    outcome = runner.invoke(app, ["run", str(spec), "--quiet"])
+    assert outcome.exit_code == 0, outcome.output
+    return folder
+
+
+def test_audit_passes_the_demo_and_fails_on_a_planted_identifier(demo_run, tmp_path):
+    report = shutil.copytree(demo_run / "report", tmp_path / "report")  # its manifest names the spec and inputs
     clean = runner.invoke(app, ["audit", str(report)])
     assert clean.exit_code == 0, clean.output
     assert "audit passed" in clean.output
 
-    client = pd.read_csv(next((tmp_path / "data" / "take_up").glob("*.csv")), dtype=str)["client_id"].iloc[0]
+    client = pd.read_csv(next((demo_run / "data" / "take_up").glob("*.csv")), dtype=str)["client_id"].iloc[0]
     table = report / "tables" / "msoa_areas.csv"
     table.write_text(table.read_text().replace("Blackburn with Darwen 001", client, 1))
     leaky = runner.invoke(app, ["audit", str(report)])
@@ -44,12 +56,13 @@ def test_audit_without_a_manifest_says_what_to_do(tmp_path):
     assert "--spec" in outcome.output
 
 
-def test_pack_renders_one_pack_from_a_report_and_audits_it(tmp_path):
-    spec = demo_spec_in(tmp_path, optional_present=False, maps=False)
-    assert runner.invoke(app, ["run", str(spec), "--quiet"]).exit_code == 0
+def test_pack_renders_one_pack_from_a_report_and_audits_it(demo_run):
+    spec = demo_run / "demo.yaml"
+    pack = demo_run / "report" / "packs" / "hotspot_report.pdf"
+    assert not pack.exists()  # the run had no packs stage
     outcome = runner.invoke(app, ["pack", "hotspot_report", "--pipeline", str(spec)])
     assert outcome.exit_code == 0, outcome.output
-    assert (tmp_path / "report" / "packs" / "hotspot_report.pdf").stat().st_size > 5_000
+    assert pack.stat().st_size > 5_000
     wrong = runner.invoke(app, ["pack", "hotspots", "--pipeline", str(spec)])
     assert wrong.exit_code == 2 and "hotspot_report" in wrong.output
 
