@@ -220,8 +220,9 @@ class _Audit:
         self.public_contacts: set[str] = set()
         self.withheld = 0
         self.names: dict[tuple[str, ...], str] = {}  # relative path parts -> the part as shown
-        #: short texts (table cells) read clean, with the patterns flag: a repeated cell is checked once
-        self._clean_texts: set[tuple[str, bool]] = set()
+        #: short texts (table cells) read clean, with the patterns flag: a repeated cell is checked once; and the
+        #: SHA-256 of whole columns read clean (:meth:`suspect`)
+        self._clean_texts: set[tuple[str | bytes, bool]] = set()
 
     # ------------------------------------------------------------------ recording
 
@@ -273,7 +274,13 @@ class _Audit:
     def suspect(self, text: str) -> bool:
         """Whether a whole table's text (its cells joined by :data:`_CELLS`) may hold a secret or, in a published
         file, a phone number, e-mail...: when it does not, no cell does, and only the counts need a look."""
-        return not self.scanner.clean(text) or (self.patterns and bool(self.structured(text)))
+        memo = (hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), self.patterns)
+        if memo in self._clean_texts:
+            return False  # the same column read clean already (a GeoPackage's layer in two projections)
+        found = not self.scanner.clean(text) or (self.patterns and bool(self.structured(text)))
+        if not found:
+            self._clean_texts.add(memo)
+        return found
 
     def structured(self, text: str) -> list[Any]:
         """Phone numbers, e-mails, NHS numbers and dates of birth in ``text``, but the directory's contacts."""
@@ -440,7 +447,7 @@ class _Audit:
         text = self._read_text(path)
         # one pass over the whole file first: when it holds no secret, no cell does (quoting aside, handled by
         # also checking the text with "" unescaped), and only the counts need a look cell by cell
-        suspect = self.suspect(text) or not self.scanner.clean(text.replace('""', '"'))
+        suspect = self.suspect(text) or ('""' in text and not self.scanner.clean(text.replace('""', '"')))
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         labels: list[str] = []
         count_at: set[int] = set()
