@@ -208,8 +208,9 @@ def choropleth(
     missing = ~hidden & pd.isna(table[column]).to_numpy()
     shown = table.loc[~hidden & ~missing]
 
+    # no Agg canvas yet: geopandas asks the canvas to redraw after every layer it plots, and an Agg canvas would
+    # render the whole figure each time (four renders thrown away per map)
     fig = Figure(figsize=size, layout="constrained")
-    FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     if categorical is not None:
         handles = _draw_categories(ax, shown, column, categorical, empty=medium is None or not medium.large_print)
@@ -220,6 +221,7 @@ def choropleth(
     if outlines is not None:
         outlines = outlines.to_crs(table.crs)
         handles.append(_draw_outlines(ax, outlines, outline_title, scale))
+    FigureCanvasAgg(fig)  # text is measured from here on (legend placement, labels)
 
     x0, y0, x1, y1 = table.total_bounds
     pad = 0.05 * max(x1 - x0, y1 - y0)
