@@ -14,16 +14,31 @@ SHARED = ROOT.parent / "shared"
 SHARED_GEO = SHARED / "geo" / "blackburn_with_darwen"
 
 
-def demo_spec_in(folder: Path, *, optional_present: bool = True, maps: bool = True, packs: bool = False) -> Path:
+#: The demo's record stages and its hot spots: a quick run for tests about how a run is published, not what.
+RECORDS_AND_HOT_SPOTS = (
+    *("read", "validate", "pseudonymise", "geocode", "assign_areas", "aggregate"),
+    *("rates", "hotspots"),
+)
+
+
+def demo_spec_in(
+    folder: Path,
+    *,
+    optional_present: bool = True,
+    maps: bool = True,
+    packs: bool = False,
+    stages: tuple[str, ...] | None = None,
+) -> Path:
     """A copy of the demo spec writing into ``folder``.
 
     ``optional_present=False`` declares the wards, populations and IMD as optional files that are absent, as a
     council's spec might before it has them. ``maps=False`` drops the map stages and ``packs=False`` (the default)
-    the packs, which take most of a run's time, for tests about something else.
+    the packs, which take most of a run's time, for tests about something else. ``stages`` keeps only those of
+    the demo's stages (its sections stay).
     """
     spec = yaml.safe_load(DEMO.read_text())
     dropped = ({"maps", "interactive_maps"} if not maps else set()) | ({"packs"} if not packs else set())
-    spec["stages"] = [s for s in spec["stages"] if s not in dropped]
+    spec["stages"] = [s for s in spec["stages"] if s not in dropped and (stages is None or s in stages)]
     spec["output"] = str(folder / "report")
     spec["synthetic"]["folder"] = str(folder / "data")
     spec["sources"]["take_up"]["files"] = str(folder / "data" / "take_up" / "*.csv")

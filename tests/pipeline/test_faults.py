@@ -27,7 +27,7 @@ from circles.cli import app
 from circles.errors import CirclesError, PublishError
 from circles.pipeline.publish import output_lock, sweep_leftovers
 from circles.pipeline.runner import run_pipeline
-from tests.helpers import ROOT, demo_spec_in
+from tests.helpers import RECORDS_AND_HOT_SPOTS, ROOT, demo_spec_in
 
 
 def hashes(folder: Path) -> dict[str, str]:
@@ -46,9 +46,10 @@ def leftovers(parent: Path, name: str = "report") -> list[str]:
 
 @pytest.fixture(scope="module")
 def earlier(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(spec, report) of one finished run, made once for the module."""
+    """(spec, report) of one finished run, made once for the module: the record stages and the hot spots (the
+    publishing is the same for every stage's files, and every test here runs the spec again, some twice)."""
     folder = tmp_path_factory.mktemp("earlier")
-    spec = demo_spec_in(folder, maps=False)
+    spec = demo_spec_in(folder, maps=False, stages=RECORDS_AND_HOT_SPOTS)
     result = run_pipeline(spec, quiet=True)
     return spec, result.output_dir
 
@@ -270,7 +271,7 @@ def test_pack_refuses_a_folder_circles_did_not_write(tmp_path):
 
 
 def test_pack_output_is_listed_so_the_next_run_may_replace(earlier, report, tmp_path):
-    spec = demo_spec_in(tmp_path, maps=False)
+    spec = demo_spec_in(tmp_path, maps=False, stages=RECORDS_AND_HOT_SPOTS)
     (report / "packs").mkdir(exist_ok=True)
     (report / "packs" / "mine.txt").write_text("mine\n")  # there before: stays unlisted
     outcome = CliRunner().invoke(app, ["pack", "hotspot_report", "-p", str(spec)])
