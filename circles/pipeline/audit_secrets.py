@@ -44,6 +44,8 @@ def _is_missing(value: Any) -> bool:
 
 def _as_text(value: Any) -> str | None:
     """A secret value as stripped text with whitespace runs collapsed, or ``None`` when missing."""
+    if isinstance(value, str):  # most values: split() and \s agree on what whitespace is
+        return " ".join(value.split()) or None
     if _is_missing(value):
         return None
     if isinstance(value, float) and value.is_integer():
@@ -174,14 +176,15 @@ class _Scanner:
     """Finds secrets in text. Built once per audit; every lookup is a set or one-pass regex."""
 
     def __init__(self, secrets: Secrets) -> None:
-        self.tokens: dict[str, tuple[str, str]] = {}  # casefolded secret -> (kind, detail)
+        # casefolded secret -> (kind, the secret): described (never quoted) when found
+        self.tokens: dict[str, tuple[str, str]] = {}
         phrases: dict[str, tuple[str, str]] = {}
         # identifiers last: a value that is both is reported as an identifier
         for kind, values in (("pseudonym", secrets.pseudonyms), ("identifier", secrets.identifiers)):
             for value in values:
-                key = _WHITESPACE.sub(" ", value).casefold()
+                key = " ".join(value.split()).casefold()
                 target = self.tokens if _TOKEN.fullmatch(key) else phrases
-                target[key] = (kind, _describe(kind, value))
+                target[key] = (kind, value)
         self.token_keys = frozenset(self.tokens)
         self.phrases = phrases
         # values with whitespace or punctuation: one trie regex over whitespace-collapsed, casefolded text,
@@ -199,8 +202,8 @@ class _Scanner:
                 for match in _TOKEN.finditer(text):
                     key = match.group().casefold()
                     if key in found:
-                        kind, detail = self.tokens[key]
-                        hits.append(_Hit(match.start(), kind, key, detail))
+                        kind, value = self.tokens[key]
+                        hits.append(_Hit(match.start(), kind, key, _describe(kind, value)))
         if self.nhs:
             for match in _NHS_TEXT.finditer(text):
                 written = match.group()
@@ -231,9 +234,9 @@ class _Scanner:
             position += len(word) + 1
         for match in self.phrase_re.finditer(" ".join(folded)):
             key = match.group()
-            kind, detail = self.phrases[key]
+            kind, value = self.phrases[key]
             piece = pieces[bisect_right(starts, match.start()) - 1]
-            yield _Hit(piece.start(), kind, key, detail)
+            yield _Hit(piece.start(), kind, key, _describe(kind, value))
 
     def clean(self, text: str) -> bool:
         return not self.scan(text)
