@@ -210,6 +210,9 @@ def funnel_figure(
         Line2D([], [], **LIMIT_STYLES["inner"], label=f"{inner_name}% limits"),
         Line2D([], [], **LIMIT_STYLES["outer"], label=f"{outer_name}% limits"),
     ]
+    if medium is not None and get_medium(medium).large_print:  # two columns of 16 pt fit across the page wrapped
+        for handle in handles:
+            handle.set_label(textwrap.fill(handle.get_label(), _LARGE_LEGEND_CHARS))
     fig.legend(
         handles=handles,
         loc="outside right upper" if medium is None else "outside lower left",
@@ -275,6 +278,10 @@ def _name_outliers(
         note = f"{left_off} name{'s' * (left_off != 1)} left off where {they} would overlap: the area table names "
         note += "every area"
         fig.text(0.995, 0.005, note, fontsize=small, ha="right", va="bottom", color="#444444")
+
+
+#: Where a large-print legend's labels wrap ("Study-area rate: 10.7 per 1,000" runs off a 178 mm page unwrapped).
+_LARGE_LEGEND_CHARS = 22
 
 
 def _type(medium: Medium | str | None) -> tuple[tuple[float, float], dict[str, float], dict[str, int]]:

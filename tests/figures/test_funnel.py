@@ -131,6 +131,24 @@ def test_a_pack_figure_leaves_off_names_that_would_overlap_and_says_how_many():
     assert beyond <= shown or len(shown) < len(beyond)  # the extreme areas are named before any other
 
 
+@pytest.mark.parametrize("medium", ["print", "large"])
+def test_the_legend_stays_on_the_page_and_leaves_the_plot_room(medium):
+    # in large print the legend's two columns of 16 pt ran off a 178 mm page ("Study-area rate: 10.7 p")
+    result = synthetic_wards(empty=3)
+    figure = funnel_figure(result, title="Wards", medium=medium, target_label="borough rate")
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    page = figure.bbox
+    (legend,) = figure.legends
+    texts = legend.get_texts()
+    assert "Borough rate" in " ".join(t.get_text() for t in texts)
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert page.x0 <= box.x0 and box.x1 <= page.x1, (medium, text.get_text())
+    plot = figure.axes[0].get_window_extent(renderer)
+    assert plot.height > 0.35 * page.height  # the legend did not squash the plot to a sliver
+
+
 def test_caption_axes_and_title(figure):
     texts = [t.get_text() for t in figure.findobj(lambda a: hasattr(a, "get_text"))]
     joined = " ".join(texts)
