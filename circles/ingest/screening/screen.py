@@ -84,6 +84,8 @@ _ENTITY_KIND = {
     "DATE_TIME": "date",
 }
 _DOB_CUE = re.compile(r"\b(?:born|birth|birthday|b'?day|b-day|dob|d\.o\.b)\b\.?[^.!?\n]{0,30}$", re.IGNORECASE)
+#: The cue words of :data:`_DOB_CUE`, anywhere in a text.
+_DOB_WORD = re.compile(r"\b(?:born|birth|birthday|b'?day|b-day|dob|d\.o\.b)\b", re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"[0-9]{1,4}\s*[-/.]\s*[0-9]{1,2}\s*[-/.]\s*[0-9]{2,4}")
 _HAS_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
 _PHONE_BODY = re.compile(r"[+(0-9][0-9()\s\-]*[0-9]")
@@ -348,8 +350,12 @@ def find_structured(text: str, kinds: Iterable[str] = AUDITED) -> list[Detection
         raise ValueError(f"find_structured finds only {sorted(STRUCTURED)}, not {sorted(unknown)}")
     if not text:
         return []
+    # a date is kept only as a date of birth, after a cue word: a text without one anywhere holds none to find
+    dated = "date" in kinds or _DOB_WORD.search(text) is not None
     results = []
     for recogniser in structured_recognisers(kinds):
+        if "DATE_TIME" in recogniser.supported_entities and not dated:
+            continue
         # the phone matcher parses every digit run it meets: it reads only the lines that may hold a phone number
         read = _phone_lines(text) if "PHONE_NUMBER" in recogniser.supported_entities else text
         if read.strip():
