@@ -249,6 +249,17 @@ def test_packs_travel_with_their_fonts_and_hold_no_path_of_this_machine(built):
         assert "file://" not in html and sys.prefix not in html, key
 
 
+def test_large_print_running_text_splits_no_word(built):
+    """Clear print: running text breaks between words only. The hotspot report's large print has no table (its
+    area and method tables are one record a block), so no line may end in the hyphen WeasyPrint adds (U+2010);
+    a hyphen the text already has ("Getis-Ord") may end a line."""
+    _, _, packs = built
+    pages = pypdf.PdfReader(packs["hotspot_report_large"]["pdf"]).pages
+    lines = [line.strip() for page in pages for line in (page.extract_text() or "").splitlines()]
+    assert any("neighbours: queen" in line for line in lines)  # the method table, as records
+    assert [line for line in lines if line.endswith("\u2010")] == []
+
+
 def test_large_print_hyphenates_words_and_never_splits_a_code(built):
     """Table cells at 18 pt break words at their hyphenation points (en-GB), not anywhere: 'duplicatio|n' and
     'AS|P01' were what breaking anywhere gave."""
