@@ -83,9 +83,10 @@ _ENTITY_KIND = {
     "UK_POSTCODE": "postcode",
     "DATE_TIME": "date",
 }
-_DOB_CUE = re.compile(r"\b(?:born|birth|birthday|b'?day|b-day|dob|d\.o\.b)\b\.?[^.!?\n]{0,30}$", re.IGNORECASE)
+_DOB_WORDS = r"\b(?:born|birth|birthday|b'?day|b-day|dob|d\.o\.b)\b"
+_DOB_CUE = re.compile(_DOB_WORDS + r"\.?[^.!?\n]{0,30}$", re.IGNORECASE)
 #: The cue words of :data:`_DOB_CUE`, anywhere in a text.
-_DOB_WORD = re.compile(r"\b(?:born|birth|birthday|b'?day|b-day|dob|d\.o\.b)\b", re.IGNORECASE)
+_DOB_WORD = re.compile(_DOB_WORDS, re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"[0-9]{1,4}\s*[-/.]\s*[0-9]{1,2}\s*[-/.]\s*[0-9]{2,4}")
 _HAS_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
 _PHONE_BODY = re.compile(r"[+(0-9][0-9()\s\-]*[0-9]")
