@@ -4,6 +4,7 @@ Modules, in data-flow order:
 
 ``print_maps``        choropleths for A4/A3 print, with attribution
 ``interactive_maps``  offline HTML maps with hover text from the published tables
+``typeface``          the cut-down DejaVu Sans the print PDFs embed (same glyphs, quicker to embed)
 """
 
 from circles.figures.funnel import funnel_figure, funnel_html

@@ -38,6 +38,7 @@ from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from circles.figures.media import Medium
 from circles.figures.media import medium as get_medium
+from circles.figures.typeface import cut_down_fonts
 from circles.geo.layers import ATTRIBUTION
 from circles.io.writers import save_figure
 
@@ -482,6 +483,8 @@ def _label_points(geometry, tries: int = 12) -> list:
 def save_print_map(figure: Figure, path_stem: str | Path) -> list[Path]:
     """Write ``<stem>.pdf`` (vector, TrueType fonts embedded) and ``<stem>.png`` (300 dpi), each atomically.
 
+    Text set in DejaVu Sans is embedded from circles' cut-down copy of it (:mod:`circles.figures.typeface`).
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -497,7 +500,8 @@ def save_print_map(figure: Figure, path_stem: str | Path) -> list[Path]:
     """
     stem = Path(path_stem)
     pdf, png = stem.with_name(stem.name + ".pdf"), stem.with_name(stem.name + ".png")
-    with matplotlib.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42}):
+    # the cut-down DejaVu Sans (circles.figures.typeface): the same glyphs, embedded in a third of the time
+    with matplotlib.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42}), cut_down_fonts(figure):
         save_figure(figure, pdf, metadata={"Creator": "circles", "CreationDate": None})
         # zlib level 1: a third faster to encode than the default 6 for about a fifth more bytes (still lossless)
         save_figure(figure, png, dpi=300, pil_kwargs={"compress_level": 1})
