@@ -63,7 +63,7 @@ from circles.pipeline.stages import (
     publish_area_tables,
 )
 from circles.pipeline.stages.challenge import publish_codebook
-from circles.pipeline.writing import write_outputs
+from circles.pipeline.writing import EarlyWriting, write_outputs
 
 __all__ = ["RunResult", "run_pipeline", "audit_folder"]
 
@@ -205,13 +205,22 @@ def run_pipeline(
 
 def _run(run: RunState, out_dir: Path, cache: StageCache | None) -> tuple[dict[str, Any], tuple[str, ...]]:
     """Run the stages, build the manifest and publish the report folder; the caller holds the output's lock."""
-    spec, say = run.spec, run.log
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-
     prepare_inputs(run)
+    early = EarlyWriting()  # the print maps, written in a child while the later stages run
+    try:
+        return _run_stages(run, out_dir, cache, started, t0, early)
+    finally:
+        early.close()
 
-    timings = []
+
+def _run_stages(
+    run: RunState, out_dir: Path, cache: StageCache | None, started: datetime, t0: float, early: EarlyWriting
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The stages, the accounting and the manifest; then the report is written and published."""
+    spec, say = run.spec, run.log
+    timings: list[dict[str, Any]] = []
     with _engine(run) as functions:
         for stage in tqdm(spec.stages, desc=spec.name, unit="stage", disable=run.quiet, leave=False):
             if stage in REPORT_STAGES:
@@ -227,9 +236,14 @@ def _run(run: RunState, out_dir: Path, cache: StageCache | None) -> tuple[dict[s
                     STAGES[stage].secrets(run)
                 timings.append({"stage": stage, "status": "reused", "seconds": round(time.perf_counter() - t, 3)})
                 continue
+            queued = dict(run.writers)
             with cache.watch(stage, run, keep_state=not record_stage) if cache is not None else nullcontext():
                 functions[stage](run)
             timings.append({"stage": stage, "status": "ran", "seconds": round(time.perf_counter() - t, 3)})
+            if run.workers > 1 and _written_early(stage, spec.stages):
+                fresh = {r: w for r, w in run.writers.items() if queued.get(r) is not w}
+                if early.start(fresh, out_dir.parent, f".{out_dir.name}.staging-early-"):
+                    timings[-1]["written_early"] = len(fresh)  # its outputs, while the later stages ran
             if run.partitions is not None and run.partitions.files and run.records is None:
                 timings[-1] |= run.partitions.worker_memory()
             kill_point(stage)
@@ -262,7 +276,7 @@ def _run(run: RunState, out_dir: Path, cache: StageCache | None) -> tuple[dict[s
         "warnings": run.warnings,
         "environment": {"python": platform.python_version(), "packages": _versions()},
     }
-    return manifest, _write_report(run, out_dir, manifest, t0, cache)
+    return manifest, _write_report(run, out_dir, manifest, t0, cache, early)
 
 
 def _cache_note(cache: StageCache | None, out_dir: Path) -> dict[str, Any]:
@@ -384,8 +398,28 @@ def _final_accounting(run: RunState, quarantine: pd.DataFrame) -> dict[str, Any]
     return rows | {"balanced": True}
 
 
+#: Stages whose outputs are written in a forked child as soon as they have run (the print maps: most of a run's
+#: writing), on a machine with a core to spare (:class:`~circles.pipeline.writing.EarlyWriting`).
+_WRITTEN_EARLY = frozenset({"maps"})
+
+
+def _written_early(stage: str, stages: list[str]) -> bool:
+    """Whether ``stage``'s outputs may be written while the run goes on: it is one of :data:`_WRITTEN_EARLY`,
+    and no stage after it provides anything it reads (so its outputs cannot change)."""
+    if stage not in _WRITTEN_EARLY:
+        return False
+    reads = set(STAGES[stage].needs) | set(STAGES[stage].uses)
+    later = stages[stages.index(stage) + 1 :]
+    return not any(reads & set(STAGES[s].provides) for s in later if s in STAGES)
+
+
 def _write_report(
-    run: RunState, out_dir: Path, manifest: dict[str, Any], t0: float, cache: StageCache | None
+    run: RunState,
+    out_dir: Path,
+    manifest: dict[str, Any],
+    t0: float,
+    cache: StageCache | None,
+    early: EarlyWriting | None = None,
 ) -> tuple[str, ...]:
     """Write every queued output into a staging folder, then swap it into place (:func:`swap_in`)."""
     if "packs" in run.spec.stages:
@@ -395,7 +429,10 @@ def _write_report(
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
         # each queued output's files (a map's PNG beside its PDF, a folder), written on every core allowed
-        produced = write_outputs(run.writers, staging, workers=run.workers, quiet=run.quiet)
+        early = early or EarlyWriting()
+        rest = {r: w for r, w in run.writers.items() if r not in early.written(run.writers)}
+        produced = write_outputs(rest, staging, workers=run.workers, quiet=run.quiet)
+        produced |= early.finish(staging, run.writers)
         if cache is not None:
             cache.produced = produced
         if "packs" in run.spec.stages:

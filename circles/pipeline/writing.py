@@ -12,6 +12,13 @@ folder, and reports the files each writer made; the parent then moves those file
 writer's error in a child is raised in the parent as it would have been in one process. Forks are used only
 where :func:`circles.parallel.fork_is_safe` says so; anywhere else the writers run one after another, as they
 always did, with the same result.
+
+:class:`EarlyWriting` starts some writers sooner: the print maps, in a forked child, as soon as their stage has
+run, while the run's later stages go on in the parent on the other core. The child writes into a folder of its own
+(``.<report>.staging-early-*``, which the next run sweeps away if this one is killed). Each writer is claimed
+before it is written (a file created exclusively in that folder), so once the parent has written everything else
+it takes the early writers the child has not reached yet, and neither waits for the other; the child's files then
+join the staging folder. A writer published again after its child started is written again.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from tqdm.auto import tqdm
 from circles.errors import CirclesError
 from circles.parallel import fork_is_safe
 
-__all__ = ["write_outputs"]
+__all__ = ["EarlyWriting", "write_outputs"]
 
 Writer = Callable[[Path], Any]
 
@@ -116,7 +123,7 @@ def _write_forked(writers: Mapping[str, Writer], staging: Path, shares: list[lis
             pid = os.fork()
             if pid == 0:  # the child: write its share, report, and leave without running the parent's exit code
                 os.close(read)
-                _child(writers, share, folder, write)
+                _child(lambda s=share, f=folder: _write_all(writers, s, f, quiet=True), write)
             os.close(write)
             children.append((pid, read, folder))
         produced = _write_all(writers, shares[0], staging, quiet=True)
@@ -133,12 +140,12 @@ def _write_forked(writers: Mapping[str, Writer], staging: Path, shares: list[lis
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _child(writers: Mapping[str, Writer], share: list[str], folder: Path, pipe: int) -> None:
-    """Write ``share`` into ``folder`` and send back what each writer made, or the error that stopped it."""
+def _child(write: Callable[[], dict[str, list[str]]], pipe: int) -> None:
+    """Run ``write`` and send back what each of its writers made, or the error that stopped it."""
     code = 0
     try:
         try:
-            message: Any = ("ok", _write_all(writers, share, folder, quiet=True))
+            message: Any = ("ok", write())
         except BaseException as error:  # every failure goes back to the parent, raised there
             message = ("error", _portable(error))
         with os.fdopen(pipe, "wb") as out:
@@ -190,3 +197,95 @@ def _merge(folder: Path, staging: Path, produced: dict[str, list[str]]) -> None:
                 raise CirclesError(f"two outputs of the run wrote {relative}: a circles bug")
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(folder / relative, target)
+
+
+#: The folder of claims in an early child's folder: one empty file per writer taken, by its place in the order.
+_CLAIMS = ".claims"
+
+
+def _write_claimed(
+    writers: Mapping[str, Writer], claims: Path, folder: Path, only: set[str] | None = None
+) -> dict[str, list[str]]:
+    """Write into ``folder`` each writer (longest first) this process claims first in ``claims``; what each made.
+
+    A claim is a file created exclusively (``O_EXCL``): of the processes sharing ``claims``, one only writes each.
+    Writers not in ``only`` (when given) are claimed, so no one writes them, but not written.
+    """
+    produced: dict[str, list[str]] = {}
+    for place, relative in enumerate(sorted(writers, key=lambda r: (-_cost(r), r))):
+        try:
+            os.close(os.open(claims / _CLAIMS / str(place), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            continue
+        if only is None or relative in only:
+            produced |= _write_all(writers, [relative], folder, quiet=True)
+    return produced
+
+
+class EarlyWriting:
+    """Writers started in forked children while the run goes on; merged into the staging folder at the end.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     writers = {"a.txt": lambda p: p.write_text("a")}
+    ...     early = EarlyWriting()
+    ...     started = early.start(writers, Path(folder), ".report.staging-early-")
+    ...     writers["b.txt"] = lambda p: p.write_text("b")
+    ...     later = {k: w for k, w in writers.items() if k not in early.written(writers)}
+    ...     (Path(folder) / "staging").mkdir()
+    ...     produced = write_outputs(later, Path(folder) / "staging") | early.finish(Path(folder) / "staging", writers)
+    ...     early.close()
+    ...     sorted(p.name for p in (Path(folder) / "staging").iterdir()), sorted(produced)
+    (['a.txt', 'b.txt'], ['a.txt', 'b.txt'])
+    """
+
+    def __init__(self) -> None:
+        self._children: list[tuple[int, int, Path, dict[str, Writer]]] = []
+
+    def start(self, writers: Mapping[str, Writer], beside: Path, prefix: str) -> bool:
+        """Write ``writers`` in a forked child, into a new folder ``beside/prefix*``; whether a child was started.
+
+        Nothing is started where :func:`circles.parallel.fork_is_safe` says no: those writers are then written
+        with the others, at the end.
+        """
+        if not writers or not fork_is_safe():
+            return False
+        beside.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=prefix, dir=beside))
+        (folder / _CLAIMS).mkdir()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: write what it claims, report, leave
+            os.close(read)
+            _child(lambda: _write_claimed(writers, folder, folder), write)
+        os.close(write)
+        self._children.append((pid, read, folder, dict(writers)))
+        return True
+
+    def written(self, writers: Mapping[str, Writer]) -> set[str]:
+        """The outputs of ``writers`` a child is writing (those published again since are not among them)."""
+        return {key for *_, started in self._children for key, w in started.items() if writers.get(key) is w}
+
+    def finish(self, staging: Path, writers: Mapping[str, Writer]) -> dict[str, list[str]]:
+        """Wait for every child, move the files of :meth:`written` outputs into ``staging``; what each made."""
+        keep = self.written(writers)
+        produced: dict[str, list[str]] = {}
+        for _, _, folder, started in self._children:  # what no child has reached yet is written here
+            produced |= _write_claimed(started, folder, staging, only=keep)
+        for pid, read, folder, _ in self._children:
+            outcome = _collect(pid, read)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            outcome = {key: files for key, files in outcome.items() if key in keep}
+            _merge(folder, staging, outcome)
+            produced |= outcome
+        return produced
+
+    def close(self) -> None:
+        """Wait for any child still writing (the run failed first) and remove the children's folders."""
+        for pid, read, folder, _ in self._children:
+            _reap(pid, read)
+            shutil.rmtree(folder, ignore_errors=True)
+        self._children = []
