@@ -171,6 +171,11 @@ def _standardise(table: pa.Table, postcode: str) -> pd.DataFrame:
         compact = pc.replace_substring(pc.utf8_upper(codes), " ", "")
         outward = pc.utf8_slice_codeunits(compact, 0, -3)
         pcds = pc.binary_join_element_wise(outward, pc.utf8_slice_codeunits(compact, -3), " ")
+    # the directory is the authority on what is a postcode: keep every row that has one, the first of each
+    # (index_in gives each distinct postcode's first row, in the directory's order)
+    first = pc.index_in(pc.unique(pcds).drop_null(), value_set=pcds)
+    if len(first) < len(pcds):
+        table, pcds = table.take(first), pcds.take(first)
     frame = pd.DataFrame({"pcds": pd.Series(pcds.to_pandas(types_mapper=pd.ArrowDtype), dtype="string")})
 
     def number(name: str) -> pd.Series:
@@ -195,6 +200,4 @@ def _standardise(table: pa.Table, postcode: str) -> pd.DataFrame:
                 else pd.Series(pd.NA, index=frame.index, dtype="string")
             )
             frame[name] = values.str.strip().replace("", pd.NA)
-    # the directory is the authority on what is a postcode: keep every row that has one
-    frame = frame[frame["pcds"].notna()]
-    return frame.drop_duplicates("pcds", keep="first").reset_index(drop=True)
+    return frame

@@ -89,3 +89,15 @@ def test_bad_zip(tmp_path):
     path.write_bytes(b"not a zip")
     with pytest.raises(GeographyError, match="Cannot read postcode directory"):
         read_postcode_directory(path)
+
+
+def test_a_postcode_listed_twice_keeps_its_first_row_and_a_row_without_one_is_dropped(tmp_path):
+    frame = _onspd_like(8)
+    again = frame.iloc[[2, 5]].assign(lsoa11=["E01999992", "E01999995"], pcds=lambda f: " " + f["pcds"].str.lower())
+    blank = frame.iloc[[0]].assign(pcds="", pcd="", pcd2="", lsoa11="E01999990")
+    path = tmp_path / "ONSPD_NOV_2025_UK.csv"
+    pd.concat([frame.iloc[:4], blank, frame.iloc[4:], again]).to_csv(path, index=False)
+    directory = read_postcode_directory(path)
+    assert directory["pcds"].tolist() == EMBEDDED["pcds"].head(8).tolist()  # the directory's order, each once
+    assert directory["lsoa11"].tolist() == [f"E01{i:06d}" for i in range(8)]  # the first row of each
+    assert directory.index.tolist() == list(range(8))

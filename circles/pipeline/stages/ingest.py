@@ -159,16 +159,12 @@ def _stage_pseudonymise(run: RunState) -> None:
         return
     key, scope = pseudonym_key(run.spec)
     # the audit's list of what must not appear in any output: each distinct value once, as text
-    run.secrets_identifiers.update(
-        v for name in private if name in records for v in pd.Series(records[name].dropna().unique()).astype(str)
-    )
+    for name in (name for name in private if name in records):  # as lists: a set takes them 4x quicker
+        run.secrets_identifiers.update(pd.Series(records[name].dropna().unique()).astype(str).tolist())
     protected, actions = protect_fields(records, private, key, scope)
-    run.secrets_pseudonyms.update(
-        v
-        for name, what in actions.items()
-        if what.startswith("pseudonymised")
-        for v in _distinct_values(protected[name])
-    )
+    for name, what in actions.items():
+        if what.startswith("pseudonymised"):
+            run.secrets_pseudonyms.update(_distinct_values(protected[name]).tolist())
     account(run, "pseudonymise", records, protected, pd.DataFrame(columns=QUARANTINE_COLUMNS))
     run.records = protected
     note_pseudonymisation(run, key, scope, actions)
