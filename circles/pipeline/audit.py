@@ -58,7 +58,6 @@ import fnmatch
 import hashlib
 import io
 import json
-import math
 import os
 import re
 import sys
@@ -69,7 +68,9 @@ from pathlib import Path
 from typing import Any
 
 from circles.ingest.disclosure import POLICIES, DisclosurePolicy
-from circles.pipeline.audit_findings import KINDS, Finding, format_findings
+from circles.parallel import forked_map, share_out
+from circles.pipeline.audit_cells import COUNT_COLUMNS, as_number, column_letter, count_columns, plain
+from circles.pipeline.audit_findings import KINDS, Finding, format_findings, sorted_findings
 from circles.pipeline.audit_markup import MARKUP, line_locator, markup_texts
 from circles.pipeline.audit_secrets import MIN_SECRET_LENGTH, Secrets, _is_missing, _Scanner
 
@@ -121,10 +122,6 @@ _PATTERN_DETAIL = {
     "date_of_birth": "a date of birth",
 }
 
-#: Column names (compared case-insensitively) that always hold counts. Columns ending in ``_count`` and
-#: columns with a ``<name>_suppressed`` companion are count columns too.
-COUNT_COLUMNS = frozenset({"records", "people", "count", "n", "families", "clients", "cases"})
-
 #: Between the cells of a column read as one text: no secret, phone number or address runs across a comma.
 _CELLS = ",\n"
 
@@ -147,54 +144,6 @@ _TEXT = frozenset({".txt", ".md", ".markdown", ".rst", ".log", ".yaml", ".yml", 
 # --------------------------------------------------------------------------------------------------- the audit
 
 
-def _number(value: Any) -> float | None:
-    """A cell as a number, or ``None`` (blank, ``*``, text, booleans, NaN)."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return None
-    return number if math.isfinite(number) else None
-
-
-def _count_columns(names: list[str]) -> set[int]:
-    """Positions of count columns among ``names``."""
-    folded = [str(name).strip().casefold() for name in names]
-    present = set(folded)
-    return {
-        i
-        for i, name in enumerate(folded)
-        if name and (name in COUNT_COLUMNS or name.endswith("_count") or f"{name}_suppressed" in present)
-    }
-
-
-def _plain(number: float) -> str:
-    return str(int(number)) if number.is_integer() else str(number)
-
-
-def _natural(text: str) -> tuple[Any, ...]:
-    parts = re.split(r"([0-9]+)", text)  # text, number, text, number, ..., text
-    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts))
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 class _Audit:
     def __init__(
         self,
@@ -203,8 +152,10 @@ class _Audit:
         policy: DisclosurePolicy,
         exempt: Collection[str],
         clean: set[str] | None = None,
+        workers: int = 1,
     ) -> None:
         self.folder = folder
+        self.workers = workers
         self.secrets = secrets
         self.scanner = _Scanner(secrets)
         self.policy = policy
@@ -308,13 +259,13 @@ class _Audit:
         )
 
     def small_count(self, file: str, location: str, column: str, value: Any) -> None:
-        number = _number(value)
+        number = as_number(value)
         if number is not None and 1 <= number < self.policy.suppress_below:
             self.add(
                 file,
                 location,
                 "small_count",
-                f"count column {column} holds {_plain(number)}; the {self.policy.name!r} policy suppresses "
+                f"count column {column} holds {plain(number)}; the {self.policy.name!r} policy suppresses "
                 f"counts of 1 to {self.policy.suppress_below - 1}",
             )
 
@@ -330,9 +281,20 @@ class _Audit:
             if self.clean is not None:
                 self._known, self.clean = set(self.clean), self.clean
                 self.clean.clear()  # on return: the keys of the contents this audit found clean
-            for path in self._files():
-                self._file(path)
-        return sorted(self.findings.values(), key=lambda f: (f.file, _natural(f.location), f.kind, f.detail))
+            paths = list(self._files())
+            for path in paths:  # every name first: "<name withheld 1>"... as one process numbers them
+                self._name(path)
+            for findings, clean in forked_map(self._read, _shares(paths, self.workers)):
+                self.findings.update(findings)
+                if self.clean is not None:
+                    self.clean |= clean  # in place: the caller's set (the stage cache keeps it)
+        return sorted_findings(self.findings.values())
+
+    def _read(self, paths: list[Path]) -> tuple[dict[tuple[str, str, str, str], Finding], set[str]]:
+        """Read ``paths`` (here, or in a forked child): every finding so far, and the contents found clean."""
+        for path in paths:
+            self._file(path)
+        return self.findings, set(self.clean or ())
 
     def _directory_contacts(self) -> None:
         """The phone numbers and e-mail addresses of the published service directory (``services/*.csv``)."""
@@ -457,7 +419,7 @@ class _Audit:
             line, end = end + 1, reader.line_num  # a quoted cell may run over lines: report where the row starts
             if number == 0:
                 labels = [self.label(name, f"column {name!r}", f"column {j + 1}") for j, name in enumerate(row)]
-                count_at = _count_columns(row) if counts else set()
+                count_at = count_columns(row) if counts else set()
                 born_at = (
                     {j for j, name in enumerate(row) if _DOB_COLUMN.fullmatch(name.strip())} if self.patterns else set()
                 )
@@ -507,12 +469,12 @@ class _Audit:
             if is_header:
                 header_seen = True
                 names = ["" if v is None else str(v) for v in row]
-                labels = [self.label(v, f"column {v!r}", f"column {_column_letter(j)}") for j, v in enumerate(names)]
-                count_at = _count_columns(names) if counts else set()
+                labels = [self.label(v, f"column {v!r}", f"column {column_letter(j)}") for j, v in enumerate(names)]
+                count_at = count_columns(names) if counts else set()
             for j, value in enumerate(row):
                 if value is None:
                     continue
-                where = f"{name}, cell {_column_letter(j)}{r}"
+                where = f"{name}, cell {column_letter(j)}{r}"
                 self.text(file, str(value), where)
                 if j in count_at and not is_header:
                     self.small_count(file, where, labels[j].removeprefix("column "), value)
@@ -530,7 +492,7 @@ class _Audit:
                 warnings.simplefilter("ignore")
                 frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
             columns = [str(c) for c in frame.columns if c != "geometry"]
-            count_at = _count_columns(columns) if counts else set()
+            count_at = count_columns(columns) if counts else set()
             for j, column in enumerate(columns):
                 self.text(file, column, f"{name}, column {j + 1} name")
                 label = self.label(column, f"column {column!r}", f"column {j + 1}")
@@ -649,6 +611,7 @@ def audit_report(
     policy: DisclosurePolicy = POLICIES["nhs"],
     count_exempt: Collection[str] = ("manifest.json", "quarantine.csv"),
     clean: set[str] | None = None,
+    workers: int = 1,
 ) -> list[Finding]:
     """Check every file under a report folder for personal data and unsuppressed small counts.
 
@@ -687,10 +650,24 @@ def audit_report(
         its key -- a SHA-256 over its bytes' checksum, its kind, and the secrets, policy, exemptions and public
         contacts of this audit -- is in the set. On return the set holds the keys of the contents this audit
         found clean. The keys reveal nothing: a change to any secret or rule changes them all.
+    workers : int
+        Processes to read in: the files are shared out by size (copies together) and read in forked children
+        where :func:`circles.parallel.fork_is_safe`; the findings are the same.
 
     Returns
     -------
     list of Finding
         Sorted by file, then location (numbers in natural order: line 2 before line 10). Empty when clean.
     """
-    return _Audit(Path(folder), secrets, policy, count_exempt, clean).run()
+    return _Audit(Path(folder), secrets, policy, count_exempt, clean, workers).run()
+
+
+def _shares(paths: list[Path], workers: int) -> list[list[Path]]:
+    """``paths`` in at most ``workers`` shares of about equal bytes, each in the walk's order; files of one size
+    stay together, so a copy (a pack's figure) is in the same share as its original and read once."""
+    by_size: dict[int, list[Path]] = {}
+    for path in paths:
+        by_size.setdefault(path.lstat().st_size, []).append(path)
+    place = {path: i for i, path in enumerate(paths)}
+    shares = share_out(list(by_size.items()), workers, lambda item: item[0] + 1)
+    return [sorted((path for _, group in share for path in group), key=place.__getitem__) for share in shares]

@@ -5,9 +5,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["KINDS", "Finding", "format_findings"]
+__all__ = ["KINDS", "Finding", "format_findings", "sorted_findings"]
 
 #: Every kind of :class:`Finding`.
 KINDS = (
@@ -46,6 +49,23 @@ class Finding:
     location: str
     kind: str
     detail: str
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """By file, then location with its numbers in natural order (line 2 before line 10), kind and detail.
+
+    Examples
+    --------
+    >>> found = [Finding("a.csv", "line 10", "phone", ""), Finding("a.csv", "line 2", "email", "")]
+    >>> [f.location for f in sorted_findings(found)]
+    ['line 2', 'line 10']
+    """
+    return sorted(findings, key=lambda f: (f.file, _natural(f.location), f.kind, f.detail))
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    parts = re.split(r"([0-9]+)", text)  # text, number, text, number, ..., text
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts))
 
 
 def format_findings(findings: list[Finding], *, limit_per_file: int | None = 50) -> str:

@@ -540,7 +540,7 @@ def _audit(run: RunState, folder: Path, clean: set[str] | None = None) -> dict[s
     ``clean`` (the stage cache's) holds the contents the last audit found clean under the same secrets and
     rules: they are not read again."""
     secrets = _secrets(run)
-    findings = audit_report(folder, secrets, policy=disclosure_policy(run), clean=clean)
+    findings = audit_report(folder, secrets, policy=disclosure_policy(run), clean=clean, workers=run.workers)
     if findings:
         raise AuditError(
             "The report was not published: the audit of the files it would write found personal data or "

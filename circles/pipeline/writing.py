@@ -24,7 +24,6 @@ join the staging folder. A writer published again after its child started is wri
 from __future__ import annotations
 
 import os
-import pickle
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -34,7 +33,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from circles.errors import CirclesError
-from circles.parallel import fork_is_safe
+from circles.parallel import Forked, fork_is_safe, share_out
 
 __all__ = ["EarlyWriting", "write_outputs"]
 
@@ -104,88 +103,36 @@ def _cost(relative: str) -> float:
 
 def _share_out(order: list[str], workers: int) -> list[list[str]]:
     """The writers in ``workers`` shares of about equal expected cost (longest first, to the least loaded)."""
-    shares: list[list[str]] = [[] for _ in range(workers)]
-    loads = [0.0] * workers
-    for relative in sorted(order, key=lambda r: (-_cost(r), r)):
-        least = loads.index(min(loads))
-        shares[least].append(relative)
-        loads[least] += _cost(relative)
-    return [sorted(share) for share in shares if share]
+    return [sorted(share) for share in share_out(sorted(order), workers, _cost)]
 
 
 def _write_forked(writers: Mapping[str, Writer], staging: Path, shares: list[list[str]]) -> dict[str, list[str]]:
     """The first share here, the others in forked children each writing into a folder of its own; merged."""
-    children: list[tuple[int, int, Path]] = []
+    children: list[tuple[Forked, Path]] = []
     try:
         for share in shares[1:]:
             folder = Path(tempfile.mkdtemp(prefix=f"{staging.name}.part-", dir=staging.parent))
-            read, write = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # the child: write its share, report, and leave without running the parent's exit code
-                os.close(read)
-                _child(lambda s=share, f=folder: _write_all(writers, s, f, quiet=True), write)
-            os.close(write)
-            children.append((pid, read, folder))
+            children.append((Forked(lambda s=share, f=folder: _write_all(writers, s, f, quiet=True)), folder))
         produced = _write_all(writers, shares[0], staging, quiet=True)
-        outcomes = [_collect(pid, read) for pid, read, _ in children]
-        for (_, _, folder), outcome in zip(children, outcomes, strict=True):
+        outcomes = [_outcome(child) for child, _ in children]  # every child ends before an error is raised
+        for (_, folder), outcome in zip(children, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 raise outcome
             _merge(folder, staging, outcome)
             produced |= outcome
         return produced
     finally:
-        for pid, read, folder in children:
-            _reap(pid, read)
+        for child, folder in children:
+            child.close()
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _child(write: Callable[[], dict[str, list[str]]], pipe: int) -> None:
-    """Run ``write`` and send back what each of its writers made, or the error that stopped it."""
-    code = 0
+def _outcome(child: Forked) -> dict[str, list[str]] | BaseException:
+    """What a child's writers made, or the error that stopped it."""
     try:
-        try:
-            message: Any = ("ok", write())
-        except BaseException as error:  # every failure goes back to the parent, raised there
-            message = ("error", _portable(error))
-        with os.fdopen(pipe, "wb") as out:
-            out.write(pickle.dumps(message))
-    except BaseException:  # nothing may escape a forked child
-        code = 1
-    finally:
-        os._exit(code)
-
-
-def _portable(error: BaseException) -> BaseException:
-    """``error`` if it survives pickling, else a :class:`CirclesError` saying what it was."""
-    try:
-        pickle.loads(pickle.dumps(error))
+        return child.result()
+    except BaseException as error:  # raised by the caller once every child has ended
         return error
-    except Exception:  # an exception pickle cannot carry is described instead
-        return CirclesError(f"{type(error).__name__}: {error}")
-
-
-def _collect(pid: int, read: int) -> dict[str, list[str]] | BaseException:
-    """A child's report (what its writers made, or its error), once it has ended."""
-    with os.fdopen(read, "rb", closefd=False) as handle:
-        data = handle.read()
-    _, status = os.waitpid(pid, 0)
-    if not data:
-        return CirclesError(f"a writing process ended without a report (status {status}); run again with one worker")
-    _, value = pickle.loads(data)  # ("ok", what each writer made) or ("error", the exception)
-    return value
-
-
-def _reap(pid: int, read: int) -> None:
-    """Close a child's pipe and wait for it, if nobody has yet (an error in this process came first)."""
-    try:
-        os.close(read)
-    except OSError:
-        pass
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
 
 
 def _merge(folder: Path, staging: Path, produced: dict[str, list[str]]) -> None:
@@ -242,7 +189,7 @@ class EarlyWriting:
     """
 
     def __init__(self) -> None:
-        self._children: list[tuple[int, int, Path, dict[str, Writer]]] = []
+        self._children: list[tuple[Forked, Path, dict[str, Writer]]] = []
 
     def start(self, writers: Mapping[str, Writer], beside: Path, prefix: str) -> bool:
         """Write ``writers`` in a forked child, into a new folder ``beside/prefix*``; whether a child was started.
@@ -255,13 +202,8 @@ class EarlyWriting:
         beside.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=prefix, dir=beside))
         (folder / _CLAIMS).mkdir()
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: write what it claims, report, leave
-            os.close(read)
-            _child(lambda: _write_claimed(writers, folder, folder), write)
-        os.close(write)
-        self._children.append((pid, read, folder, dict(writers)))
+        child = Forked(lambda: _write_claimed(writers, folder, folder))  # writes what it claims first
+        self._children.append((child, folder, dict(writers)))
         return True
 
     def written(self, writers: Mapping[str, Writer]) -> set[str]:
@@ -272,20 +214,17 @@ class EarlyWriting:
         """Wait for every child, move the files of :meth:`written` outputs into ``staging``; what each made."""
         keep = self.written(writers)
         produced: dict[str, list[str]] = {}
-        for _, _, folder, started in self._children:  # what no child has reached yet is written here
+        for _, folder, started in self._children:  # what no child has reached yet is written here
             produced |= _write_claimed(started, folder, staging, only=keep)
-        for pid, read, folder, _ in self._children:
-            outcome = _collect(pid, read)
-            if isinstance(outcome, BaseException):
-                raise outcome
-            outcome = {key: files for key, files in outcome.items() if key in keep}
+        for child, folder, _ in self._children:
+            outcome = {key: files for key, files in child.result().items() if key in keep}
             _merge(folder, staging, outcome)
             produced |= outcome
         return produced
 
     def close(self) -> None:
         """Wait for any child still writing (the run failed first) and remove the children's folders."""
-        for pid, read, folder, _ in self._children:
-            _reap(pid, read)
+        for child, folder, _ in self._children:
+            child.close()
             shutil.rmtree(folder, ignore_errors=True)
         self._children = []

@@ -15,6 +15,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from shapely.geometry import Point
 
 from circles.ingest.disclosure import POLICIES
+from circles.pipeline import audit
 from circles.pipeline.audit import Finding, Secrets, audit_report, format_findings
 from circles.pipeline.audit_markup import markup_texts
 
@@ -373,6 +374,30 @@ def test_one_client_id_planted_in_the_demo_report_is_found(demo_report, tmp_path
         "identifier",
     )
     assert client not in finding.detail
+
+
+def test_two_processes_find_what_one_finds_in_the_demo_report(demo_report, tmp_path, monkeypatch):
+    """The files shared out by size and read in a forked child as well: the same findings, the same clean keys."""
+    from circles import parallel
+
+    report, secrets, inputs = demo_report
+    copy = shutil.copytree(report, tmp_path / "report")
+    client, postcode = inputs["client_id"].iloc[0], inputs["postcode"].iloc[3]
+    (copy / "tables" / "zz_extra.csv").write_text(f"area,people,note\nE01,3,{client}\nE02,40,seen at {postcode}\n")
+    folder = copy / f"maps by {client}"  # a name withheld: numbered as one process numbers it
+    folder.mkdir()
+    (folder / "notes.md").write_text(f"ring {inputs['client_id'].iloc[1]} back")
+    monkeypatch.setattr(parallel, "fork_is_safe", lambda: True)
+    alone, together = set(), set()
+    one = audit_report(copy, secrets, clean=alone)
+    two = audit_report(copy, secrets, clean=together, workers=2)
+    assert two == one
+    assert together == alone and len(alone) > 100
+    kinds = sorted({(f.file.split("/")[0], f.kind) for f in one})
+    assert kinds == [("<name withheld 1>", "identifier"), ("tables", "identifier"), ("tables", "postcode"),
+                     ("tables", "small_count")]  # fmt: skip
+    shares = audit._shares(sorted(p for p in copy.rglob("*") if p.is_file()), 2)
+    assert len(shares) == 2 and all(len(share) > 20 for share in shares)
 
 
 # ------------------------------------------------------------------------------------------------ patterns

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from circles.errors import CirclesError
 from circles.pipeline import writing
 from circles.pipeline.runner import run_pipeline
 from circles.pipeline.writing import write_outputs
@@ -77,14 +76,6 @@ def test_a_writers_error_is_raised_here_and_nothing_is_left(tmp_path, forking, w
     with pytest.raises(OSError, match="No space left on device"):
         write_outputs(writers, staging, workers=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["staging"]
-
-
-def test_an_error_pickle_cannot_carry_is_described():
-    class Local(Exception):  # defined in a function: pickle cannot find it again
-        pass
-
-    error = writing._portable(Local("disk gone"))
-    assert isinstance(error, CirclesError) and str(error) == "Local: disk gone"
 
 
 def test_the_costly_outputs_are_shared_out_evenly():
