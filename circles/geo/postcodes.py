@@ -75,9 +75,14 @@ def postcode_district(pcds: pd.Series) -> pd.Series:
 
     Examples
     --------
-    >>> postcode_district(pd.Series(["BB1 1AA", "M1 1AE", "BB18"])).tolist()
-    ['BB1', 'M1', 'BB18']
+    >>> postcode_district(pd.Series(["BB1 1AA", "M1 1AE", None, "BB18"], index=[7, 3, 5, 1]))
+    7     BB1
+    3      M1
+    5     NaN
+    1    BB18
+    dtype: str
     """
     codes = pa.array(pcds.astype("string[pyarrow]"))  # split by Arrow: a million postcodes in 0.04 s, not 1.2 s
     outward = pc.list_element(pc.split_pattern(codes, " ", max_splits=1), 0)
-    return pd.Series(outward.to_pandas(), index=pcds.index, dtype="str")
+    # by position (an ndarray, not a Series of Arrow's own index): each row keeps its own district
+    return pd.Series(outward.to_numpy(zero_copy_only=False), index=pcds.index, dtype="str")

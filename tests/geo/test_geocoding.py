@@ -54,6 +54,15 @@ def test_each_outcome():
     check_partition("geocode", recs["source_row"], result.records["source_row"], result.quarantine["source_row"])
 
 
+def test_each_record_keeps_its_own_postcode_district():
+    """Rows quarantined between matched ones, and records indexed by other labels: each district stays on its row."""
+    recs = _records(["NOT A PC", "bb2 1aa", "", "M1 1AA", "BB11AA", "BB2 1ZZ", "BB2 1AA"])
+    recs.index = [40, 10, 30, 20, 60, 50, 0]
+    result = geocode(recs, DIRECTORY)
+    placed = dict(zip(result.records["source_row"], result.records["postcode_district"], strict=True))
+    assert placed == {"a.csv:3": "BB2", "a.csv:5": "M1", "a.csv:6": "BB1", "a.csv:8": "BB2"}
+
+
 def test_full_postcode_never_leaves_geocoding():
     recs = _records(["BB2 1AA", "BB2 1ZZ", "M1 1AA", "JOHN SMITH"])
     result = geocode(recs, DIRECTORY, study_area=["E06000008"])
