@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -95,12 +96,18 @@ class Forked:
             raise value
         return value
 
-    def close(self) -> None:
-        """Close the pipe and wait for the child, if nobody has yet."""
+    def close(self, *, stop: bool = False) -> None:
+        """Close the pipe and wait for the child, if nobody has yet; with ``stop``, end it first (its work is
+        not wanted: the run failed)."""
         try:
             os.close(self._read)
         except OSError:
             pass
+        if stop and not self._waited:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
         if not self._waited:
             try:
                 os.waitpid(self.pid, 0)

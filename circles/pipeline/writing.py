@@ -223,8 +223,9 @@ class EarlyWriting:
         return produced
 
     def close(self) -> None:
-        """Wait for any child still writing (the run failed first) and remove the children's folders."""
+        """Stop any child still writing (the run failed first: its outputs are not wanted) and remove the
+        children's folders."""
         for child, folder, _ in self._children:
-            child.close()
+            child.close(stop=True)
             shutil.rmtree(folder, ignore_errors=True)
         self._children = []

@@ -148,3 +148,17 @@ def test_a_run_writes_its_print_maps_while_the_later_stages_run_with_the_same_re
     assert sorted(sums[1]) == sorted(sums[2]) and any(p.endswith("_a4.pdf") for p in sums[1])
     assert {p for p in sums[1] if sums[1][p] != sums[2][p]} <= {"areas.gpkg", "areas_wgs84.gpkg"}  # write times
     assert not [p.name for p in tmp_path.iterdir() if ".staging-" in p.name]
+
+
+def test_a_failed_run_stops_its_early_child_and_leaves_nothing(tmp_path, forking):
+    def slow(path: Path) -> None:
+        time.sleep(2)
+        _map(path)
+
+    early = writing.EarlyWriting()
+    early.start({f"maps/m{i}_a4.pdf": slow for i in range(10)}, tmp_path, ".report.staging-early-")
+    time.sleep(0.2)
+    t = time.perf_counter()
+    early.close()  # no finish: a later stage failed
+    assert time.perf_counter() - t < 2  # the child was stopped, not waited for through 20 s of writing
+    assert list(tmp_path.iterdir()) == []
