@@ -1,9 +1,9 @@
 """Running work on every core: how many there are, whether this process may fork, and work in forked children.
 
 A fork copies the calling thread only; a lock another thread held at that moment stays locked in the child for
-ever. So circles forks (:mod:`circles.pipeline.writing`, :func:`circles.packs.render.build_all`) only on Linux
-(where fork is the platform's own way) and only while no other Python thread runs. tqdm's monitor thread, which
-only tunes how often a progress bar redraws, is stopped for this and not started again.
+ever. So circles forks (:mod:`circles.pipeline.writing`, the audit, :func:`circles.packs.render.build_all`) only
+on Linux (where fork is the platform's own way) and only while no other Python thread runs. tqdm's monitor
+thread, which only tunes how often a progress bar redraws, is stopped for this and not started again.
 """
 
 from __future__ import annotations
