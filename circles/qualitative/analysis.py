@@ -470,7 +470,9 @@ def summary_chart(
     labels = [[textwrap.fill(str(n), wrap) for n in rows["name"]] for rows in panels]
     line_mm = m.type["small"] * 0.3528 * 1.35
     heights = [max(2, sum(lab.count("\n") + 1 for lab in labs)) * line_mm * 1.3 + 4 * line_mm for labs in labels]
-    fig = Figure(figsize=m.figsize(height_mm=sum(heights) + 12 * line_mm), layout="constrained")
+    title = textwrap.fill(title, m.chars_per_line("title", bold=True))  # the SYNTHETIC mark is never cut off
+    title_mm = (title.count("\n") + 1) * m.type["title"] * 0.3528 * 1.3
+    fig = Figure(figsize=m.figsize(height_mm=sum(heights) + 10 * line_mm + title_mm), layout="constrained")
     axes = fig.subplots(max(len(dimensions), 1), 1, squeeze=False, gridspec_kw={"height_ratios": heights or [1]})
     colours = {c.id: c.colour for c in codebook.codes}
     for ax, dimension, rows, names in zip(axes[:, 0], dimensions, panels, labels, strict=False):

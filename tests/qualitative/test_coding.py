@@ -263,3 +263,17 @@ def test_summary_chart_has_a_panel_per_dimension_with_the_codes_as_bars():
     assert titles == ["Barriers", "Aspirations", "Fears"]
     barrier_bars = [label.get_text() for label in figure.axes[0].get_yticklabels()]
     assert barrier_bars == ["support only 9 to 5", "help only at crisis point"]  # most raised at the top
+
+
+@pytest.mark.parametrize("medium", ["print", "large", "wall"])
+def test_summary_chart_title_with_its_synthetic_mark_stays_on_the_page(medium):
+    summary = dimension_summary(code_counts(_coded(), _units(), SOURCES, BOOK), BOOK)
+    title = "Needs, barriers, aspirations and fears raised — SYNTHETIC DATA, not real people"
+    figure = summary_chart(summary, BOOK, title=title, medium=medium)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)  # the constrained layout, as saving does
+    box = figure._suptitle.get_window_extent(renderer)
+    assert 0 <= box.x0 and box.x1 <= figure.bbox.x1  # the whole title, "not real people" included, is printed
+    assert figure._suptitle.get_text().replace("\n", " ") == title
