@@ -2,7 +2,7 @@
 
 matplotlib embeds a TrueType font in a PDF by subsetting it with fontTools, which first reads the whole font:
 DejaVu Sans holds about 6,000 glyphs and large layout tables, and reading them took about two thirds of the time
-of saving an A4 print map as PDF (0.34 s of it; 0.12 s with the cut-down font). circles therefore ships DejaVu
+of saving an A4 figure of 40 labels as PDF (0.34 s; 0.12 s with the cut-down font). circles therefore ships DejaVu
 Sans (regular and bold) cut down to :data:`REPERTOIRE` -- Latin script with its accents (Welsh and Irish place
 names included), punctuation, currency, arrows, mathematical operators and geometric shapes -- under the family
 name :data:`FAMILY`, with every layout feature (kerning, ligatures) kept for those glyphs. The outlines and advance
