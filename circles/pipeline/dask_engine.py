@@ -496,17 +496,19 @@ def _place_in_polygons(
         raise CirclesError(f"assign_areas:{name}: the spatial join returned rows of another partition")
     within = hits.assign(area_code=hits["area_code"].astype("string")).groupby(ROW_ID, sort=False)["area_code"].min()
     matched = part[ROW_ID].isin(within.index).to_numpy()
-    rest = assign_areas(points_from_grid(part.loc[~matched]), layer, tolerance_m=tolerance_m)  # the anti-join
-    if rest.counts["within"]:
-        raise CirclesError(f"assign_areas:{name}: the spatial join missed {rest.counts['within']} point(s)")
     inside = part.loc[matched].copy()
     inside[f"{layer.name}_code"] = inside[ROW_ID].map(within).astype("string")
     inside[f"{layer.name}_method"] = pd.Series("within", index=inside.index, dtype="string")
-    placed = pd.concat([inside, _without_geometry(rest.placed)]) if len(rest.placed) else inside
-    placed = placed.loc[part.index[part.index.isin(placed.index)]]  # input order, as assign_areas keeps it
-    counts = {"within": int(matched.sum()), "nearest": rest.counts["nearest"], "by_code": 0}
-    counts["unplaced"] = rest.counts["unplaced"]
-    unplaced = _without_geometry(rest.unplaced)
+    counts = {"within": int(matched.sum()), "nearest": 0, "by_code": 0, "unplaced": 0}
+    placed, unplaced = inside, part.iloc[:0].assign(distance_m=pd.Series([], dtype="float64"))
+    if not matched.all():  # the anti-join: the nearest area within the tolerance (skipped when empty: 30 ms)
+        rest = assign_areas(points_from_grid(part.loc[~matched]), layer, tolerance_m=tolerance_m)
+        if rest.counts["within"]:
+            raise CirclesError(f"assign_areas:{name}: the spatial join missed {rest.counts['within']} point(s)")
+        placed = pd.concat([inside, _without_geometry(rest.placed)]) if len(rest.placed) else inside
+        placed = placed.loc[part.index[part.index.isin(placed.index)]]  # input order, as assign_areas keeps it
+        counts |= {"nearest": rest.counts["nearest"], "unplaced": rest.counts["unplaced"]}
+        unplaced = _without_geometry(rest.unplaced)
     return _placed(part, Placement(placed=placed, unplaced=unplaced, counts=counts), layer, name, why)
 
 
@@ -597,20 +599,26 @@ def _stage_aggregate(run: RunState) -> None:
     parts = _partitions(run, "aggregate")
     person = run.spec.person_field
     meta = pd.DataFrame({c: pd.Series([], dtype="string") for c in ("area_code", "service", "person")})
-    for name, layer in run.layers.items():
+    wanted = {}
+    for name in run.layers:
         narrow = dd.from_delayed(  # made inside the graph partition by partition, dropped once counted
             [dask.delayed(_narrow, pure=False)(p, f"{name}_code", person) for p in parts.parts],
             meta=meta,
             verify_meta=False,
         )
         named = narrow[narrow["person"].notnull()]
-        records, people, by_records, by_people, services = dask.compute(
-            narrow.groupby("area_code").size(),
-            named.groupby("area_code")["person"].nunique(),
-            narrow.groupby(["area_code", "service"]).size(),
-            named.groupby(["area_code", "service"])["person"].nunique(),
-            narrow["service"].dropna().unique(),
+        # split_out=1: tree reductions into one partition (the counts are one row an area, or an area and
+        # service); the default shuffles every count between the workers, ten times the tasks for no gain
+        wanted[name] = (
+            narrow.groupby("area_code").size(split_out=1),
+            named.groupby("area_code")["person"].nunique(split_out=1),
+            narrow.groupby(["area_code", "service"]).size(split_out=1),
+            named.groupby(["area_code", "service"])["person"].nunique(split_out=1),
+            narrow["service"].dropna().unique(split_out=1),
         )
+    (counted,) = dask.compute(wanted)  # every layer in one graph: the workers go from one to the next unasked
+    for name, layer in run.layers.items():
+        records, people, by_records, by_people, services = counted[name]
         exact = area_table(layer, records, people)
         by_service = area_by_table(layer, "service", by_records, by_people, categories=services.tolist())
         publish_area_counts(run, name, exact, by_service)
