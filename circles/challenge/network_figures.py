@@ -30,7 +30,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
@@ -44,7 +43,7 @@ from circles.challenge.network_matrix import fmt as _fmt
 from circles.challenge.network_matrix import overlap_matrix_figure, publishable_pairs
 from circles.challenge.network_matrix import plural as _plural
 from circles.challenge.network_matrix import published as _published
-from circles.figures.media import Medium
+from circles.figures.media import Halo, Medium
 from circles.ingest.disclosure import DisclosurePolicy, get_policy, protect_table
 
 __all__ = [
@@ -420,7 +419,7 @@ def _place_node_labels(
             zorder=5,
             gid=NODE_LABEL_GID,
             linespacing=1.1,
-            path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+            path_effects=[Halo(2.5)],
         )
         if not _try_place(text, radii[i], 0.8 * size, fit):
             numbered.append((len(numbered) + 1, texts[i].replace("\n", " ")))

@@ -25,15 +25,19 @@ A figure function that draws for packs takes ``medium: Medium`` and sizes every 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import matplotlib
+from matplotlib import patheffects
+from matplotlib.text import Text
 
 from circles.io.writers import atomic_path
 
-__all__ = ["Medium", "MEDIA", "PACK_FONT", "medium", "svg_name", "save_svg"]
+__all__ = ["Halo", "Medium", "MEDIA", "PACK_FONT", "medium", "svg_name", "save_svg"]
 
 #: The font family the packs declare with ``@font-face`` (DejaVu Sans, embedded): SVG text asks for it first.
 PACK_FONT = "Circles DejaVu Sans"
@@ -138,12 +142,87 @@ def svg_name(stem: str, medium_key: str) -> str:
 _FAMILY = re.compile(r"font-family:\s*([^;\"]+)")
 
 
+class Halo(patheffects.withStroke):
+    """A label's halo: a stroke of ``width`` points in ``colour`` under the text, so it reads over any fill.
+
+    On a PNG or a PDF it is matplotlib's ``withStroke`` path effect (the text drawn as outlines). In an SVG
+    written by :func:`save_svg` the text stays text: the halo is a copy of it stroked in ``colour`` underneath,
+    so a pack's labels are real characters in the pack's font (WeasyPrint lays out a few hundred bytes instead
+    of parsing glyph outlines, and a reader can search them).
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> label = Figure().text(0.5, 0.5, "Sudell", path_effects=[Halo(2.8)])
+    >>> [(h.width, h.colour) for h in label.get_path_effects()]
+    [(2.8, 'white')]
+    """
+
+    def __init__(self, width: float, colour: str = "white") -> None:
+        super().__init__(linewidth=width, foreground=colour)
+        self.width, self.colour = width, colour
+
+
+def _halo_of(text: Text) -> Halo | None:
+    effects = text.get_path_effects()
+    return effects[0] if len(effects) == 1 and isinstance(effects[0], Halo) else None
+
+
+@contextmanager
+def _halos_as_text(figure: Any) -> Iterator[dict[str, tuple[Halo, str | None]]]:
+    """While an SVG is written: each haloed text drawn as plain text in a group of its own (``circles-halo-N``);
+    the returned marks say which halo and which gid each group had. Put back afterwards."""
+    haloed = [t for t in figure.findobj(Text) if _halo_of(t) is not None]
+    marks = {f"circles-halo-{i}": (_halo_of(t), t.get_gid()) for i, t in enumerate(haloed)}
+    for (mark, _), text in zip(marks.items(), haloed, strict=True):
+        text.set_path_effects([])
+        text.set_gid(mark)
+    try:
+        yield marks
+    finally:
+        for (halo, gid), text in zip(marks.values(), haloed, strict=True):
+            text.set_path_effects([halo])
+            text.set_gid(gid)
+
+
+_GROUP = re.compile(r'<g id="(circles-halo-\d+)">')
+_TAGS = re.compile(r"<g[ >]|</g>")
+_TEXT = re.compile(r'<text ([^>]*?)style="([^"]*)"([^>]*)>(.*?)</text>', re.S)
+
+
+def _draw_halos(svg: str, marks: dict[str, tuple[Halo, str | None]]) -> str:
+    """Each text in a marked group twice: first stroked and filled in its halo's colour, then as it was; the
+    group takes its own gid back (or none)."""
+    out, at = [], 0
+    for match in _GROUP.finditer(svg):
+        depth, end = 1, match.end()
+        while depth:  # the group's own </g>: a clipped text is drawn in a group of its own inside it
+            tag = _TAGS.search(svg, end)
+            if tag is None:  # pragma: no cover - matplotlib closes every group it opens
+                raise ValueError(f"unclosed SVG group {match.group(1)}")
+            depth += 1 if tag.group(0) != "</g>" else -1
+            end = tag.end()
+        halo, gid = marks[match.group(1)]
+        under = f"fill: {halo.colour}; stroke: {halo.colour}; stroke-width: {halo.width:g}; stroke-linejoin: round"
+
+        def twice(text: re.Match[str], under: str = under) -> str:
+            style = "; ".join(p for p in text.group(2).split("; ") if p and not p.startswith("fill:"))
+            return (
+                f'<text {text.group(1)}style="{style}; {under}"{text.group(3)}>{text.group(4)}</text>\n' + text.group(0)
+            )
+
+        opening = f'<g id="{gid}">' if gid else "<g>"
+        out += [svg[at : match.start()], opening, _TEXT.sub(twice, svg[match.end() : end])]
+        at = end
+    return "".join([*out, svg[at:]])
+
+
 def save_svg(figure: Any, path: str | Path) -> Path:
     """Write a matplotlib figure as SVG with real text, atomically.
 
     Text stays text (``svg.fonttype: none``) and asks for :data:`PACK_FONT` first, then DejaVu Sans, so a pack
-    lays it out with the font it embeds; the file carries no date and stable ids, so a re-run writes the same
-    bytes.
+    lays it out with the font it embeds; a :class:`Halo` is drawn as the text stroked underneath, not as glyph
+    outlines. The file carries no date and stable ids, so a re-run writes the same bytes.
 
     Examples
     --------
@@ -158,9 +237,12 @@ def save_svg(figure: Any, path: str | Path) -> Path:
     """
     path = Path(path)
     with atomic_path(path) as tmp:
-        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "circles"}):
+        with (
+            matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "circles"}),
+            _halos_as_text(figure) as marks,
+        ):
             figure.savefig(tmp, format="svg", metadata={"Date": None, "Creator": "circles"})
-        text = tmp.read_text(encoding="utf-8")
+        text = _draw_halos(tmp.read_text(encoding="utf-8"), marks)
         text = _FAMILY.sub(lambda m: f"font-family: '{PACK_FONT}', {m.group(1).strip()}", text)
         tmp.write_text(text, encoding="utf-8")
     return path

@@ -26,7 +26,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -36,7 +35,7 @@ from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
-from circles.figures.media import Medium
+from circles.figures.media import Halo, Medium
 from circles.figures.media import medium as get_medium
 from circles.figures.typeface import cut_down_fonts
 from circles.geo.layers import ATTRIBUTION
@@ -453,7 +452,7 @@ def _place_labels(fig: Figure, ax, table: gpd.GeoDataFrame, column: str, fontsiz
             color="#111111",
             zorder=5,
             gid=LABEL_GID,
-            path_effects=[patheffects.withStroke(linewidth=fontsize * 0.4, foreground="white")],
+            path_effects=[Halo(fontsize * 0.4)],
         )
         text.set_in_layout(False)
         for point in _label_points(named.geometry.loc[index]):
