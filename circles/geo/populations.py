@@ -29,6 +29,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from circles.errors import GeographyError, SourceError
 from circles.geo.layers import AreaLayer
@@ -212,6 +214,10 @@ def _counts(frame: pd.DataFrame, columns: list[str], path: Path) -> np.ndarray:
     """The named text columns as an int64 matrix; the first bad cell raises with its line and column."""
     out = np.empty((len(frame), len(columns)), dtype=np.int64)
     for j, column in enumerate(columns):
+        plain = _plain_counts(frame[column])
+        if plain is not None:
+            out[:, j] = plain
+            continue
         text = frame[column].astype("string").str.strip().str.replace(",", "", regex=False)
         values = pd.to_numeric(text, errors="coerce").astype("Float64")
         bad = values.isna() | (values < 0) | (values % 1 != 0)
@@ -229,6 +235,20 @@ def _counts(frame: pd.DataFrame, columns: list[str], path: Path) -> np.ndarray:
             )
         out[:, j] = values.to_numpy(dtype=np.int64)
     return out
+
+
+def _plain_counts(column: pd.Series) -> np.ndarray | None:
+    """The column as int64 when every cell is digits (commas and spaces around allowed) of zero or more, by
+    Arrow's cast (a national table's 91 single-year columns: 0.03 s, not 0.75 s); ``None`` for anything else,
+    which :func:`_counts` then checks cell by cell to name the first bad one."""
+    try:
+        text = pa.array(column.astype("string"), type=pa.large_string())
+        values = pc.cast(pc.replace_substring(pc.utf8_trim_whitespace(text), ",", ""), pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    if values.null_count or (len(values) and pc.min(values).as_py() < 0):
+        return None
+    return values.to_numpy(zero_copy_only=False)
 
 
 def _codes(frame: pd.DataFrame, code: str, path: Path) -> pd.Series:

@@ -143,6 +143,16 @@ def test_thousands_separators_and_title_lines(tmp_path: Path):
     assert read_population(_write(tmp_path, text), code="code").to_dict() == {"A": 2000}
 
 
+def test_plain_and_written_out_counts_read_alike(tmp_path: Path):
+    """Plain digits are cast by Arrow; a column with '7.0', '+3' or a space inside commas is read cell by cell.
+    Both give the same whole numbers."""
+    plain = _write(tmp_path, 'code,0,1+\nA, 7 ,"1,200"\nB,3,0\n', name="plain.csv")
+    written = _write(tmp_path, 'code,0,1+\nA,7.0,"1,200"\nB,+3,0.0\n', name="written.csv")
+    assert read_population(plain, code="code").to_dict() == {"A": 1207, "B": 3}
+    assert read_population(written, code="code").to_dict() == {"A": 1207, "B": 3}
+    assert read_population(written, code="code", age_band="1+").to_dict() == {"A": 1200, "B": 0}
+
+
 def test_missing_single_year_and_missing_open_top(tmp_path: Path):
     with pytest.raises(GeographyError, match=r"missing for age\(s\) 1"):
         read_population(_write(tmp_path, "code,0,2,3+\nA,1,1,1\n"), code="code")
