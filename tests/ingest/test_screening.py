@@ -143,6 +143,19 @@ def test_a_phone_number_among_thousands_of_numbers_is_found_where_it_stands():
     assert found == [("phone", "(01254) 585 585", text.index("(01254)"))]
 
 
+def test_long_decimals_are_passed_over_and_a_phone_among_them_is_found():
+    # a column of rates written to 17 significant figures: every run of decimals follows a dot, so none is tried
+    # as a phone number; a phone number standing in its own cell, or after a space, still is
+    cells = [repr(i / 7 + 0.012345678901) for i in range(1, 5000)]
+    cells[2000] = "01254 585585"
+    cells[3000] = "tel:07700900123"  # after a colon: a number standing alone
+    cells[4000] = "12.01254585585"  # the decimals of a number: not a phone number
+    cells[4500] = "x01254585585"  # inside a code: not a phone number
+    text = ",\n".join(cells)
+    found = [(d.text, d.start) for d in find_structured(text, ("phone",))]
+    assert found == [("01254 585585", text.index("01254 585585")), ("07700900123", text.index("07700900123"))]
+
+
 def test_a_digit_then_a_slash_or_a_dot_is_not_the_start_of_a_phone_number():
     # the matcher reads "0/7.5/074204 x2" as one number; a number people write keeps its digits together
     assert find_structured("0/7.5/074204 x2 or 0.161.496.0000", ("phone",)) == []

@@ -370,8 +370,9 @@ def _phone_lines(text: str) -> str:
     of rates or coordinates is thousands of digit runs for it to parse."""
     keep: list[tuple[int, int]] = []
     for run in _PHONE_RUN.finditer(text):
-        long_enough = run.end() - run.start() >= 10 and len(_ASCII_DIGITS.findall(run.group())) >= 10
-        if long_enough and _holds_phone(text, run.start(), run.end()):
+        if run.end() - run.start() < 10 or _decimals(text, run):
+            continue
+        if len(_ASCII_DIGITS.findall(run.group())) >= 10 and _holds_phone(text, run.start(), run.end()):
             start = text.rfind("\n", 0, run.start()) + 1
             end = text.find("\n", run.end())
             keep.append((start, len(text) if end < 0 else end))
@@ -388,6 +389,15 @@ def _phone_lines(text: str) -> str:
 
 
 _BLANK = re.compile(r"[^\n]")
+
+
+def _decimals(text: str, run: re.Match[str]) -> bool:
+    """Whether a :data:`_PHONE_RUN` is digits only, straight after a letter, a digit or one of ``._/`` (the
+    decimals of ``12.345678901234567``, the rest of a code): no span of it is :func:`_phone_shaped`, since every
+    span starts after such a character, so :func:`_holds_phone` need not try each one (a table of rates is a
+    quarter of a million of them)."""
+    before = text[run.start() - 1 : run.start()]
+    return bool(before) and (before.isalnum() or before in "._/") and run.group().isdigit()
 
 
 def _holds_phone(text: str, start: int, end: int) -> bool:
