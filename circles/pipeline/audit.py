@@ -72,7 +72,7 @@ from circles.parallel import forked_map, share_out
 from circles.pipeline.audit_cells import COUNT_COLUMNS, as_number, column_letter, count_columns, plain
 from circles.pipeline.audit_findings import KINDS, Finding, format_findings, sorted_findings
 from circles.pipeline.audit_markup import MARKUP, line_locator, markup_texts
-from circles.pipeline.audit_secrets import MIN_SECRET_LENGTH, Secrets, _is_missing, _Scanner
+from circles.pipeline.audit_secrets import MIN_SECRET_LENGTH, Secrets, _is_missing, _Scanner, update_digest
 
 __all__ = [
     "Finding",
@@ -311,7 +311,7 @@ class _Audit:
         """What a content's findings depend on besides its bytes: secrets, policy, exemptions, public contacts."""
         digest = hashlib.sha256(b"circles audit\x1f" + repr((self.policy.describe(), self.exempt)).encode())
         for group in (self.secrets.identifiers, self.secrets.pseudonyms, self.secrets.postcodes, self.public_contacts):
-            digest.update(b"\x1e" + "\x1f".join(sorted(group)).encode())
+            update_digest(digest, group)
         return digest.hexdigest()
 
     def _clean_key(self, same: tuple[str, str, bool, bool]) -> str:

@@ -117,6 +117,19 @@ def test_secrets_are_normalised_and_short_values_dropped():
     assert secrets.postcodes == {"BB21AA", "BB18EU"}
 
 
+def test_secrets_are_compared_casefolded_whether_keyed_by_arrow_or_one_by_one(tmp_path):
+    """ASCII secrets are keyed in bulk by Arrow, others one by one: both find what they should, and a value
+    that is both an identifier and a pseudonym is reported as an identifier."""
+    ascii_only = Secrets.from_values(identifiers=["C000123", "Jane Doe", "SHARED1"], pseudonyms=["shared1", "ab12cd"])
+    accented = Secrets.from_values(identifiers=["Straße 12", "Ōsaka99", "SHARED1"], pseudonyms=["shared1", "ab12cd"])
+    (tmp_path / "a.txt").write_text("c000123 and JANE DOE; Shared1, AB12CD\n")
+    (tmp_path / "b.txt").write_text("STRASSE 12, ōSAKA99\n")
+    found = {(f.file, f.kind) for f in audit_report(tmp_path, ascii_only)}
+    assert found == {("a.txt", "identifier"), ("a.txt", "pseudonym")}
+    assert len(audit_report(tmp_path, ascii_only)) == 4  # C000123, Jane Doe, SHARED1 (an identifier), ab12cd
+    assert [f.file for f in audit_report(tmp_path, accented)] == ["a.txt", "a.txt", "b.txt", "b.txt"]
+
+
 # ------------------------------------------------------------------------------------------------ clean
 
 
