@@ -24,8 +24,10 @@ How each heavy stage is partitioned
   ``dask_geopandas.sjoin`` (point within polygon). That join returns only points that match (inner join), so
   the records it leaves out are found by an anti-join on their row id and go through the nearest-area fallback
   of :func:`circles.geo.areas.assign_areas`, or to the quarantine: nothing is lost.
-- **Area counts** are ``dask.dataframe`` group-bys (``size`` and ``nunique``) combined across partitions, shaped
-  by :func:`circles.stats.aggregate.area_table` exactly as the pandas engine's counts are.
+- **Area counts** are ``dask.dataframe`` group-bys (``size`` and ``nunique``), every layer in one graph, each a
+  tree reduction into one partition (``split_out=1``: the result is a row an area, or an area and service; a
+  tree holds at most the distinct area-person pairs), shaped by :func:`circles.stats.aggregate.area_table`
+  exactly as the pandas engine's counts are.
 
 Record-level stages after ``aggregate`` (``network``, ``costs``) gather the records from the cluster when a spec
 asks for them.
