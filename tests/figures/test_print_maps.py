@@ -191,6 +191,25 @@ def test_labels_survive_saving_and_layout_is_kept(tmp_path, lsoa):
     plt.close(figure)
 
 
+def test_the_png_is_matplotlibs_300_dpi_drawing_in_rgb(tmp_path, lsoa):
+    """An opaque map is written RGB (no alpha channel to compress), pixel for pixel what matplotlib's own PNG
+    at 300 dpi holds, and says 300 dpi; the figure keeps its own dpi afterwards."""
+    figure = choropleth(lsoa, "people", title="People", labels="area_name")
+    dpi = figure.dpi
+    pdf, png = save_print_map(figure, tmp_path / "lsoa")
+    assert figure.dpi == dpi
+    figure.savefig(tmp_path / "matplotlib.png", dpi=300)
+    ours, theirs = Image.open(png), Image.open(tmp_path / "matplotlib.png")
+    assert ours.mode == "RGB" and theirs.mode == "RGBA" and ours.size == theirs.size
+    assert [round(d) for d in ours.info["dpi"]] == [300, 300]
+    assert np.array_equal(np.asarray(ours), np.asarray(theirs.convert("RGB")))
+    # a see-through figure keeps its alpha channel
+    figure.patch.set_alpha(0.0)
+    _, clear = save_print_map(figure, tmp_path / "clear")
+    assert Image.open(clear).mode == "RGBA"
+    plt.close(figure)
+
+
 def test_ward_map_labels_every_ward_that_fits():
     wards = embedded_layer("ward2025").areas
     wards["people"] = np.arange(len(wards), dtype=float) * 5 + 10
