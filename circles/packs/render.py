@@ -376,6 +376,8 @@ def _render(
 
     if workers == 1:
         return [one(name, large) for name, large in jobs]
+    import weasyprint  # noqa: F401  - imported once here, a forked worker starts with it (a second each)
+
     context = multiprocessing.get_context("fork" if fork_is_safe() else "spawn")
     first = sorted(jobs, key=lambda job: (not job[1], job[0] != "challenge"))  # large print, then the A3 pack
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
