@@ -24,10 +24,11 @@ How each heavy stage is partitioned
   ``dask_geopandas.sjoin`` (point within polygon). That join returns only points that match (inner join), so
   the records it leaves out are found by an anti-join on their row id and go through the nearest-area fallback
   of :func:`circles.geo.areas.assign_areas`, or to the quarantine: nothing is lost.
-- **Area counts** are ``dask.dataframe`` group-bys (``size`` and ``nunique``), every layer in one graph, each a
-  tree reduction into one partition (``split_out=1``: the result is a row an area, or an area and service; a
-  tree holds at most the distinct area-person pairs), shaped by :func:`circles.stats.aggregate.area_table`
-  exactly as the pandas engine's counts are.
+- **Area counts** are ``dask.dataframe`` group-bys, a layer at a time: the records counted by tree
+  reductions into one partition (``size``, ``split_out=1``: a row an area, or an area and service), the people
+  (``nunique``) too up to a million records, above which the area-person pairs are shuffled between the workers
+  (a tree would hold every distinct pair in one), shaped by :func:`circles.stats.aggregate.area_table` exactly
+  as the pandas engine's counts are.
 
 Record-level stages after ``aggregate`` (``network``, ``costs``) gather the records from the cluster when a spec
 asks for them.
@@ -594,6 +595,12 @@ def _narrow(part: pd.DataFrame, code: str, person: str) -> pd.DataFrame:
     )
 
 
+#: Up to this many records the people in each area are counted by a tree reduction, as the records are: a tree
+#: gathers at most one area-person pair a record into one worker (at 10,000,000 records it took 1.7 GB more a
+#: worker); above it the pairs are shuffled, which costs ten times the tasks (16 s for 14,000 records).
+_TREE_PEOPLE = 1_000_000
+
+
 def _stage_aggregate(run: RunState) -> None:
     import dask
     import dask.dataframe as dd
@@ -601,26 +608,25 @@ def _stage_aggregate(run: RunState) -> None:
     parts = _partitions(run, "aggregate")
     person = run.spec.person_field
     meta = pd.DataFrame({c: pd.Series([], dtype="string") for c in ("area_code", "service", "person")})
-    wanted = {}
-    for name in run.layers:
+    totals = run.ledger.totals()
+    people_out: int | bool = 1 if totals and next(reversed(totals.values()))["accepted"] <= _TREE_PEOPLE else True
+    for name, layer in run.layers.items():  # a layer at a time: one layer's pairs in memory at once
         narrow = dd.from_delayed(  # made inside the graph partition by partition, dropped once counted
             [dask.delayed(_narrow, pure=False)(p, f"{name}_code", person) for p in parts.parts],
             meta=meta,
             verify_meta=False,
         )
         named = narrow[narrow["person"].notnull()]
-        # split_out=1: tree reductions into one partition (the counts are one row an area, or an area and
-        # service); the default shuffles every count between the workers, ten times the tasks for no gain
-        wanted[name] = (
+        # the counts of records are tree reductions into one partition (split_out=1: a row an area, or an area
+        # and service, so small at any size); so are the counts of people up to _TREE_PEOPLE records, above
+        # which the area-person pairs are shuffled between the workers (a tree gathers every distinct pair)
+        records, people, by_records, by_people, services = dask.compute(
             narrow.groupby("area_code").size(split_out=1),
-            named.groupby("area_code")["person"].nunique(split_out=1),
+            named.groupby("area_code")["person"].nunique(split_out=people_out),
             narrow.groupby(["area_code", "service"]).size(split_out=1),
-            named.groupby(["area_code", "service"])["person"].nunique(split_out=1),
+            named.groupby(["area_code", "service"])["person"].nunique(split_out=people_out),
             narrow["service"].dropna().unique(split_out=1),
         )
-    (counted,) = dask.compute(wanted)  # every layer in one graph: the workers go from one to the next unasked
-    for name, layer in run.layers.items():
-        records, people, by_records, by_people, services = counted[name]
         exact = area_table(layer, records, people)
         by_service = area_by_table(layer, "service", by_records, by_people, categories=services.tolist())
         publish_area_counts(run, name, exact, by_service)

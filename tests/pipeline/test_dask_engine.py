@@ -217,9 +217,10 @@ def test_messy_multi_source_input_gives_the_same_answers(messy, scheduler, dupli
         assert group["line"].is_monotonic_increasing
 
 
-def test_gathered_records_equal_the_pandas_engines_record_for_record(messy, scheduler, tmp_path):
+def test_gathered_records_equal_the_pandas_engines_record_for_record(messy, scheduler, tmp_path, monkeypatch):
     """Beyond the published tables: the records the heavy stages leave, the secrets the audit searches for and
     the ledger are the same (the record-level stages after aggregate see exactly what they see with pandas)."""
+    from circles.pipeline import dask_engine
     from circles.pipeline.dask_engine import DASK_STAGES, Partitions
     from circles.pipeline.stages import STAGE_FUNCTIONS, RunState
 
@@ -230,17 +231,28 @@ def test_gathered_records_equal_the_pandas_engines_record_for_record(messy, sche
     ours = RunState(spec=spec, log=lambda _m: None, quiet=True)
     for stage in heavy:
         STAGE_FUNCTIONS[stage](ours)
+    STAGE_FUNCTIONS["aggregate"](ours)
     with distributed.Client(scheduler) as client:
         theirs = RunState(spec=spec, log=lambda _m: None, quiet=True, partitions=Partitions(client=client))
         for stage in heavy:
             DASK_STAGES[stage](theirs)
         gathered = theirs.partitions.collect()
+        # the area counts: by tree reductions (this size), then with the people's area-person pairs shuffled
+        # between the workers (as above a million records): both the pandas engine's tables
+        DASK_STAGES["aggregate"](theirs)
+        tree = dict(theirs.area_tables)
+        monkeypatch.setattr(dask_engine, "_TREE_PEOPLE", 0)
+        DASK_STAGES["aggregate"](theirs)
     assert type(gathered) is type(ours.records)
     pd.testing.assert_frame_equal(gathered, ours.records.reset_index(drop=True))
     assert theirs.secrets_identifiers == ours.secrets_identifiers and len(ours.secrets_identifiers) > 2000
     assert theirs.secrets_pseudonyms == ours.secrets_pseudonyms
     assert theirs.secrets_postcodes == ours.secrets_postcodes
     assert theirs.ledger.entries == ours.ledger.entries
+    assert sorted(tree) == sorted(ours.area_tables) == sorted(theirs.area_tables) and len(tree) >= 3
+    for name, table in ours.area_tables.items():  # the codes' dtype (object or string) differs, not their values
+        pd.testing.assert_frame_equal(tree[name], table, check_dtype=False)
+        pd.testing.assert_frame_equal(theirs.area_tables[name], table, check_dtype=False)
 
 
 def test_bad_file_stops_the_dask_run_with_the_same_error(messy, scheduler, tmp_path):
