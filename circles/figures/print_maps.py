@@ -517,10 +517,10 @@ def _save_png(figure: Figure, path: Path, *, dpi: int) -> Path:
     figure.set_dpi(dpi)
     try:
         canvas.draw()
-        pixels = np.asarray(canvas.buffer_rgba())
+        pixels = np.asarray(canvas.buffer_rgba())  # the canvas's own buffer: written before anything redraws
         image = Image.fromarray(pixels[..., :3] if pixels[..., 3].min() == 255 else pixels)
+        with atomic_path(path) as tmp:
+            image.save(tmp, format="png", compress_level=1, dpi=(dpi, dpi))
     finally:
         figure.set_dpi(before)
-    with atomic_path(path) as tmp:
-        image.save(tmp, format="png", compress_level=1, dpi=(dpi, dpi))
     return path
