@@ -144,8 +144,8 @@ def test_thousands_separators_and_title_lines(tmp_path: Path):
 
 
 def test_plain_and_written_out_counts_read_alike(tmp_path: Path):
-    """Plain digits are cast by Arrow; a column with '7.0', '+3' or a space inside commas is read cell by cell.
-    Both give the same whole numbers."""
+    """Plain digits (spaces around, thousands commas) are cast by Arrow; a column holding '7.0' or '0.0' is read
+    cell by cell. Both give the same whole numbers."""
     plain = _write(tmp_path, 'code,0,1+\nA, 7 ,"1,200"\nB,3,0\n', name="plain.csv")
     written = _write(tmp_path, 'code,0,1+\nA,7.0,"1,200"\nB,+3,0.0\n', name="written.csv")
     assert read_population(plain, code="code").to_dict() == {"A": 1207, "B": 3}
