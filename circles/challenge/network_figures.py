@@ -327,9 +327,15 @@ def _draw_nodes(
     face = [colour.get(n, _OTHER_COLOUR) for n in nodes]
     ax.scatter(xy[:, 0], xy[:, 1], s=diameter**2, c=face, edgecolors="white", linewidths=1.2, zorder=4, gid=NODE_GID)
     if len(xy):
-        span = np.ptp(xy, axis=0).clip(min=1e-6)
-        ax.set_xlim(xy[:, 0].min() - 0.08 * span[0], xy[:, 0].max() + 0.08 * span[0])
-        ax.set_ylim(xy[:, 1].min() - 0.08 * span[1], xy[:, 1].max() + 0.08 * span[1])
+        # 8% of the spread on each side, or more where the largest circle would be cut by the frame: a margin
+        # of its radius (and a little for the layout) in points, whatever the data units
+        margin = diameter.max() / 2 + 4.0
+        width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72
+        for axis, size_pt, set_limits in ((0, width_pt, ax.set_xlim), (1, height_pt, ax.set_ylim)):
+            low, high = xy[:, axis].min(), xy[:, axis].max()
+            span = max(high - low, 1e-6)
+            pad = max(0.08 * span, margin * span / max(size_pt - 2 * margin, 1.0))
+            set_limits(low - pad, high + pad)
     return nodes, diameter / 2
 
 

@@ -3,11 +3,12 @@ no two texts overlapping (measured as rendered), on the A3 wall and in large pri
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from matplotlib.text import Text
 
 from circles.challenge.network import overlap_matrix_figure
-from circles.challenge.network_figures import network_figure
+from circles.challenge.network_figures import NODE_GID, network_figure
 from circles.challenge.study import overlap_network
 from circles.figures.media import MEDIA
 from circles.pipeline.stages.challenge import _fit
@@ -74,3 +75,26 @@ def test_large_print_matrix_prints_its_numbers_and_takes_the_page(result):
     assert round(fig.get_figheight() * 25.4) == round(medium.height_mm)
     numbers = [t for t in fig.axes[0].texts if t.get_text()]
     assert len(numbers) == 6 * 5 and min(t.get_fontsize() for t in numbers) >= 16
+
+
+@pytest.mark.parametrize("key", ["wall", "wall_large"])
+def test_every_agency_circle_is_whole_inside_the_frame(result, key):
+    """A circle at the edge of the layout (the largest, often) is not cut by the plot's frame: the axes' limits
+    leave room for each circle's radius, in points, whatever the data's units."""
+    medium = MEDIA[key]
+    for seed in range(8):  # layouts that put large circles at the edges
+        fig = network_figure(result.graph, result.measures, title="Agencies", medium=medium, seed=seed, **_fit(medium))
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        (nodes,) = [c for c in ax.collections if c.get_gid() == NODE_GID]
+        centres = ax.transData.transform(nodes.get_offsets())
+        radii = np.sqrt(nodes.get_sizes()) / 2 * fig.dpi / 72  # marker size is the diameter squared, in points
+        frame = ax.get_window_extent()
+        assert len(centres) >= 5
+        inside = (
+            (centres[:, 0] - radii >= frame.x0 - 0.5)
+            & (centres[:, 0] + radii <= frame.x1 + 0.5)
+            & (centres[:, 1] - radii >= frame.y0 - 0.5)
+            & (centres[:, 1] + radii <= frame.y1 + 0.5)
+        )
+        assert inside.all(), f"seed {seed}: {int((~inside).sum())} circle(s) cut by the frame"
