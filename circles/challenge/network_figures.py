@@ -188,18 +188,58 @@ def network_figure(
     True
     """
     policy, medium = policy or get_policy("nhs"), medium or _A3
+    first = _SPLIT_LARGE if medium.large_print else _SPLIT
+    for split in (first, first - 0.1, first - 0.2):  # a wider panel when the key of numbered nodes needs it
+        fig, fits = _draw_network(
+            graph,
+            measures,
+            medium,
+            policy,
+            title=title,
+            note=subtitle or _network_note(unit),
+            seed=seed,
+            edge_labels=edge_labels,
+            height_mm=height_mm,
+            unit=unit,
+            split=split,
+        )
+        if fits:
+            break
+    return fig
+
+
+def _draw_network(
+    graph: nx.Graph,
+    measures: pd.DataFrame,
+    medium: Medium,
+    policy: DisclosurePolicy,
+    *,
+    title: str,
+    note: str,
+    seed: int,
+    edge_labels: int | None,
+    height_mm: float | None,
+    unit: str,
+    split: float,
+) -> tuple[Figure, bool]:
+    """:func:`network_figure` with its right-hand panel from ``split`` (a fraction of the width); and whether the
+    key of numbered nodes fits above the foot of the figure."""
     fig = Figure(figsize=medium.figsize(height_mm=height_mm))
     FigureCanvasAgg(fig)
-    top = _heading(fig, medium, title, subtitle or _network_note(unit))
+    top = _heading(fig, medium, title, note)
     colours = _community_colours(measures, unit)
-    split = _SPLIT_LARGE if medium.large_print else _SPLIT
     keyed = _legend(fig, medium, colours, policy, top=top, split=split)
-    ax = fig.add_axes((0.01, 0.07, split - 0.03, top - 0.09))
-    ax.set_axis_off()
-    rule = f"Disclosure control: {policy.describe()}"
+    # the disclosure line under the network only, wrapped to its width: the key may take the panel's full height
+    rule = textwrap.fill(
+        f"Disclosure control: {policy.describe()}",
+        medium.chars_per_line("small", width_mm=(split - 0.03) * medium.width_mm),
+    )
     foot = fig.text(0.01, 0.012, rule, fontsize=medium.type["small"], color="#444444")
+    bottom = foot.get_window_extent(fig.canvas.get_renderer()).y1 / fig.bbox.height + 0.015
+    ax = fig.add_axes((0.01, bottom, split - 0.03, top - 0.02 - bottom))
+    ax.set_axis_off()
     if graph.number_of_nodes() == 0:
-        return fig
+        return fig, True
     published = _published(measures, ["caseload"], policy).set_index("service")
     pos = _layout(graph, seed)
     edges = _edge_table(graph, policy)
@@ -212,9 +252,7 @@ def network_figure(
     ]
     labels, numbered = _place_node_labels(fig, ax, np.array([pos[n] for n in nodes]), radii, texts, medium)
     _label_edges(fig, ax, edges, pos, nodes, radii, labels, medium, limit=edge_labels)
-    if numbered:
-        _key(fig, keyed, numbered, medium, split=split, floor=foot)
-    return fig
+    return fig, not numbered or _key(fig, keyed, numbered, medium, split=split)
 
 
 #: Where the right-hand panel (legend and key) of :func:`network_figure` starts, as a fraction of the width: wider
@@ -294,23 +332,27 @@ def _legend(
     )
 
 
-def _key(fig: Figure, legend, numbered: list[tuple[int, str]], medium: Medium, *, split: float, floor: Text) -> None:
-    """The names of the numbered nodes, under the legend; in two columns when one would reach ``floor`` (the
-    disclosure line)."""
+def _key(fig: Figure, legend, numbered: list[tuple[int, str]], medium: Medium, *, split: float) -> bool:
+    """The names of the numbered nodes, under the legend; in two columns when one would reach the foot of the
+    figure. Whether it fits above the foot."""
     renderer = fig.canvas.get_renderer()
     box = legend.get_window_extent(renderer)
     y = box.y0 / fig.bbox.height - 0.02
     x = box.x0 / fig.bbox.width
+    floor = 0.012 * fig.bbox.height
     wrap = _panel_wrap(medium, split, indent_em=1.0)
     lines = [textwrap.fill(f"{k}  {name}", wrap, subsequent_indent="    ") for k, name in numbered]
     key = fig.text(x, y, "Numbered on the network\n" + "\n".join(lines), fontsize=medium.type["text"], va="top")
-    if len(lines) < 2 or key.get_window_extent(renderer).y0 > floor.get_window_extent(renderer).y1:
-        return
+    if key.get_window_extent(renderer).y0 > floor:
+        return True
+    if len(lines) < 2:
+        return False
     half = (len(lines) + 1) // 2
     wrap = _panel_wrap(medium, split + (0.985 - split) / 2, indent_em=1.0)
     lines = [textwrap.fill(f"{k}  {name}", wrap, subsequent_indent="    ") for k, name in numbered]
     key.set_text("Numbered on the network\n" + "\n".join(lines[:half]))
-    fig.text(x + (0.985 - split) / 2, y, "\n" + "\n".join(lines[half:]), fontsize=medium.type["text"], va="top")
+    right = fig.text(x + (0.985 - split) / 2, y, "\n" + "\n".join(lines[half:]), fontsize=medium.type["text"], va="top")
+    return min(key.get_window_extent(renderer).y0, right.get_window_extent(renderer).y0) > floor
 
 
 def _draw_nodes(
@@ -365,13 +407,17 @@ def _alignment(angle: float) -> tuple[str, str]:
     )
 
 
-def _hits(box: Bbox, circles: np.ndarray) -> bool:
-    """Whether ``box`` (display units) touches any circle ``(x, y, r)`` of ``circles``."""
-    if not len(circles):
-        return False
+def _gaps(box: Bbox, circles: np.ndarray) -> np.ndarray:
+    """The distance from ``box`` to the edge of each circle ``(x, y, r)`` of ``circles`` (display units); below
+    zero where they overlap."""
     nx_ = np.clip(circles[:, 0], box.x0, box.x1)
     ny_ = np.clip(circles[:, 1], box.y0, box.y1)
-    return bool((np.hypot(circles[:, 0] - nx_, circles[:, 1] - ny_) < circles[:, 2]).any())
+    return np.hypot(circles[:, 0] - nx_, circles[:, 1] - ny_) - circles[:, 2]
+
+
+def _hits(box: Bbox, circles: np.ndarray) -> bool:
+    """Whether ``box`` (display units) touches any circle ``(x, y, r)`` of ``circles``."""
+    return bool(len(circles)) and bool((_gaps(box, circles) < 0).any())
 
 
 _ANGLES = tuple(math.radians(a) for a in (0, 180, 90, 270, 35, 145, 215, 325, 60, 120, 240, 300))
@@ -382,10 +428,11 @@ def _free(box: Bbox, frame: Bbox, circles: np.ndarray, taken: list[Bbox]) -> boo
     return inside and not _hits(box, circles) and not any(box.overlaps(t) for t in taken)
 
 
-def _try_place(text: Text, radius_pt: float, step_pt: float, fit) -> bool:
-    """Move ``text`` around its node, nearest first, until ``fit(box)``; ``False`` when no place is free."""
+def _try_place(text: Text, radius_pt: float, step_pt: float, fit, rings: int = 2) -> bool:
+    """Move ``text`` around its node, nearest first, ``rings`` steps out at most, until ``fit(box)``; ``False``
+    when no place is free."""
     renderer = text.figure.canvas.get_renderer()
-    for ring in range(10):
+    for ring in range(rings):
         offset = radius_pt + 2.0 + ring * step_pt
         for angle in _ANGLES:
             ha, va = _alignment(angle)
@@ -401,7 +448,12 @@ def _place_node_labels(
     fig: Figure, ax: Axes, xy: np.ndarray, radii: np.ndarray, texts: list[str], medium: Medium
 ) -> tuple[list[Text], list[tuple[int, str]]]:
     """Each node's label beside it, overlapping no other label and no node; a number (and a key entry) when its
-    full label finds no free place. Largest nodes are placed first."""
+    full label finds no free place. Largest nodes are placed first.
+
+    Beside means unmistakably its own: a label starts within an em and a quarter of its node's circle and nearer
+    to it than to any other circle (a label drifting between two circles would name the wrong one to a reader),
+    and half an em from any other node's label (a number beside another node's name reads as one line).
+    """
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
@@ -412,10 +464,19 @@ def _place_node_labels(
     numbered: list[tuple[int, str]] = []
     size = medium.type["text"]
 
-    def fit(box: Bbox) -> bool:
-        return _free(box.padded(1.5 * px), frame, circles, taken)
+    reach, apart = 1.25 * size * px, 0.4 * size * px  # apart: two nodes' labels never read as one line
+
+    def beside(i: int):
+        def fit(box: Bbox) -> bool:
+            if not _free(box.padded(1.5 * px), frame, circles, taken):
+                return False
+            gaps = _gaps(box, circles)
+            return bool(gaps[i] <= reach and (np.delete(gaps, i) > gaps[i]).all())
+
+        return fit
 
     for i in sorted(range(len(xy)), key=lambda k: (-radii[k], texts[k])):
+        fit = beside(i)
         text = ax.annotate(
             texts[i],
             xy=xy[i],
@@ -433,7 +494,7 @@ def _place_node_labels(
             text.set_fontweight("bold")
             if not _try_place(text, radii[i], 0.5 * size, fit):
                 text.xyann = (0, 0)  # on its own node: the last resort, never on another label
-        taken.append(text.get_window_extent(renderer).padded(1.5 * px))
+        taken.append(text.get_window_extent(renderer).padded(apart))
         labels[i] = text
     return labels, numbered
 

@@ -71,7 +71,7 @@ def _stage_network(run: RunState) -> None:
     pairs, combos, wall = result.pairs, result.combinations, ("wall", "wall_large")
 
     def drawn(m: Medium) -> Figure:
-        return network_figure(graph, measures, seed=spec.seed, medium=m, **_fit(m), **common)
+        return network_figure(graph, measures, seed=spec.seed, medium=m, **_fit(m, alone=True), **common)
 
     publish_svgs(run, "network/network", drawn, wall)
     publish_svgs(
@@ -111,7 +111,8 @@ def _stage_network(run: RunState) -> None:
 
 def _fit(medium: Medium, *, alone: bool = False) -> dict[str, float]:
     """The height a network figure is drawn at: under the pack's largest figure (print.css, large.css); the whole
-    height in large print when it is ``alone`` on its page (the overlap matrix, whose cells need it)."""
+    height in large print when it is ``alone`` on its page (the overlap matrix, whose cells need it, and the
+    network, whose numbered agencies' key needs it: at 16 pt neither shares its A3 page with the other)."""
     if alone and medium.large_print:
         return {"height_mm": medium.height_mm}
     return {"height_mm": min(medium.height_mm, 150.0 if medium.large_print else 180.0)}
