@@ -373,6 +373,7 @@ def _draw(
     fig.canvas.draw()  # fixes the renderer and every transform
     renderer = fig.canvas.get_renderer()
     gap = 2.0 * fig.dpi / 72
+    _fit_centre(centre, segment, _marker_circles(ax, layout.items, areas, gap), smallest=sheet.min_pt)
     fixed = [centre.get_window_extent(renderer).padded(gap), heading.get_window_extent(renderer).padded(gap)]
     _resolve(fig, ax, labels, fixed, step=0.55 * fonts["label"])
     x0 = (margin + wide) / width + 0.015
@@ -392,6 +393,37 @@ def _draw_rings(ax: Axes, layout: CircleLayout) -> tuple[dict[str, str], dict[st
     colours = [item_colour[r.source] if r.kind == "item-service" else "#9a9a9a" for r in layout.edges.itertuples()]
     ax.add_collection(LineCollection(segs, colors=colours, linewidths=0.8, alpha=0.55, zorder=1))
     return colour_of, item_colour
+
+
+def _marker_circles(ax: Axes, items: pd.DataFrame, areas: np.ndarray, gap: float) -> np.ndarray:
+    """The inner ring's markers as circles ``(x, y, r)`` in display units, ``r`` widened by ``gap``."""
+    xy = ax.transData.transform(items[["x", "y"]].to_numpy(dtype=float)) if len(items) else np.empty((0, 2))
+    radius = np.sqrt(np.asarray(areas, dtype=float)) / 2 * ax.figure.dpi / 72  # scatter sizes are diameter²
+    return np.column_stack([xy, radius + gap])
+
+
+def _fit_centre(centre: Text, segment: str, markers: np.ndarray, *, smallest: float) -> None:
+    """Size and wrap the segment's name at the centre so that it touches no marker of the inner ring: bold at its
+    own size first, a point smaller at a time down to ``smallest``, then regular weight, each wrapped narrow to
+    wide. When nothing fits, the smallest regular size at the wrap that touches fewest markers."""
+    renderer = centre.figure.canvas.get_renderer()
+    best: tuple[int, int] = (len(markers) + 1, 0)
+    for weight in ("bold", "normal"):
+        for points in np.arange(centre.get_fontsize(), smallest - 0.01, -1.0):
+            centre.set_fontsize(points)
+            centre.set_fontweight(weight)
+            for chars in sorted({max(8, round(20 * 11 / points) + extra) for extra in (-3, 0, 5, 10)}):
+                centre.set_text(wrap_label(segment, chars))
+                box = centre.get_window_extent(renderer)
+                near = np.hypot(
+                    markers[:, 0] - np.clip(markers[:, 0], box.x0, box.x1),
+                    markers[:, 1] - np.clip(markers[:, 1], box.y0, box.y1),
+                )
+                touched = int((near < markers[:, 2]).sum())
+                if touched == 0:
+                    return
+                best = min(best, (touched, chars))
+    centre.set_text(wrap_label(segment, best[1]))
 
 
 def _draw_markers(ax: Axes, layout: CircleLayout, item_colour: dict[str, str]) -> tuple[float, np.ndarray]:

@@ -21,7 +21,7 @@ from circles.challenge.circle import (
     circle_layout,
     raised_text,
 )
-from circles.challenge.circle_figures import circle_key
+from circles.challenge.circle_figures import CENTRE_GID, circle_key
 from circles.challenge.coverage import need_coverage, needs_met
 from circles.challenge.directory_yaml import read_services_yaml
 from circles.figures.media import MEDIA
@@ -280,3 +280,31 @@ def test_html_fills_the_window_and_truncates_no_label():
     for name in layout.nodes()["name"]:
         assert name.replace("'", "&#x27;") in shown, name
     assert figure.layout.legend.x >= figure.layout.xaxis.domain[1]  # the legend has its own column
+
+
+def _centre_touches(layout, figure) -> list[str]:
+    """The inner-ring items whose marker the segment's name at the centre touches (as drawn)."""
+    from matplotlib.collections import PathCollection
+
+    renderer = figure.canvas.get_renderer()
+    (centre,) = [t for t in figure.findobj(Text) if t.get_gid() == CENTRE_GID]
+    box = centre.get_window_extent(renderer)
+    ax = centre.axes
+    markers = [c for c in ax.collections if isinstance(c, PathCollection)]
+    touched = []
+    for collection in markers:
+        xy = ax.transData.transform(collection.get_offsets())
+        radius = np.sqrt(collection.get_sizes()) / 2 * figure.dpi / 72 * np.ones(len(xy))
+        near = np.hypot(xy[:, 0] - np.clip(xy[:, 0], box.x0, box.x1), xy[:, 1] - np.clip(xy[:, 1], box.y0, box.y1))
+        touched += [f"{x:.0f},{y:.0f}" for (x, y), d, r in zip(xy, near, radius, strict=True) if d < r]
+    assert len(layout.items) and markers
+    return touched
+
+
+def test_the_segment_at_the_centre_touches_no_marker(drawn, large_demo):
+    """In large print the segment's name, bold at 18 pt, covered two of the inner ring's markers: it is now made
+    smaller (not under 16 pt), then regular weight, until it fits inside the ring."""
+    _, layout, figure = drawn
+    assert _centre_touches(layout, figure) == []
+    layout, figure, _ = large_demo
+    assert _centre_touches(layout, figure) == []
