@@ -156,6 +156,14 @@ def test_long_decimals_are_passed_over_and_a_phone_among_them_is_found():
     assert found == [("01254 585585", text.index("01254 585585")), ("07700900123", text.index("07700900123"))]
 
 
+def test_the_decimals_of_a_rate_are_not_an_nhs_number_and_one_in_a_csv_field_is():
+    # 6671214603 passes the modulus-11 check: as the ten decimals of a rate it is no one's number
+    assert find_structured("E01004567,0.6671214603,12.6671214603", ("nhs_number",)) == []
+    text = "E01004567,6671214603,3\nNHS no. 943 476 5919. Seen"
+    found = [d.text for d in find_structured(text, ("nhs_number",))]
+    assert found == ["6671214603", "943 476 5919"]
+
+
 def test_a_digit_then_a_slash_or_a_dot_is_not_the_start_of_a_phone_number():
     # the matcher reads "0/7.5/074204 x2" as one number; a number people write keeps its digits together
     assert find_structured("0/7.5/074204 x2 or 0.161.496.0000", ("phone",)) == []

@@ -147,6 +147,10 @@ WRITTEN_DATES = (
     Pattern("month day year", rf"\b(?:{_MONTHS})\.?\s+{_DAY},?\s+{_YEAR}\b", 0.6),
     Pattern("dd.mm.yyyy", r"\b(?:0?[1-9]|[12][0-9]|3[01])[./-](?:0?[1-9]|1[0-2])[./-](?:19|20)?[0-9]{2}\b", 0.6),
 )
+#: An NHS number as Presidio's pattern writes it (3, 3 and 4 digits, spaces or hyphens between), except the digits
+#: after a decimal point or before one (``0.6671214603`` is a rate that happens to pass the modulus-11 check, not a
+#: number a person has). A comma beside it still counts: it separates fields in a CSV.
+NHS_NUMBER = Pattern("NHS (not a decimal)", r"(?<![0-9]\.)\b[0-9]{3}[- ]?[0-9]{3}[- ]?[0-9]{4}\b(?!\.[0-9])", 0.5)
 #: A profile address: a domain and a path, with an ``@`` handle Presidio's URL pattern stops at.
 PROFILE_URLS = (
     Pattern(
@@ -517,7 +521,7 @@ def _structured() -> list[EntityRecognizer]:
         _OfflineEmailRecognizer(),
         UrlRecognizer(),
         PatternRecognizer(supported_entity="URL", patterns=list(PROFILE_URLS), name="circles profile addresses"),
-        NhsRecognizer(),
+        NhsRecognizer(patterns=[NHS_NUMBER]),  # and its modulus-11 check
         UkNinoRecognizer(),
         UkPostcodeRecognizer(),
         DateRecognizer(context=["born", "birthday", "birth", "dob", "date"]),
