@@ -130,6 +130,21 @@ def test_secrets_are_compared_casefolded_whether_keyed_by_arrow_or_one_by_one(tm
     assert [f.file for f in audit_report(tmp_path, accented)] == ["a.txt", "a.txt", "b.txt", "b.txt"]
 
 
+def test_secrets_keyed_slice_by_slice_are_each_found_and_no_other_word_is(tmp_path, monkeypatch):
+    """The scanner keeps the secrets' keys as sorted 64-bit hashes, keyed a slice at a time (a million a slice;
+    three here): every secret in every slice is found, an NHS number written with spaces too, a near miss not."""
+    from circles.pipeline import audit_secrets
+
+    monkeypatch.setattr(audit_secrets, "_SLICE", 3)
+    identifiers = [f"C{i:06d}" for i in range(10)] + ["9434765919"]
+    secrets = Secrets.from_values(identifiers=identifiers, pseudonyms=[PSEUDONYM])
+    words = [i.lower() for i in identifiers[:10]] + ["943 476 5919", "C999999", "C00000", PSEUDONYM.upper()]
+    (tmp_path / "a.txt").write_text("\n".join(words) + "\n")
+    found = audit_report(tmp_path, secrets)
+    assert sorted(f.location for f in found) == sorted(f"line {n}" for n in [*range(1, 12), 14])
+    assert {f.kind for f in found if f.location == "line 14"} == {"pseudonym"}
+
+
 # ------------------------------------------------------------------------------------------------ clean
 
 
