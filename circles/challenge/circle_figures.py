@@ -407,7 +407,7 @@ def _fit_centre(centre: Text, segment: str, markers: np.ndarray, *, smallest: fl
     own size first, a point smaller at a time down to ``smallest``, then regular weight, each wrapped narrow to
     wide. When nothing fits, the smallest regular size at the wrap that touches fewest markers."""
     renderer = centre.figure.canvas.get_renderer()
-    best: tuple[int, int] = (len(markers) + 1, 0)
+    best: tuple[int, int] = (len(markers) + 1, max(8, round(20 * 11 / centre.get_fontsize())))
     for weight in ("bold", "normal"):
         for points in np.arange(centre.get_fontsize(), smallest - 0.01, -1.0):
             centre.set_fontsize(points)
