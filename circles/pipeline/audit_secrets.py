@@ -176,10 +176,22 @@ def _key(value: str) -> str:
 _ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"
 
 
+#: pandas' SipHash key (:func:`pandas.util.hash_array`'s default).
+_HASH_KEY = "0123456789123456"
+try:  # the SipHash pandas.util.hash_array starts from: a microsecond for a few words, where its checks take ten
+    from pandas._libs.hashing import hash_object_array as _siphash
+except ImportError:  # pragma: no cover - a pandas that moved it: the public function, slower on short texts
+    _siphash = None
+
+
 def _hashes(values: Any) -> np.ndarray:
-    """The 64-bit SipHash of each string (:func:`pandas.util.hash_array`, its fixed key: the same text always the
-    same hash, in any process)."""
-    return pd.util.hash_array(np.asarray(values, dtype=object), categorize=False)
+    """A 64-bit SipHash-2-4 of each string with pandas' fixed key: the same text always the same hash, in any
+    process. (Only compared with hashes made here: the public :func:`pandas.util.hash_array`, used when pandas'
+    internal function cannot be imported, mixes its bits further, so its hashes differ.)"""
+    values = np.asarray(values, dtype=object)
+    if _siphash is not None:
+        return _siphash(values, _HASH_KEY, "utf8")
+    return pd.util.hash_array(values, hash_key=_HASH_KEY, categorize=False)
 
 
 class _HashSet:
@@ -209,6 +221,8 @@ class _HashSet:
         return bool(self.holds(_hashes([text]))[0])
 
 
+#: Words of the scanned text the scanner remembers having looked up (a few tens of MB at most).
+_MEMO_WORDS = 200_000
 #: Secrets keyed at a time: the Python strings Arrow makes for one slice are dropped once hashed.
 _SLICE = 1_000_000
 
@@ -294,16 +308,25 @@ class _Scanner:
         self.phrase_re = re.compile(r"(?<![^\W_])" + _trie_pattern(phrases) + r"(?![^\W_])") if phrases else None
         self.nhs = _HashSet(np.concatenate(nhs))
         self.postcodes = secrets.postcodes
+        self._memo: dict[str, bool] = {}  # a word looked up -> whether it is a secret's key
 
     def _found(self, text: str) -> set[str]:
-        """The casefolded words of ``text`` that are a pseudonym's or an identifier's key."""
-        distinct = set(_TOKEN.findall(text.casefold()))  # a table repeats its words: hash each once
-        words = np.fromiter(distinct, dtype=object, count=len(distinct))
-        if not len(words):
-            return set()
-        hashes = _hashes(words)
-        hit = self.identifier_tokens.holds(hashes) | self.pseudonym_tokens.holds(hashes)
-        return set(words[hit].tolist()) if hit.any() else set()
+        """The casefolded words of ``text`` that are a pseudonym's or an identifier's key.
+
+        A word shorter than any secret is passed over, and a word already looked up is remembered (up to
+        :data:`_MEMO_WORDS` of them): the audit reads many short cells that repeat their words, and hashing a
+        handful of words costs ten times a set lookup."""
+        distinct = {w for w in set(_TOKEN.findall(text.casefold())) if len(w) >= MIN_SECRET_LENGTH}
+        memo = self._memo
+        found = {w for w in distinct if memo.get(w)}
+        new = [w for w in distinct if w not in memo]
+        if new:
+            hashes = _hashes(new)
+            hit = (self.identifier_tokens.holds(hashes) | self.pseudonym_tokens.holds(hashes)).tolist()
+            found.update(w for w, h in zip(new, hit, strict=True) if h)
+            if len(memo) < _MEMO_WORDS:
+                memo.update(zip(new, hit, strict=True))
+        return found
 
     def scan(self, text: str) -> list[_Hit]:
         """Every secret in ``text``, with its offset."""
