@@ -198,9 +198,10 @@ class _HashSet:
     """Strings held as their sorted 64-bit hashes: 8 bytes a secret where a Python set of the strings took about
     a hundred and fifty (10,000,000 pseudonyms and identifiers: 160 MB instead of several GB).
 
-    Two different strings share a hash with odds of about one in 2**64 a pair: a report's hundred million words
-    against thirty million secrets would be falsely flagged about once in fifty thousand audits, and a false flag
-    only holds the report back for a look; a secret is never missed.
+    Two different strings share a hash with odds of about one in 2**64 a pair: a hundred million distinct words
+    against thirty million secrets would be falsely flagged about once in six thousand such audits (a national
+    report holds far fewer distinct words), and a false flag only holds the report back for a look; a secret is
+    never missed.
     """
 
     def __init__(self, hashes: np.ndarray) -> None:
