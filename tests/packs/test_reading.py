@@ -47,6 +47,16 @@ def test_no_near_empty_page(readings, key):
     assert near_empty_pages(readings[key]) == {}
 
 
+@pytest.mark.parametrize("key", KEYS)
+def test_a_suppression_note_never_opens_a_page(readings, key):
+    """The note saying what "*" means is read with the table whose stars it explains: it once stood alone at
+    the top of page 8 of the large-print challenge pack, the table on page 7."""
+    alone = [
+        page.number for page in readings[key] if len(page.lines) > 1 and page.lines[1].startswith("* = suppressed")
+    ]
+    assert alone == []
+
+
 # ------------------------------------------------------------------------------------------- the checks themselves
 def _pdf(tmp_path, body: str, css: str = ""):
     path = tmp_path / "probe.pdf"
