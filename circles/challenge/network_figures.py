@@ -230,7 +230,7 @@ def _draw_network(
         f"Disclosure control: {policy.describe()}",
         medium.chars_per_line("small", width_mm=(split - 0.03) * medium.width_mm),
     )
-    foot = fig.text(0.01, 0.012, rule, fontsize=medium.type["small"], color="#444444")
+    foot = fig.text(0.01, _FOOT, rule, fontsize=medium.type["small"], color="#444444")
     bottom = foot.get_window_extent(fig.canvas.get_renderer()).y1 / fig.bbox.height + 0.015
     ax = fig.add_axes((0.01, bottom, split - 0.03, top - 0.02 - bottom))
     ax.set_axis_off()
@@ -254,6 +254,8 @@ def _draw_network(
 #: Where the right-hand panel (legend and key) of :func:`network_figure` starts, as a fraction of the width: wider
 #: in large print, where its 16 pt entries need more room.
 _SPLIT, _SPLIT_LARGE = 0.72, 0.60
+#: The foot of the figure (the disclosure line's baseline), as a fraction of its height: the key stays above it.
+_FOOT = 0.012
 
 
 def _wrap(medium: Medium) -> int:
@@ -335,7 +337,7 @@ def _key(fig: Figure, legend, numbered: list[tuple[int, str]], medium: Medium, *
     box = legend.get_window_extent(renderer)
     y = box.y0 / fig.bbox.height - 0.02
     x = box.x0 / fig.bbox.width
-    floor = 0.012 * fig.bbox.height
+    floor = _FOOT * fig.bbox.height
     wrap = _panel_wrap(medium, split, indent_em=1.0)
     lines = [textwrap.fill(f"{k}  {name}", wrap, subsequent_indent="    ") for k, name in numbered]
     key = fig.text(x, y, "Numbered on the network\n" + "\n".join(lines), fontsize=medium.type["text"], va="top")

@@ -261,7 +261,7 @@ def _keys(values: Collection[str]) -> tuple[np.ndarray, np.ndarray, list[tuple[s
 
 def update_digest(digest: Any, values: Collection[str]) -> None:
     """Feed a set of strings to a ``hashlib`` digest, whatever their order: their number, then the sorted 64-bit
-    hashes of :func:`pandas.util.hash_array` (SipHash). A million secrets take a third of a second where
+    hashes of :func:`_hashes` (SipHash). A million secrets take a third of a second where
     ``sorted`` and ``join`` took about a second; a different set collides with odds of about one in 2**64 a
     pair, so the audit's cache keys (which use it) stay sound.
 
@@ -275,7 +275,7 @@ def update_digest(digest: Any, values: Collection[str]) -> None:
     """
     digest.update(len(values).to_bytes(8, "little"))
     if values:
-        hashes = pd.util.hash_array(np.fromiter(values, dtype=object, count=len(values)), categorize=False)
+        hashes = _hashes(np.fromiter(values, dtype=object, count=len(values)))
         hashes.sort()
         digest.update(hashes.tobytes())
 
